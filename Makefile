@@ -1,0 +1,49 @@
+# pipewright's developer entry points. `make test` is the whole suite; CI runs
+# it through .ci/run.
+SHELL := /bin/bash
+CACHE := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/pipewright
+# The go-lint Task's image carries this golangci-lint; tests use the same.
+export GOLANGCI_LINT_VERSION := v2.0.1
+export PATH := $(CACHE)/golangci-lint-$(GOLANGCI_LINT_VERSION):$(PATH)
+GO ?= go
+# Generated top-level folders of this repository.
+GENERATED := tasks pipelines
+
+.PHONY: all generate verify test unit tools lint bench example
+all: generate test
+
+## generate: rewrite the committed catalog (tasks/, pipelines/)
+generate:
+	$(GO) run ./cmd/pipewright catalog -o .
+
+## verify: fail when the committed YAML differs from what the generator emits
+verify:
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	$(GO) run ./cmd/pipewright catalog -o "$$tmp" >/dev/null || exit 1; \
+	status=0; for d in $(GENERATED); do \
+	  if [ -e "$$tmp/$$d" ] || [ -e "$$d" ]; then \
+	    diff -r "$$d" "$$tmp/$$d" || status=1; \
+	  fi; \
+	done; \
+	if [ $$status != 0 ]; then echo "verify: committed YAML is stale; run make generate" >&2; exit 1; fi; \
+	echo "verify: committed YAML matches the generator"
+
+## tools: install what the tests need (cached)
+tools:
+	@bash test/tools.sh
+
+## lint: gofmt and go vet
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+## test: the whole suite (tools, lint, verify, all Go tests)
+test: tools lint verify unit
+
+unit:
+	PIPEWRIGHT_REQUIRE_TOOLS=1 $(GO) test -count=1 ./...
+
+## example: the main job on the built-in example project
+example:
+	$(GO) run ./cmd/pipewright generate

@@ -1,0 +1,32 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/pipewright/pipewright/generator"
+	"github.com/spf13/cobra"
+)
+
+func init() { subcommands = append(subcommands, catalogCmd) }
+
+func catalogCmd() *cobra.Command {
+	var out string
+	c := &cobra.Command{
+		Use:   "catalog",
+		Short: "Write the Task catalog (tasks/) and the generic pipelines (pipelines/)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			tree, err := generator.Catalog()
+			if err != nil {
+				return err
+			}
+			if err := tree.Write(out); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %d files under %s\n", len(tree), out)
+			return nil
+		},
+	}
+	c.Flags().StringVarP(&out, "output", "o", ".", "folder to write tasks/ and pipelines/ into")
+	return c
+}

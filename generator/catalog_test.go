@@ -1,0 +1,180 @@
+package generator_test
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/pipewright/pipewright/generator"
+	"github.com/pipewright/pipewright/generator/catalog"
+	"github.com/pipewright/pipewright/generator/check"
+	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
+)
+
+func catalogTasks(t *testing.T) []*v1.Task {
+	t.Helper()
+	tree, err := generator.Catalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tasks []*v1.Task
+	for _, p := range tree.Paths() {
+		if !strings.HasSuffix(p, ".yaml") {
+			continue
+		}
+		objs, err := check.Decode(p, tree[p])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range objs {
+			if task, ok := o.Obj.(*v1.Task); ok {
+				tasks = append(tasks, task)
+			}
+		}
+	}
+	return tasks
+}
+
+func TestCatalogLayoutAndMetadata(t *testing.T) {
+	tree, err := generator.Catalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := catalog.Names()
+	if len(names) < 10 {
+		t.Fatalf("catalog has %d tasks, want at least 10", len(names))
+	}
+	for _, n := range names {
+		e, _ := catalog.Get(n)
+		for _, f := range []string{e.Path(), filepath.Dir(e.Path()) + "/README.md"} {
+			if _, ok := tree[f]; !ok {
+				t.Errorf("missing %s", f)
+			}
+		}
+		if !regexp.MustCompile(`^tasks/` + n + `/\d+\.\d+/` + n + `\.yaml$`).MatchString(e.Path()) {
+			t.Errorf("%s: not in catalog layout", e.Path())
+		}
+	}
+	for _, task := range catalogTasks(t) {
+		for _, l := range []string{"app.kubernetes.io/version"} {
+			if task.Labels[l] == "" {
+				t.Errorf("task %s: label %s missing", task.Name, l)
+			}
+		}
+		for _, a := range []string{"tekton.dev/pipelines.minVersion", "tekton.dev/categories", "tekton.dev/tags", "tekton.dev/displayName", "tekton.dev/platforms"} {
+			if task.Annotations[a] == "" {
+				t.Errorf("task %s: annotation %s missing", task.Name, a)
+			}
+		}
+		if task.APIVersion != "tekton.dev/v1" || task.Kind != "Task" {
+			t.Errorf("task %s: apiVersion/kind %s/%s", task.Name, task.APIVersion, task.Kind)
+		}
+	}
+}
+
+func TestCatalogIsDeterministicAndClean(t *testing.T) {
+	a, err := generator.Catalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := generator.Catalog()
+	for p, data := range a {
+		if !bytes.Equal(data, b[p]) {
+			t.Errorf("%s differs between two runs", p)
+		}
+		for _, noise := range []string{"creationTimestamp", "computeResources: {}", "\r\n", "\nstatus:"} {
+			if bytes.Contains(data, []byte(noise)) {
+				t.Errorf("%s contains %q", p, noise)
+			}
+		}
+	}
+}
+
+// tektonVar matches any Tekton variable reference a script must not contain.
+var tektonVar = regexp.MustCompile(`\$\((params|workspaces|results|tasks|context|steps)\.`)
+
+func TestScriptsTakeNoTektonVariables(t *testing.T) {
+	for _, task := range catalogTasks(t) {
+		for _, s := range task.Spec.Steps {
+			if strings.Contains(s.Script, "$(params.") || tektonVar.MatchString(s.Script) {
+				t.Errorf("task %s step %s: script body interpolates a Tekton variable; pass it through env", task.Name, s.Name)
+			}
+			if s.Script != "" && !strings.HasPrefix(s.Script, "#!/bin/sh\nset -eu\n") && !strings.HasPrefix(s.Script, "#!/usr/bin/env python3\n") {
+				t.Errorf("task %s step %s: script does not start with the shared header", task.Name, s.Name)
+			}
+		}
+	}
+}
+
+var pinned = regexp.MustCompile(`^[a-z0-9.-]+(/[a-z0-9._-]+)+(:[A-Za-z0-9._-]+)?@sha256:[0-9a-f]{64}$`)
+
+func TestImagesPinnedFromTheTable(t *testing.T) {
+	table := map[string]bool{}
+	for _, img := range catalog.Images() {
+		if img.Source == "" {
+			t.Errorf("image %s has no recorded source", img.Name)
+		}
+		table[img.Ref()] = true
+	}
+	for _, task := range catalogTasks(t) {
+		for _, s := range task.Spec.Steps {
+			if !pinned.MatchString(s.Image) {
+				t.Errorf("task %s step %s: image %q is not pinned by digest", task.Name, s.Name, s.Image)
+			}
+			if !table[s.Image] {
+				t.Errorf("task %s step %s: image %q is not from the image table", task.Name, s.Name, s.Image)
+			}
+		}
+	}
+}
+
+func TestStepsRestrictedWithResourcesAndTimeouts(t *testing.T) {
+	for _, task := range catalogTasks(t) {
+		for _, s := range task.Spec.Steps {
+			where := task.Name + "/" + s.Name
+			sc := s.SecurityContext
+			if sc == nil || sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation || sc.Capabilities == nil || len(sc.Capabilities.Drop) != 1 || sc.Capabilities.Drop[0] != "ALL" {
+				t.Errorf("%s: securityContext not restricted: %+v", where, sc)
+				continue
+			}
+			root := sc.RunAsUser != nil && *sc.RunAsUser == 0
+			if root && task.Name != "image-build" {
+				t.Errorf("%s: runs as root", where)
+			}
+			if !root && (sc.RunAsNonRoot == nil || !*sc.RunAsNonRoot) {
+				t.Errorf("%s: runAsNonRoot not set", where)
+			}
+			if s.ComputeResources.Requests.Cpu().IsZero() || s.ComputeResources.Requests.Memory().IsZero() {
+				t.Errorf("%s: no resource requests", where)
+			}
+			if s.Timeout == nil || s.Timeout.Duration <= 0 {
+				t.Errorf("%s: no timeout", where)
+			}
+		}
+	}
+}
+
+func TestShellcheck(t *testing.T) {
+	if _, err := exec.LookPath("shellcheck"); err != nil {
+		if os.Getenv("PIPEWRIGHT_REQUIRE_TOOLS") == "1" {
+			t.Fatal("shellcheck missing although make test installs it")
+		}
+		t.Skip("skipping: shellcheck not on PATH; `make tools` installs it")
+	}
+	for _, task := range catalogTasks(t) {
+		for _, s := range task.Spec.Steps {
+			if !strings.HasPrefix(s.Script, "#!/bin/sh") {
+				continue
+			}
+			cmd := exec.Command("shellcheck", "--shell=sh", "--severity=style", "-")
+			cmd.Stdin = strings.NewReader(s.Script)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Errorf("task %s step %s: shellcheck:\n%s", task.Name, s.Name, out)
+			}
+		}
+	}
+}

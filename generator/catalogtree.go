@@ -1,0 +1,96 @@
+// Package generator assembles pipewright's outputs from the library
+// packages: the catalog tree (tasks/, pipelines/) and a project's CI/CD set.
+// Every tree it returns has passed check.All.
+package generator
+
+import (
+	"fmt"
+	"path"
+	"sort"
+
+	"github.com/pipewright/pipewright/generator/catalog"
+	"github.com/pipewright/pipewright/generator/check"
+	"github.com/pipewright/pipewright/generator/render"
+	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Catalog renders every catalog Task (with its README) into tasks/, in
+// tektoncd/catalog layout, and validates the result.
+func Catalog() (render.Tree, error) {
+	tree := render.Tree{}
+	for _, e := range catalog.All() {
+		if err := addTask(tree, e); err != nil {
+			return nil, err
+		}
+	}
+	if err := Check(tree); err != nil {
+		return nil, err
+	}
+	return tree, nil
+}
+
+func addTask(tree render.Tree, e catalog.Entry) error {
+	t := e.Task()
+	y, err := render.Marshal(t)
+	if err != nil {
+		return fmt.Errorf("task %s: %w", e.Name, err)
+	}
+	readme, err := render.TaskReadme(t, e.Path(), ExampleTaskRun(e))
+	if err != nil {
+		return fmt.Errorf("task %s: %w", e.Name, err)
+	}
+	if err := tree.Add(e.Path(), y); err != nil {
+		return err
+	}
+	return tree.Add(path.Join(path.Dir(e.Path()), "README.md"), readme)
+}
+
+// Check validates every YAML file of a tree with check.All.
+func Check(tree render.Tree) error {
+	_, err := check.All(tree)
+	return err
+}
+
+// ExampleTaskRun is the usage example of a catalog Task: every required
+// param (and the entry's example values), every required workspace bound to
+// a fresh volume.
+func ExampleTaskRun(e catalog.Entry) *v1.TaskRun {
+	var params v1.Params
+	for _, p := range e.Spec.Params {
+		v, ok := e.Example[p.Name]
+		if !ok && p.Default == nil {
+			v = "<" + p.Name + ">"
+			ok = true
+		}
+		if ok {
+			params = append(params, v1.Param{Name: p.Name, Value: *v1.NewStructuredValues(v)})
+		}
+	}
+	sort.SliceStable(params, func(i, j int) bool { return params[i].Name < params[j].Name })
+	var ws []v1.WorkspaceBinding
+	for _, w := range e.Spec.Workspaces {
+		if w.Optional {
+			continue
+		}
+		ws = append(ws, v1.WorkspaceBinding{Name: w.Name, VolumeClaimTemplate: &corev1.PersistentVolumeClaim{
+			Spec: corev1.PersistentVolumeClaimSpec{
+				AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+				Resources: corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{
+					corev1.ResourceStorage: resource.MustParse("1Gi"),
+				}},
+			},
+		}})
+	}
+	return &v1.TaskRun{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "tekton.dev/v1", Kind: "TaskRun"},
+		ObjectMeta: metav1.ObjectMeta{GenerateName: e.Name + "-run-"},
+		Spec: v1.TaskRunSpec{
+			TaskRef:    &v1.TaskRef{Name: e.Name},
+			Params:     params,
+			Workspaces: ws,
+		},
+	}
+}
