@@ -12,6 +12,9 @@ GENERATED := tasks pipelines
 .PHONY: all generate verify test unit tools lint bench example
 all: generate test
 
+# Each area adds its own targets (e2e, bench-image, ...) in mk/<area>.mk.
+-include mk/*.mk
+
 ## generate: rewrite the committed catalog (tasks/, pipelines/)
 generate:
 	$(GO) run ./cmd/pipewright catalog -o .
