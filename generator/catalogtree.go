@@ -8,8 +8,10 @@ import (
 	"path"
 	"sort"
 
+	"github.com/pipewright/pipewright/generator/buildpack"
 	"github.com/pipewright/pipewright/generator/catalog"
 	"github.com/pipewright/pipewright/generator/check"
+	"github.com/pipewright/pipewright/generator/pipeline"
 	"github.com/pipewright/pipewright/generator/render"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -17,8 +19,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// Catalog renders every catalog Task (with its README) into tasks/, in
-// tektoncd/catalog layout, and validates the result.
+// Catalog renders every catalog Task (with its README) into tasks/ and the
+// generic per-pack pipelines into pipelines/, in tektoncd/catalog layout, and
+// validates the result, including every pipeline's wiring against the Tasks.
 func Catalog() (render.Tree, error) {
 	tree := render.Tree{}
 	for _, e := range catalog.All() {
@@ -26,10 +29,41 @@ func Catalog() (render.Tree, error) {
 			return nil, err
 		}
 	}
+	if err := addGenericPipelines(tree); err != nil {
+		return nil, err
+	}
 	if err := Check(tree); err != nil {
 		return nil, err
 	}
 	return tree, nil
+}
+
+// addGenericPipelines writes one pull-request and one release Pipeline per
+// build pack, made by the same code as a project's, with params in place of
+// project specifics and taskRefs to the installed catalog.
+func addGenericPipelines(tree render.Tree) error {
+	for _, pack := range buildpack.Packs {
+		for _, kind := range []pipeline.Kind{pipeline.PullRequest, pipeline.Release} {
+			p, err := pipeline.Build(kind, pipeline.Spec{
+				Name:    pack.Name + "-" + string(kind),
+				Pack:    pack,
+				Deploy:  true,
+				TaskRef: pipeline.LocalRef,
+				Labels:  map[string]string{"app.kubernetes.io/version": "0.1", "app.kubernetes.io/part-of": "pipewright"},
+			})
+			if err != nil {
+				return err
+			}
+			y, err := render.Marshal(p)
+			if err != nil {
+				return fmt.Errorf("pipeline %s: %w", p.Name, err)
+			}
+			if err := tree.Add(fmt.Sprintf("pipelines/%s/0.1/%s.yaml", p.Name, p.Name), y); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func addTask(tree render.Tree, e catalog.Entry) error {

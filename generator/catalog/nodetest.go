@@ -14,6 +14,7 @@ func nodeTest() Entry {
 	params := []v1.ParamSpec{
 		contextParam(),
 		strParam("script", "The package.json script to run.", "test"),
+		strParam("package-manager", "npm, yarn or pnpm (yarn and pnpm run through corepack).", "npm"),
 		strParam("install-flags", "Extra flags for npm ci, space separated.", "--no-audit --no-fund"),
 	}
 	return Entry{
@@ -22,8 +23,9 @@ func nodeTest() Entry {
 		DisplayName: "Node.js Test (npm)",
 		Categories:  []string{"Testing"},
 		Tags:        []string{"node", "npm", "test"},
-		Summary:     "Installs a Node.js package's dependencies with npm ci and runs its tests.",
-		Details:     "Needs a package-lock.json (npm ci installs exactly what it pins). The npm cache goes to the optional cache workspace.",
+		Summary:     "Installs a Node.js package's dependencies from its lock file and runs a package.json script.",
+		Details: "npm ci, yarn install --immutable or pnpm install --frozen-lockfile install exactly what the lock file pins; " +
+			"a missing lock file fails with a hint. The package manager's cache goes to the optional cache workspace.",
 		Spec: v1.TaskSpec{
 			Params:     params,
 			Workspaces: sourceAndCache("npm cache"),
@@ -36,17 +38,34 @@ func nodeTest() Entry {
 				Timeout: 20 * time.Minute,
 				Env:     []corev1.EnvVar{{Name: "CI", Value: "true"}},
 				Script: enterSource + `
+cache="${HOME}/.cache"
 if [ "${WORKSPACE_CACHE_BOUND}" = "true" ]; then
-  export npm_config_cache="${WORKSPACE_CACHE_PATH}/npm"
+  cache="${WORKSPACE_CACHE_PATH}"
 fi
-if [ ! -f package-lock.json ]; then
-  echo "package-lock.json is missing: npm ci needs it (run npm install and commit the lock file)" >&2
+export npm_config_cache="${cache}/npm" YARN_CACHE_FOLDER="${cache}/yarn" COREPACK_HOME="${cache}/corepack"
+case "${PARAM_PACKAGE_MANAGER}" in
+  npm) lock=package-lock.json ;;
+  yarn) lock=yarn.lock ;;
+  pnpm) lock=pnpm-lock.yaml ;;
+  *) echo "package-manager must be npm, yarn or pnpm, not ${PARAM_PACKAGE_MANAGER}" >&2; exit 1 ;;
+esac
+if [ ! -f "${lock}" ]; then
+  echo "${lock} is missing: installs must be pinned (run ${PARAM_PACKAGE_MANAGER} install and commit the lock file)" >&2
   exit 1
 fi
 set -f
-# shellcheck disable=SC2086 # flags are a list
-npm ci ${PARAM_INSTALL_FLAGS}
-npm run "${PARAM_SCRIPT}"
+case "${PARAM_PACKAGE_MANAGER}" in
+  npm)
+    # shellcheck disable=SC2086 # flags are a list
+    npm ci ${PARAM_INSTALL_FLAGS}
+    npm run "${PARAM_SCRIPT}" ;;
+  yarn)
+    corepack yarn install --immutable
+    corepack yarn run "${PARAM_SCRIPT}" ;;
+  pnpm)
+    corepack pnpm install --frozen-lockfile
+    corepack pnpm run "${PARAM_SCRIPT}" ;;
+esac
 `,
 			}.build()},
 		},

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"knative.dev/pkg/apis"
 	"sigs.k8s.io/yaml"
 )
@@ -147,6 +148,12 @@ func Validate(o Object) error {
 	if !ok {
 		return nil
 	}
+	// The API server turns generateName into a name before admission
+	// webhooks run; do the same so templates validate as they will there.
+	if m, ok := o.Obj.(metav1.Object); ok && m.GetName() == "" && m.GetGenerateName() != "" {
+		m.SetName(m.GetGenerateName() + "abcde")
+		defer m.SetName("")
+	}
 	ctx := apis.WithinCreate(context.Background())
 	v.SetDefaults(ctx)
 	if fe := v.Validate(ctx); fe != nil {
@@ -156,8 +163,9 @@ func Validate(o Object) error {
 }
 
 // All decodes, validates and wiring-checks a set of files together: every
-// Pipeline is checked against the Tasks in the set that it references.
-func All(files map[string][]byte) ([]Object, error) {
+// Pipeline is checked against the Tasks in the set, and the known Tasks, that
+// it references.
+func All(files map[string][]byte, known ...*v1.Task) ([]Object, error) {
 	names := make([]string, 0, len(files))
 	for n := range files {
 		names = append(names, n)
@@ -181,6 +189,6 @@ func All(files map[string][]byte) ([]Object, error) {
 			errs = append(errs, err)
 		}
 	}
-	errs = append(errs, Wiring(objs)...)
+	errs = append(errs, Wiring(objs, known...)...)
 	return objs, errors.Join(errs...)
 }

@@ -31,11 +31,15 @@ func TaskName(pt v1.PipelineTask) string {
 	return ""
 }
 
-// Wiring checks every Pipeline in objs against the Tasks in objs (and the
-// Tasks embedded in it): params, workspaces and result references. Each
-// error names both ends.
-func Wiring(objs []Object) []error {
+// Wiring checks every Pipeline in objs against the Tasks in objs, the Tasks
+// embedded in it and the known Tasks (those a pipeline gets from the cluster
+// or a bundle): params, workspaces and result references. Each error names
+// both ends.
+func Wiring(objs []Object, known ...*v1.Task) []error {
 	tasks := map[string]*v1.TaskSpec{}
+	for _, t := range known {
+		tasks[t.Name] = &t.Spec
+	}
 	for _, o := range objs {
 		if t, ok := o.Obj.(*v1.Task); ok {
 			tasks[t.Name] = &t.Spec

@@ -19,7 +19,8 @@ var keyOrder = []string{
 	"apiVersion", "kind", "metadata",
 	"name", "generateName", "namespace", "labels", "annotations",
 	"description", "displayName", "type", "default", "optional",
-	"image", "ref", "taskRef", "taskSpec", "runAfter",
+	"image", "ref", "taskRef", "taskSpec", "pipelineRef", "runAfter",
+	"params", "workspaces", "results", "tasks", "steps", "finally",
 }
 
 var keyRank = func() map[string]int {

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/pipewright/pipewright/generator"
+	"github.com/pipewright/pipewright/generator/builtin"
+	"github.com/pipewright/pipewright/generator/config"
+	"github.com/spf13/cobra"
+)
+
+func init() { subcommands = append(subcommands, generateCmd, initCmd, schemaCmd) }
+
+// loadConfig reads -f, or the built-in example when it is empty.
+func loadConfig(file string) (*config.Loaded, error) {
+	if file == "" {
+		return config.Parse(builtin.File, builtin.Config)
+	}
+	return config.Load(file)
+}
+
+func generateCmd() *cobra.Command {
+	var file, out string
+	c := &cobra.Command{
+		Use:   "generate",
+		Short: "Generate a project's CI/CD set (pipelines, tasks, triggers, kustomization); the built-in example without -f",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(file)
+			if err != nil {
+				return err
+			}
+			tree, err := generator.Project(cfg)
+			if err != nil {
+				return err
+			}
+			if err := tree.Write(out); err != nil {
+				return err
+			}
+			fmt.Fprint(cmd.OutOrStdout(), generator.Summary(cfg, tree, out))
+			return nil
+		},
+	}
+	c.Flags().StringVarP(&file, "file", "f", "", "project config (default: the built-in example project)")
+	c.Flags().StringVarP(&out, "output", "o", "out", "folder to write into")
+	return c
+}
+
+func initCmd() *cobra.Command {
+	var opts generator.InitOptions
+	c := &cobra.Command{
+		Use:   "init [DIR]",
+		Short: "Detect the project's build pack and write a commented pipewright.yaml",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dir := "."
+			if len(args) == 1 {
+				dir = args[0]
+			}
+			res, err := generator.Init(dir, opts)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s (build pack %s: %v)\n", res.Path, res.Detected.Pack, res.Detected.Facts)
+			return nil
+		},
+	}
+	c.Flags().StringVar(&opts.Repo, "repo", "", "GitHub owner/name (default: from .git/config)")
+	c.Flags().StringVar(&opts.Branch, "branch", "", "default branch (default: from .git/HEAD, else main)")
+	c.Flags().BoolVar(&opts.Force, "force", false, "overwrite an existing pipewright.yaml")
+	return c
+}
+
+func schemaCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "schema",
+		Short: "Print the JSON Schema of pipewright.yaml (for editor completion)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := config.Schema()
+			if err != nil {
+				return err
+			}
+			_, err = os.Stdout.Write(s)
+			return err
+		},
+	}
+}

@@ -1,0 +1,3 @@
+module github.com/Codertocat/Hello-World
+
+go 1.26

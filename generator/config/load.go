@@ -1,0 +1,301 @@
+package config
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	yaml "go.yaml.in/yaml/v3"
+)
+
+// Error is one problem in a config file, at a position, with a hint.
+type Error struct {
+	File      string
+	Line, Col int
+	Path      string // field path, e.g. build.test.params.race
+	Msg       string
+	Hint      string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s:%d:%d: ", e.File, e.Line, e.Col)
+	if e.Path != "" {
+		b.WriteString(e.Path + ": ")
+	}
+	b.WriteString(e.Msg)
+	if e.Hint != "" {
+		b.WriteString(" (hint: " + e.Hint + ")")
+	}
+	return b.String()
+}
+
+// Errors is every problem found in one file, in file order.
+type Errors []*Error
+
+func (es Errors) Error() string {
+	lines := make([]string, len(es))
+	for i, e := range es {
+		lines[i] = e.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+type pos struct{ line, col int }
+
+// Loaded is a parsed config with the positions of its fields, so later
+// stages (build packs, the generator) can report errors at the right place.
+type Loaded struct {
+	*Config
+	File string
+	pos  map[string]pos
+}
+
+// Errorf makes an Error at a field path (or its nearest parent present in
+// the file).
+func (l *Loaded) Errorf(path, hint, format string, args ...any) *Error {
+	p := path
+	for {
+		if at, ok := l.pos[p]; ok {
+			return &Error{File: l.File, Line: at.line, Col: at.col, Path: path, Msg: fmt.Sprintf(format, args...), Hint: hint}
+		}
+		i := strings.LastIndexAny(p, ".[")
+		if i < 0 {
+			at := l.pos[""]
+			return &Error{File: l.File, Line: max(at.line, 1), Col: max(at.col, 1), Path: path, Msg: fmt.Sprintf(format, args...), Hint: hint}
+		}
+		p = p[:i]
+	}
+}
+
+// Load reads and validates a config file.
+func Load(file string) (*Loaded, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return Parse(file, data)
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// Parse reads a config from data; file names it in errors. The result is
+// defaulted and validated; all problems come back together as Errors.
+func Parse(file string, data []byte) (*Loaded, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		line, msg := 1, err.Error()
+		if m := yamlLine.FindStringSubmatch(msg); m != nil {
+			line, _ = strconv.Atoi(m[1])
+			msg = m[2]
+		}
+		return nil, Errors{{File: file, Line: line, Col: 1, Msg: "not valid YAML: " + msg, Hint: "check indentation and quoting"}}
+	}
+	if len(doc.Content) == 0 {
+		return nil, Errors{{File: file, Line: 1, Col: 1, Msg: "the file is empty", Hint: "run `pipewright init` to write one"}}
+	}
+	l := &Loaded{File: file, pos: map[string]pos{}}
+	w := walker{l: l}
+	root := doc.Content[0]
+	l.pos[""] = pos{root.Line, root.Column}
+	w.walk(root, reflect.TypeOf(Config{}), "")
+	if len(w.errs) > 0 {
+		return nil, sortErrors(w.errs)
+	}
+	var generic any
+	if err := root.Decode(&generic); err != nil {
+		return nil, Errors{{File: file, Line: 1, Col: 1, Msg: err.Error()}}
+	}
+	j, err := json.Marshal(generic)
+	if err != nil {
+		return nil, Errors{{File: file, Line: 1, Col: 1, Msg: err.Error()}}
+	}
+	var c Config
+	if err := json.Unmarshal(j, &c); err != nil {
+		return nil, Errors{{File: file, Line: 1, Col: 1, Msg: err.Error()}}
+	}
+	l.Config = &c
+	if errs := l.validate(); len(errs) > 0 {
+		return nil, sortErrors(errs)
+	}
+	l.Config.applyDefaults()
+	return l, nil
+}
+
+func sortErrors(es Errors) Errors {
+	sort.SliceStable(es, func(i, j int) bool {
+		if es[i].Line != es[j].Line {
+			return es[i].Line < es[j].Line
+		}
+		return es[i].Col < es[j].Col
+	})
+	return es
+}
+
+// walker checks the YAML tree against the Go types: unknown keys (with a
+// did-you-mean), wrong kinds and wrong scalar types, recording positions.
+type walker struct {
+	l    *Loaded
+	errs Errors
+}
+
+func (w *walker) fail(n *yaml.Node, path, hint, format string, args ...any) {
+	w.errs = append(w.errs, &Error{File: w.l.File, Line: n.Line, Col: n.Column, Path: path, Msg: fmt.Sprintf(format, args...), Hint: hint})
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.AliasNode:
+		return "an alias"
+	}
+	switch n.Tag {
+	case "!!str":
+		return fmt.Sprintf("the string %q", n.Value)
+	case "!!null":
+		return "null"
+	}
+	return fmt.Sprintf("%s %s", strings.TrimPrefix(n.Tag, "!!"), n.Value)
+}
+
+func (w *walker) walk(n *yaml.Node, t reflect.Type, path string) {
+	if n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	w.l.pos[path] = pos{n.Line, n.Column}
+	switch t.Kind() {
+	case reflect.Struct:
+		if n.Kind != yaml.MappingNode {
+			w.fail(n, path, "write the fields indented under the key", "want a mapping of fields, got %s", kindName(n))
+			return
+		}
+		fields := map[string]reflect.StructField{}
+		var names []string
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			name := strings.Split(f.Tag.Get("json"), ",")[0]
+			fields[name] = f
+			names = append(names, name)
+		}
+		seen := map[string]bool{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			kp := join(path, k.Value)
+			if seen[k.Value] {
+				w.fail(k, kp, "remove one of them", "key %q appears twice", k.Value)
+				continue
+			}
+			seen[k.Value] = true
+			f, ok := fields[k.Value]
+			if !ok {
+				w.fail(k, kp, didYouMean(k.Value, names), "unknown field %q", k.Value)
+				continue
+			}
+			w.l.pos[kp] = pos{k.Line, k.Column}
+			w.walk(v, f.Type, kp)
+			w.l.pos[kp] = pos{k.Line, k.Column}
+		}
+	case reflect.Map:
+		if n.Kind != yaml.MappingNode {
+			w.fail(n, path, "write key: value pairs indented under the key", "want a mapping, got %s", kindName(n))
+			return
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			kp := join(path, k.Value)
+			w.walk(v, t.Elem(), kp)
+			w.l.pos[kp] = pos{k.Line, k.Column}
+		}
+	case reflect.Slice:
+		if n.Kind != yaml.SequenceNode {
+			w.fail(n, path, "write a list, one `- item` per line or [a, b]", "want a list, got %s", kindName(n))
+			return
+		}
+		for i, e := range n.Content {
+			w.walk(e, t.Elem(), fmt.Sprintf("%s[%d]", path, i))
+		}
+	case reflect.String:
+		if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
+			w.fail(n, path, "write a single value", "want a string, got %s", kindName(n))
+		}
+	case reflect.Bool:
+		if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" {
+			w.fail(n, path, "write true or false", "want true or false, got %s", kindName(n))
+		}
+	case reflect.Int:
+		if n.Kind != yaml.ScalarNode || n.Tag != "!!int" {
+			w.fail(n, path, "write a whole number without quotes", "want a whole number, got %s", kindName(n))
+		}
+	case reflect.Float64:
+		if n.Kind != yaml.ScalarNode || (n.Tag != "!!int" && n.Tag != "!!float") {
+			w.fail(n, path, "write a number without quotes", "want a number, got %s", kindName(n))
+		}
+	}
+}
+
+// didYouMean suggests the closest known name, or lists them all.
+func didYouMean(got string, names []string) string {
+	best, bestD := "", 3
+	for _, n := range names {
+		d := distance(strings.ToLower(got), strings.ToLower(n))
+		if d < bestD {
+			best, bestD = n, d
+		}
+	}
+	if best != "" {
+		return fmt.Sprintf("did you mean %q?", best)
+	}
+	sorted := append([]string(nil), names...)
+	sort.Strings(sorted)
+	return "known fields: " + strings.Join(sorted, ", ")
+}
+
+// distance is the Levenshtein edit distance.
+func distance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
+
+// ErrorsOf returns the config Errors inside err, if any.
+func ErrorsOf(err error) Errors {
+	var es Errors
+	if errors.As(err, &es) {
+		return es
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return Errors{e}
+	}
+	return nil
+}

@@ -1,0 +1,132 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+const good = `apiVersion: pipewright.dev/v1alpha1
+app:
+  name: api
+build:
+  pack: go
+image:
+  repository: ghcr.io/acme/api
+github:
+  repository: acme/api
+`
+
+func TestGoodConfigDefaults(t *testing.T) {
+	l, err := Parse("pipewright.yaml", []byte(good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.App.Namespace != "default" || l.GitHub.DefaultBranch != "main" || l.Tasks.From != "embedded" || l.Deploy.Deployment != "api" || len(l.Deploy.Canary.Steps) != 4 {
+		t.Fatalf("defaults not applied: %+v", l.Config)
+	}
+}
+
+// replace swaps one line of the good config, keeping line numbers readable.
+func replace(old, new string) string { return strings.Replace(good, old, new, 1) }
+
+func TestBadConfigs(t *testing.T) {
+	for _, tc := range []struct {
+		name, yaml string
+		want       string // the whole first error line
+	}{
+		{"misspelt key", replace("  name: api", "  nmae: api"),
+			`pipewright.yaml:3:3: app.nmae: unknown field "nmae" (hint: did you mean "name"?)`},
+		{"unknown top-level key", good + "deploy_target: prod\n",
+			`pipewright.yaml:10:1: deploy_target: unknown field "deploy_target" (hint: known fields: apiVersion, app, build, deploy, github, image, overrides, paths, tasks)`},
+		{"wrong type: mapping for string", replace("  pack: go", "  pack: {name: go}"),
+			`pipewright.yaml:5:9: build.pack: want a string, got a mapping (hint: write a single value)`},
+		{"wrong type: string for bool", replace("  repository: ghcr.io/acme/api", "  repository: ghcr.io/acme/api\n  prTag: yes-please"),
+			`pipewright.yaml:8:10: image.prTag: want true or false, got the string "yes-please" (hint: write true or false)`},
+		{"wrong type: string for int list", good + "deploy:\n  canary:\n    steps: [10, fifty, 100]\n",
+			`pipewright.yaml:12:17: deploy.canary.steps[1]: want a whole number, got the string "fifty" (hint: write a whole number without quotes)`},
+		{"list where mapping", replace("app:\n  name: api", "app:\n  - api"),
+			`pipewright.yaml:3:3: app: want a mapping of fields, got a list (hint: write the fields indented under the key)`},
+		{"invalid k8s name", replace("  name: api", "  name: My_API"),
+			`pipewright.yaml:3:3: app.name: "My_API" is not a valid Kubernetes name: lowercase letters, digits and '-', starting and ending with a letter or digit, at most 40 characters (hint: try "my-api")`},
+		{"missing required field", replace("image:\n  repository: ghcr.io/acme/api\n", ""),
+			`pipewright.yaml:1:1: image.repository: is required (hint: e.g. ghcr.io/acme/api)`},
+		{"missing apiVersion", strings.Replace(good, "apiVersion: pipewright.dev/v1alpha1\n", "", 1),
+			`pipewright.yaml:1:1: apiVersion: is required (hint: add ` + "`apiVersion: pipewright.dev/v1alpha1`" + ` at the top)`},
+		{"unsupported build pack", replace("  pack: go", "  pack: rust"),
+			`pipewright.yaml:5:3: build.pack: "rust" is not supported (hint: known fields: docker, go, java, node, python (supported: go, node, python, java, docker))`},
+		{"build pack typo", replace("  pack: go", "  pack: pyton"),
+			`pipewright.yaml:5:3: build.pack: "pyton" is not supported (hint: did you mean "python"? (supported: go, node, python, java, docker))`},
+		{"image with tag", replace("  repository: ghcr.io/acme/api", "  repository: ghcr.io/acme/api:v1"),
+			`pipewright.yaml:7:3: image.repository: "ghcr.io/acme/api:v1" has a tag or digest (hint: drop the tag or digest: the pipelines choose them)`},
+		{"github repo not owner/name", replace("  repository: acme/api", "  repository: https://github.com/acme/api"),
+			`pipewright.yaml:9:3: github.repository: "https://github.com/acme/api" is not owner/name (hint: owner/name, e.g. acme/api)`},
+		{"canary steps not growing", good + "deploy:\n  strategy: canary\n  canary:\n    steps: [50, 25, 100]\n",
+			`pipewright.yaml:13:17: deploy.canary.steps[1]: 25 does not grow from the step before (50) (hint: list growing weights, e.g. [10, 25, 50, 100])`},
+		{"bad duration", good + "deploy:\n  canary:\n    interval: 5 minutes\n",
+			`pipewright.yaml:12:5: deploy.canary.interval: "5 minutes" is not a positive duration (hint: write a Go duration such as 30s, 5m or 1h30m)`},
+		{"bundle without digest", good + "tasks:\n  from: bundle\n  bundle: ghcr.io/acme/catalog:latest\n",
+			`pipewright.yaml:12:3: tasks.bundle: tasks from a bundle need the bundle pinned by digest, got "ghcr.io/acme/catalog:latest" (hint: push one with ` + "`pipewright bundle push`" + ` and use the REPO@sha256:... it prints)`},
+		{"bad quantity", good + "overrides:\n  test:\n    memory: 2 gigs\n",
+			`pipewright.yaml:12:5: overrides.test.memory: "2 gigs" is not a quantity (hint: a Kubernetes quantity such as 500m, 2, 512Mi or 2Gi)`},
+		{"duplicate key", replace("  name: api", "  name: api\n  name: web"),
+			`pipewright.yaml:4:3: app.name: key "name" appears twice (hint: remove one of them)`},
+		{"not YAML", "app: [unclosed\n",
+			`pipewright.yaml:1:1: not valid YAML: did not find expected ',' or ']' (hint: check indentation and quoting)`},
+		{"empty file", "",
+			`pipewright.yaml:1:1: the file is empty (hint: run ` + "`pipewright init`" + ` to write one)`},
+		{"unknown config version", replace("apiVersion: pipewright.dev/v1alpha1", "apiVersion: pipewright.dev/v2"),
+			`pipewright.yaml:1:1: apiVersion: unknown config version "pipewright.dev/v2" (hint: this pipewright reads pipewright.dev/v1alpha1)`},
+		{"context escapes repo", replace("  pack: go", "  pack: go\n  context: ../other"),
+			`pipewright.yaml:6:3: build.context: "../other" leaves the repository (hint: give a folder inside the repository, e.g. services/api)`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("pipewright.yaml", []byte(tc.yaml))
+			if err == nil {
+				t.Fatal("want an error")
+			}
+			es := ErrorsOf(err)
+			if len(es) == 0 {
+				t.Fatalf("not a config error: %v", err)
+			}
+			if got := es[0].Error(); got != tc.want {
+				t.Fatalf("got  %s\nwant %s", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestSchemaCoversEveryField(t *testing.T) {
+	s, err := Schema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"pack"`, `"enum"`, `"canary"`, `"additionalProperties": false`, `"required"`, "Build pack: go, node"} {
+		if !strings.Contains(string(s), want) {
+			t.Errorf("schema lacks %s", want)
+		}
+	}
+}
+
+// FuzzParse: whatever the bytes, Parse returns a config or positioned
+// errors, and never panics.
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(good))
+	f.Add([]byte(replace("  name: api", "  nmae: api")))
+	f.Add([]byte("app: [unclosed\n"))
+	f.Add([]byte("a: &x [*x]\n"))
+	f.Add([]byte(good + "deploy:\n  canary:\n    steps: [50, 25]\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		l, err := Parse("f.yaml", data)
+		if err == nil {
+			if l.Config == nil {
+				t.Fatal("nil config without error")
+			}
+			return
+		}
+		for _, e := range ErrorsOf(err) {
+			if e.Line < 1 || e.Col < 1 {
+				t.Fatalf("error without position: %v", e)
+			}
+		}
+	})
+}

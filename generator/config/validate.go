@@ -1,0 +1,211 @@
+package config
+
+import (
+	"fmt"
+	"path"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/util/validation"
+)
+
+// MaxAppName keeps derived names (<app>-pull-request-listener, ...) within
+// Kubernetes' 63-character label limit.
+const MaxAppName = 40
+
+var (
+	repoName   = regexp.MustCompile(`^[A-Za-z0-9-]+/[A-Za-z0-9._-]+$`)
+	branchName = regexp.MustCompile(`^[A-Za-z0-9._/-]+$`)
+	invalidK8s = regexp.MustCompile(`[^a-z0-9-]+`)
+)
+
+// Packs are the supported build packs.
+var Packs = []string{"go", "node", "python", "java", "docker"}
+
+func (l *Loaded) validate() Errors {
+	c := l.Config
+	var errs Errors
+	add := func(e *Error) { errs = append(errs, e) }
+	required := func(path, val, hint string) bool {
+		if val == "" {
+			add(l.Errorf(path, hint, "is required"))
+			return false
+		}
+		return true
+	}
+	k8sName := func(path, val string, maxLen int) {
+		if msgs := validation.IsDNS1123Label(val); len(msgs) > 0 || len(val) > maxLen {
+			suggestion := strings.Trim(invalidK8s.ReplaceAllString(strings.ToLower(val), "-"), "-")
+			if len(suggestion) > maxLen {
+				suggestion = suggestion[:maxLen]
+			}
+			add(l.Errorf(path, fmt.Sprintf("try %q", suggestion),
+				"%q is not a valid Kubernetes name: lowercase letters, digits and '-', starting and ending with a letter or digit, at most %d characters", val, maxLen))
+		}
+	}
+	oneOf := func(path, val string, allowed []string) {
+		if val == "" {
+			return
+		}
+		for _, a := range allowed {
+			if val == a {
+				return
+			}
+		}
+		add(l.Errorf(path, didYouMean(val, allowed)+" (supported: "+strings.Join(allowed, ", ")+")", "%q is not supported", val))
+	}
+	duration := func(p, val string) {
+		if val == "" {
+			return
+		}
+		if d, err := time.ParseDuration(val); err != nil || d <= 0 {
+			add(l.Errorf(p, "write a Go duration such as 30s, 5m or 1h30m", "%q is not a positive duration", val))
+		}
+	}
+
+	if c.APIVersion != APIVersion {
+		if c.APIVersion == "" {
+			add(l.Errorf("apiVersion", "add `apiVersion: "+APIVersion+"` at the top", "is required"))
+		} else {
+			add(l.Errorf("apiVersion", "this pipewright reads "+APIVersion, "unknown config version %q", c.APIVersion))
+		}
+	}
+	if required("app.name", c.App.Name, "name the application, e.g. `name: api`") {
+		k8sName("app.name", c.App.Name, MaxAppName)
+	}
+	if c.App.Namespace != "" {
+		k8sName("app.namespace", c.App.Namespace, 63)
+	}
+	if required("build.pack", c.Build.Pack, "one of "+strings.Join(Packs, ", ")+"; `pipewright init` detects it") {
+		oneOf("build.pack", c.Build.Pack, Packs)
+	}
+	if p := c.Build.Context; p != "" && (path.IsAbs(p) || p == ".." || strings.HasPrefix(p, "../") || strings.Contains(p, "/../")) {
+		add(l.Errorf("build.context", "give a folder inside the repository, e.g. services/api", "%q leaves the repository", p))
+	}
+	if required("image.repository", c.Image.Repository, "e.g. ghcr.io/acme/api") {
+		if strings.ContainsAny(c.Image.Repository, "@") || strings.Count(path.Base(c.Image.Repository), ":") > 0 {
+			add(l.Errorf("image.repository", "drop the tag or digest: the pipelines choose them", "%q has a tag or digest", c.Image.Repository))
+		} else if _, err := name.NewRepository(c.Image.Repository); err != nil {
+			add(l.Errorf("image.repository", "e.g. ghcr.io/acme/api", "%q is not an image repository: %v", c.Image.Repository, err))
+		}
+	}
+	if required("github.repository", c.GitHub.Repository, "owner/name, e.g. acme/api") && !repoName.MatchString(c.GitHub.Repository) {
+		add(l.Errorf("github.repository", "owner/name, e.g. acme/api", "%q is not owner/name", c.GitHub.Repository))
+	}
+	if b := c.GitHub.DefaultBranch; b != "" && (!branchName.MatchString(b) || strings.HasPrefix(b, "refs/")) {
+		add(l.Errorf("github.defaultBranch", "a branch name such as main, without refs/heads/", "%q is not a branch name", b))
+	}
+	for _, s := range []struct{ path, val string }{{"github.tokenSecret", c.GitHub.TokenSecret}, {"github.webhookSecret", c.GitHub.WebhookSecret}} {
+		if s.val != "" {
+			k8sName(s.path, s.val, 63)
+		}
+	}
+	for i, o := range c.GitHub.Owners {
+		if !regexp.MustCompile(`^[A-Za-z0-9-]+$`).MatchString(o) {
+			add(l.Errorf(fmt.Sprintf("github.owners[%d]", i), "a GitHub login, without @", "%q is not a GitHub login", o))
+		}
+	}
+	oneOf("tasks.from", c.Tasks.From, []string{"embedded", "cluster", "bundle"})
+	if c.Tasks.From == "bundle" {
+		if !regexp.MustCompile(`@sha256:[0-9a-f]{64}$`).MatchString(c.Tasks.Bundle) {
+			add(l.Errorf("tasks.bundle", "push one with `pipewright bundle push` and use the REPO@sha256:... it prints", "tasks from a bundle need the bundle pinned by digest, got %q", c.Tasks.Bundle))
+		}
+	} else if c.Tasks.Bundle != "" {
+		add(l.Errorf("tasks.bundle", "set tasks.from: bundle, or remove tasks.bundle", "is only used with tasks.from: bundle"))
+	}
+	for i, p := range c.Paths {
+		if _, err := path.Match(p, ""); err != nil || p == "" {
+			add(l.Errorf(fmt.Sprintf("paths[%d]", i), "a glob such as services/api/** or *.go", "%q is not a valid glob", p))
+		}
+	}
+
+	d := c.Deploy
+	oneOf("deploy.strategy", d.Strategy, []string{"rolling", "canary"})
+	for _, s := range []struct{ path, val string }{{"deploy.deployment", d.Deployment}, {"deploy.container", d.Container}, {"deploy.namespace", d.Namespace}, {"deploy.canary.route", d.Canary.Route}} {
+		if s.val != "" {
+			k8sName(s.path, s.val, 63)
+		}
+	}
+	cn := d.Canary
+	for i, w := range cn.Steps {
+		p := fmt.Sprintf("deploy.canary.steps[%d]", i)
+		if w <= 0 || w > 100 {
+			add(l.Errorf(p, "percentages from 1 to 100", "%d is not a traffic percentage", w))
+		} else if i > 0 && w <= cn.Steps[i-1] {
+			add(l.Errorf(p, "list growing weights, e.g. [10, 25, 50, 100]", "%d does not grow from the step before (%d)", w, cn.Steps[i-1]))
+		}
+	}
+	if n := len(cn.Steps); n > 0 && cn.Steps[n-1] != 100 {
+		add(l.Errorf(fmt.Sprintf("deploy.canary.steps[%d]", n-1), "end the list with 100", "the last step must send all traffic (100), not %d", cn.Steps[n-1]))
+	}
+	duration("deploy.canary.interval", cn.Interval)
+	duration("deploy.canary.latencyP99", cn.LatencyP99)
+	if cn.Samples < 0 {
+		add(l.Errorf("deploy.canary.samples", "at least 1", "%d samples", cn.Samples))
+	}
+	if cn.FailureLimit < 0 {
+		add(l.Errorf("deploy.canary.failureLimit", "0 or more", "%d is negative", cn.FailureLimit))
+	}
+	if cn.SuccessRate < 0 || cn.SuccessRate > 100 {
+		add(l.Errorf("deploy.canary.successRate", "a percentage such as 99 or 99.9", "%v is not a percentage", cn.SuccessRate))
+	}
+	oneOf("deploy.canary.traffic", cn.Traffic, []string{"gateway-api", "smi"})
+
+	for task, o := range c.Overrides {
+		p := "overrides." + task
+		duration(p+".timeout", o.Timeout)
+		for _, q := range []struct{ path, val string }{{p + ".cpu", o.CPU}, {p + ".memory", o.Memory}} {
+			if q.val == "" {
+				continue
+			}
+			if _, err := resource.ParseQuantity(q.val); err != nil {
+				add(l.Errorf(q.path, "a Kubernetes quantity such as 500m, 2, 512Mi or 2Gi", "%q is not a quantity", q.val))
+			}
+		}
+	}
+	return errs
+}
+
+// applyDefaults fills what the user left out.
+func (c *Config) applyDefaults() {
+	def := func(s *string, v string) {
+		if *s == "" {
+			*s = v
+		}
+	}
+	def(&c.App.Namespace, "default")
+	def(&c.Build.Context, ".")
+	def(&c.Image.Dockerfile, "Dockerfile")
+	def(&c.Deploy.Manifests, "k8s")
+	def(&c.Deploy.Deployment, c.App.Name)
+	def(&c.Deploy.Container, c.App.Name)
+	def(&c.Deploy.Namespace, c.App.Namespace)
+	def(&c.Deploy.Strategy, "rolling")
+	cn := &c.Deploy.Canary
+	if len(cn.Steps) == 0 {
+		cn.Steps = []int{10, 25, 50, 100}
+	}
+	def(&cn.Interval, "1m")
+	if cn.Samples == 0 {
+		cn.Samples = 3
+	}
+	if cn.FailureLimit == 0 {
+		cn.FailureLimit = 2
+	}
+	if cn.SuccessRate == 0 {
+		cn.SuccessRate = 99
+	}
+	def(&cn.LatencyP99, "500ms")
+	def(&cn.Prometheus, "http://prometheus.monitoring:9090")
+	def(&cn.Traffic, "gateway-api")
+	def(&cn.Route, c.App.Name)
+	def(&c.GitHub.DefaultBranch, "main")
+	def(&c.GitHub.APIURL, "https://api.github.com")
+	def(&c.GitHub.StatusContext, "pipewright/"+c.App.Name)
+	def(&c.GitHub.TokenSecret, "github-token")
+	def(&c.GitHub.WebhookSecret, "github-webhook")
+	def(&c.Tasks.From, "embedded")
+}

@@ -1,0 +1,329 @@
+// Package pipeline builds the pull-request and release Pipelines, and the
+// PipelineRuns that start them, from the catalog's Task definitions. The same
+// code makes a project's pipelines (params defaulted from its config) and the
+// generic catalog pipelines (the same params, without project defaults).
+package pipeline
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/pipewright/pipewright/generator/buildpack"
+	"github.com/pipewright/pipewright/generator/catalog"
+	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/selection"
+)
+
+// Kind is which pipeline: the pull-request one or the release one.
+type Kind string
+
+const (
+	PullRequest Kind = "pull-request"
+	Release     Kind = "release"
+)
+
+// Spec is everything a pipeline depends on.
+type Spec struct {
+	Name string // the Pipeline's name
+	Pack buildpack.Pack
+	// LintParams and TestParams go to the pack's lint and test Tasks.
+	LintParams, TestParams map[string]string
+	NoLint, NoTest         bool
+	PRTag                  bool // PR builds push REPO:pr-<n> instead of not pushing
+	Deploy                 bool // release pipeline deploys
+	// Defaults are project values for the pipeline's params; params with no
+	// default must be given by the PipelineRun.
+	Defaults map[string]string
+	// TaskRef says where a catalog Task comes from (embedded, cluster, bundle).
+	TaskRef func(task string) *v1.TaskRef
+	// Timeouts override pipeline task timeouts by pipeline task name.
+	Timeouts map[string]time.Duration
+	Labels   map[string]string
+}
+
+// The pipeline's params. Their names are what triggers and runs bind.
+var params = []struct{ name, desc string }{
+	{"repo-url", "Repository URL to clone."},
+	{"revision", "Commit sha to build (the PR head, or the merge commit)."},
+	{"repo-full-name", "owner/name on GitHub, for commit statuses."},
+	{"pr-number", "Pull request number (pull-request pipeline)."},
+	{"image", "Image repository, without tag."},
+	{"context", "Folder of the project inside the repository."},
+	{"dockerfile", "Dockerfile, relative to the context folder."},
+	{"status-context", "Commit status context."},
+	{"github-api-url", "GitHub REST API root."},
+	{"github-token-secret", "Secret with the GitHub token (key token)."},
+	{"manifests", "Folder of Kubernetes manifests to apply."},
+	{"deployment", "Deployment to update."},
+	{"container", "Container of that Deployment to update."},
+	{"namespace", "Namespace to deploy into."},
+}
+
+// Generic defaults that are not project specific.
+var genericDefaults = map[string]string{
+	"context": ".", "dockerfile": "Dockerfile", "status-context": "pipewright",
+	"github-api-url": "https://api.github.com", "github-token-secret": "github-token",
+	"manifests": "k8s", "pr-number": "",
+}
+
+var defaultTimeouts = map[string]time.Duration{
+	"clone": 10 * time.Minute, "lint": 20 * time.Minute, "test": 30 * time.Minute,
+	"build-image": 30 * time.Minute, "deploy": 15 * time.Minute,
+	"set-pending": 5 * time.Minute, "report-success": 5 * time.Minute, "report-failure": 5 * time.Minute,
+}
+
+// Workspaces of every pipeline.
+const (
+	SourceWorkspace = "source"
+	CacheWorkspace  = "cache"
+)
+
+type builder struct {
+	s     Spec
+	kind  Kind
+	used  map[string]bool // params referenced
+	tasks []v1.PipelineTask
+}
+
+func (b *builder) p(name string) v1.ParamValue {
+	b.used[name] = true
+	return *v1.NewStructuredValues("$(params." + name + ")")
+}
+
+func lit(v string) v1.ParamValue { return *v1.NewStructuredValues(v) }
+
+func (b *builder) task(name, catalogTask string, runAfter []string, ps map[string]v1.ParamValue, ws map[string]string) v1.PipelineTask {
+	var plist v1.Params
+	for k, v := range ps {
+		plist = append(plist, v1.Param{Name: k, Value: v})
+	}
+	sort.Slice(plist, func(i, j int) bool { return plist[i].Name < plist[j].Name })
+	var wlist []v1.WorkspacePipelineTaskBinding
+	for k, v := range ws {
+		wlist = append(wlist, v1.WorkspacePipelineTaskBinding{Name: k, Workspace: v})
+	}
+	sort.Slice(wlist, func(i, j int) bool { return wlist[i].Name < wlist[j].Name })
+	timeout := defaultTimeouts[name]
+	if t, ok := b.s.Timeouts[name]; ok {
+		timeout = t
+	}
+	return v1.PipelineTask{
+		Name:       name,
+		TaskRef:    b.s.TaskRef(catalogTask),
+		RunAfter:   runAfter,
+		Params:     plist,
+		Workspaces: wlist,
+		Timeout:    &metav1.Duration{Duration: timeout},
+	}
+}
+
+func (b *builder) status(name, state, description string) v1.PipelineTask {
+	return b.task(name, "github-set-status", nil, map[string]v1.ParamValue{
+		"repo-full-name":    b.p("repo-full-name"),
+		"sha":               b.p("revision"),
+		"state":             lit(state),
+		"context":           b.p("status-context"),
+		"description":       lit(description),
+		"github-api-url":    b.p("github-api-url"),
+		"token-secret-name": b.p("github-token-secret"),
+	}, nil)
+}
+
+func withTweaks(base map[string]v1.ParamValue, tweaks map[string]string) map[string]v1.ParamValue {
+	for k, v := range tweaks {
+		base[k] = lit(v)
+	}
+	return base
+}
+
+// Build returns the pipeline of the given kind.
+func Build(kind Kind, s Spec) (*v1.Pipeline, error) {
+	b := &builder{s: s, kind: kind, used: map[string]bool{}}
+	src := map[string]string{"source": SourceWorkspace}
+	srcCache := map[string]string{"source": SourceWorkspace, "cache": CacheWorkspace}
+
+	b.tasks = append(b.tasks, b.status("set-pending", "pending", string(kind)+" pipeline running"))
+	b.tasks = append(b.tasks, b.task("clone", "git-clone", nil, map[string]v1.ParamValue{
+		"url": b.p("repo-url"), "revision": b.p("revision"),
+	}, map[string]string{"output": SourceWorkspace}))
+	checks := []string{}
+	if s.Pack.Lint != "" && !s.NoLint && kind == PullRequest {
+		ps := map[string]v1.ParamValue{"context": b.p("context")}
+		if s.Pack.Lint == "node-test" {
+			ps["script"] = lit("lint") // node lints through its package.json script
+		}
+		b.tasks = append(b.tasks, b.task("lint", s.Pack.Lint, []string{"clone"}, withTweaks(ps, s.LintParams), srcCache))
+		checks = append(checks, "lint")
+	}
+	if s.Pack.Test != "" && !s.NoTest {
+		b.tasks = append(b.tasks, b.task("test", s.Pack.Test, []string{"clone"}, withTweaks(map[string]v1.ParamValue{"context": b.p("context")}, s.TestParams), srcCache))
+		checks = append(checks, "test")
+	}
+	if len(checks) == 0 {
+		checks = []string{"clone"}
+	}
+	img := map[string]v1.ParamValue{
+		"context":    b.p("context"),
+		"dockerfile": b.p("dockerfile"),
+	}
+	switch {
+	case kind == Release:
+		img["image"] = lit("$(params.image):$(params.revision)")
+	case s.PRTag:
+		img["image"] = lit("$(params.image):pr-$(params.pr-number)")
+		b.used["pr-number"] = true
+	default:
+		img["image"] = lit("$(params.image):$(params.revision)")
+		img["no-push"] = lit("true")
+	}
+	b.used["image"], b.used["revision"] = true, true
+	b.tasks = append(b.tasks, b.task("build-image", "image-build", checks, img, src))
+	if kind == Release && s.Deploy {
+		b.tasks = append(b.tasks, b.task("deploy", "kubectl-apply", []string{"build-image"}, map[string]v1.ParamValue{
+			"path":       b.p("manifests"),
+			"namespace":  b.p("namespace"),
+			"deployment": b.p("deployment"),
+			"container":  b.p("container"),
+			"image":      lit("$(tasks.build-image.results.IMAGE_URL)@$(tasks.build-image.results.IMAGE_DIGEST)"),
+		}, src))
+	}
+
+	// The outcome goes to GitHub from finally, so it is reported even when a
+	// task fails; $(tasks.status) is the aggregate of the tasks above.
+	ok := b.status("report-success", "success", string(kind)+" pipeline succeeded")
+	ok.When = v1.WhenExpressions{{Input: "$(tasks.status)", Operator: selection.In, Values: []string{"Succeeded", "Completed"}}}
+	bad := b.status("report-failure", "failure", string(kind)+" pipeline failed")
+	bad.When = v1.WhenExpressions{{Input: "$(tasks.status)", Operator: selection.In, Values: []string{"Failed", "None"}}}
+
+	p := &v1.Pipeline{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "tekton.dev/v1", Kind: "Pipeline"},
+		ObjectMeta: metav1.ObjectMeta{Name: s.Name, Labels: s.Labels},
+		Spec: v1.PipelineSpec{
+			Description: description(kind, s),
+			Tasks:       b.tasks,
+			Finally:     []v1.PipelineTask{ok, bad},
+			Workspaces: []v1.PipelineWorkspaceDeclaration{
+				{Name: SourceWorkspace, Description: "The checked-out source; a fresh volume per run."},
+				{Name: CacheWorkspace, Description: "Build caches shared between runs.", Optional: true},
+			},
+		},
+	}
+	for _, prm := range params {
+		if !b.used[prm.name] {
+			continue
+		}
+		ps := v1.ParamSpec{Name: prm.name, Type: v1.ParamTypeString, Description: prm.desc}
+		if v, ok := s.Defaults[prm.name]; ok {
+			ps.Default = v1.NewStructuredValues(v)
+		} else if v, ok := genericDefaults[prm.name]; ok {
+			ps.Default = v1.NewStructuredValues(v)
+		}
+		p.Spec.Params = append(p.Spec.Params, ps)
+	}
+	return p, nil
+}
+
+func description(kind Kind, s Spec) string {
+	checks := "its tests"
+	if s.Pack.Test == "" || s.NoTest {
+		checks = "no tests (" + s.Pack.Name + " pack)"
+	}
+	if kind == PullRequest {
+		return fmt.Sprintf("Pull-request CI (%s pack): clone, lint and test in parallel, build the image without publishing it, and report the outcome to GitHub as a commit status on the PR head.", s.Pack.Name)
+	}
+	deploy := "and deploy it with kubectl apply"
+	if !s.Deploy {
+		deploy = "without deploying"
+	}
+	return fmt.Sprintf("Release (%s pack) for merges to the default branch: clone, run %s, build and push the image by digest %s, and report the outcome to GitHub.", s.Pack.Name, checks, deploy)
+}
+
+// RunSpec is a PipelineRun template's knobs.
+type RunSpec struct {
+	Pipeline       string
+	GenerateName   string
+	Params         map[string]string // values (may be Triggers $(tt.params.x))
+	ServiceAccount string
+	CacheClaim     string // PVC for the cache workspace; empty = emptyDir
+	Timeout        time.Duration
+	StepResources  map[string]corev1.ResourceList // pipeline task -> requests for all its steps
+	StepNames      map[string][]string            // pipeline task -> its steps' names
+	Labels         map[string]string
+}
+
+// Run is a PipelineRun of a pipeline: the source workspace on a fresh
+// volumeClaimTemplate, the cache on a shared claim.
+func Run(r RunSpec) *v1.PipelineRun {
+	var ps v1.Params
+	for k, v := range r.Params {
+		ps = append(ps, v1.Param{Name: k, Value: lit(v)})
+	}
+	sort.Slice(ps, func(i, j int) bool { return ps[i].Name < ps[j].Name })
+	cache := v1.WorkspaceBinding{Name: CacheWorkspace, EmptyDir: &corev1.EmptyDirVolumeSource{}}
+	if r.CacheClaim != "" {
+		cache = v1.WorkspaceBinding{Name: CacheWorkspace, PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: r.CacheClaim}}
+	}
+	pr := &v1.PipelineRun{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "tekton.dev/v1", Kind: "PipelineRun"},
+		ObjectMeta: metav1.ObjectMeta{GenerateName: r.GenerateName, Labels: r.Labels},
+		Spec: v1.PipelineRunSpec{
+			PipelineRef: &v1.PipelineRef{Name: r.Pipeline},
+			Params:      ps,
+			Workspaces: []v1.WorkspaceBinding{{
+				Name: SourceWorkspace,
+				VolumeClaimTemplate: &corev1.PersistentVolumeClaim{Spec: corev1.PersistentVolumeClaimSpec{
+					AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+					Resources:   corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}},
+				}},
+			}, cache},
+			TaskRunTemplate: v1.PipelineTaskRunTemplate{ServiceAccountName: r.ServiceAccount},
+			Timeouts:        &v1.TimeoutFields{Pipeline: &metav1.Duration{Duration: r.Timeout}},
+		},
+	}
+	var names []string
+	for n := range r.StepResources {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		spec := v1.PipelineTaskRunSpec{PipelineTaskName: n}
+		for _, step := range r.StepNames[n] {
+			spec.StepSpecs = append(spec.StepSpecs, v1.TaskRunStepSpec{Name: step, ComputeResources: corev1.ResourceRequirements{Requests: r.StepResources[n]}})
+		}
+		pr.Spec.TaskRunSpecs = append(pr.Spec.TaskRunSpecs, spec)
+	}
+	return pr
+}
+
+// LocalRef refers to a Task by name in the same namespace (embedded copies
+// or the installed catalog).
+func LocalRef(task string) *v1.TaskRef { return &v1.TaskRef{Name: task, Kind: v1.NamespacedTaskKind} }
+
+// BundleRef refers to a catalog Task through Tekton's bundles resolver.
+func BundleRef(bundle string) func(string) *v1.TaskRef {
+	return func(task string) *v1.TaskRef {
+		return &v1.TaskRef{ResolverRef: v1.ResolverRef{Resolver: "bundles", Params: v1.Params{
+			{Name: "bundle", Value: lit(bundle)},
+			{Name: "name", Value: lit(task)},
+			{Name: "kind", Value: lit("task")},
+		}}}
+	}
+}
+
+// Steps lists a catalog Task's step names (for per-step overrides).
+func Steps(task string) []string {
+	e, err := catalog.Get(task)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, s := range e.Spec.Steps {
+		out = append(out, s.Name)
+	}
+	return out
+}
+

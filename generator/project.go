@@ -1,0 +1,391 @@
+package generator
+
+import (
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/pipewright/pipewright/generator/buildpack"
+	"github.com/pipewright/pipewright/generator/catalog"
+	"github.com/pipewright/pipewright/generator/check"
+	"github.com/pipewright/pipewright/generator/config"
+	"github.com/pipewright/pipewright/generator/pipeline"
+	"github.com/pipewright/pipewright/generator/render"
+	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	kusttypes "sigs.k8s.io/kustomize/api/types"
+)
+
+// Project generates a project's CI/CD set from its loaded config: the PR and
+// release pipelines, the Tasks they use (per tasks.from), a cache claim, the
+// pipeline service account, PipelineRun templates and a kustomization. The
+// tree has passed Tekton validation and the wiring check.
+func Project(cfg *config.Loaded) (render.Tree, error) {
+	c := cfg.Config
+	pack, err := buildpack.Get(c.Build.Pack)
+	if err != nil {
+		return nil, cfg.Errorf("build.pack", "supported: "+strings.Join(config.Packs, ", "), "%v", err)
+	}
+	if err := checkTweaks(cfg, pack); err != nil {
+		return nil, err
+	}
+	p := newProject(c, pack)
+	tree := render.Tree{}
+	var resources []string
+	add := func(file string, obj any, inKustomization bool) error {
+		y, err := render.Marshal(obj)
+		if err != nil {
+			return fmt.Errorf("%s: %w", file, err)
+		}
+		if inKustomization {
+			resources = append(resources, file)
+		}
+		return tree.Add(file, y)
+	}
+
+	for _, kind := range []pipeline.Kind{pipeline.PullRequest, pipeline.Release} {
+		pl, err := pipeline.Build(kind, p.spec(kind))
+		if err != nil {
+			return nil, err
+		}
+		if err := add("pipelines/"+pl.Name+".yaml", pl, true); err != nil {
+			return nil, err
+		}
+		if err := add("runs/"+string(kind)+".yaml", p.run(kind, nil), false); err != nil {
+			return nil, err
+		}
+	}
+	used := p.usedTasks()
+	if c.Tasks.From == "embedded" {
+		for _, name := range used {
+			e, _ := catalog.Get(name)
+			if err := add("tasks/"+name+".yaml", e.Task(), true); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for _, o := range p.support() {
+		if err := add(o.file, o.obj, true); err != nil {
+			return nil, err
+		}
+	}
+	sort.Strings(resources)
+	k := kusttypes.Kustomization{
+		TypeMeta:  kusttypes.TypeMeta{APIVersion: kusttypes.KustomizationVersion, Kind: kusttypes.KustomizationKind},
+		Namespace: c.App.Namespace,
+		Resources: resources,
+		Labels:    []kusttypes.Label{{Pairs: map[string]string{"app.kubernetes.io/part-of": c.App.Name}}},
+	}
+	if err := add("kustomization.yaml", k, false); err != nil {
+		return nil, err
+	}
+	if err := tree.Add("README.md", projectReadme(c, pack, used, resources)); err != nil {
+		return nil, err
+	}
+	var known []*v1.Task
+	for _, name := range used {
+		e, _ := catalog.Get(name)
+		known = append(known, e.Task())
+	}
+	if _, err := check.All(tree, known...); err != nil {
+		return nil, fmt.Errorf("generated output fails validation (a pipewright bug): %w", err)
+	}
+	return tree, nil
+}
+
+// checkTweaks reports lint/test params the pack's Tasks do not declare, and
+// overrides for pipeline tasks that do not exist, at their place in the file.
+func checkTweaks(cfg *config.Loaded, pack buildpack.Pack) error {
+	var errs config.Errors
+	for _, tw := range []struct {
+		field, task string
+		params      map[string]string
+	}{{"build.lint", pack.Lint, cfg.Build.Lint.Params}, {"build.test", pack.Test, cfg.Build.Test.Params}} {
+		if len(tw.params) == 0 {
+			continue
+		}
+		if tw.task == "" {
+			errs = append(errs, cfg.Errorf(tw.field+".params", "remove it", "the %s pack has no task here", pack.Name))
+			continue
+		}
+		e, _ := catalog.Get(tw.task)
+		declared := map[string]bool{}
+		var names []string
+		for _, ps := range e.Spec.Params {
+			declared[ps.Name] = true
+			names = append(names, ps.Name)
+		}
+		for _, k := range sortedKeys(tw.params) {
+			if !declared[k] {
+				errs = append(errs, cfg.Errorf(tw.field+".params."+k, closest(k, names), "task %s has no param %q", tw.task, k))
+			}
+		}
+	}
+	tasks := []string{"set-pending", "clone", "lint", "test", "build-image", "deploy", "report-success", "report-failure"}
+	for _, k := range sortedKeys(cfg.Overrides) {
+		found := false
+		for _, t := range tasks {
+			found = found || t == k
+		}
+		if !found {
+			errs = append(errs, cfg.Errorf("overrides."+k, closest(k, tasks), "no pipeline task %q", k))
+		}
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
+
+func closest(got string, names []string) string {
+	best, bestD := "", 1<<30
+	for _, n := range names {
+		if d := levenshtein(got, n); d < bestD {
+			best, bestD = n, d
+		}
+	}
+	if bestD <= 3 {
+		return fmt.Sprintf("did you mean %q?", best)
+	}
+	return "one of: " + strings.Join(names, ", ")
+}
+
+func levenshtein(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+type project struct {
+	c    *config.Config
+	pack buildpack.Pack
+}
+
+func newProject(c *config.Config, pack buildpack.Pack) *project { return &project{c: c, pack: pack} }
+
+func (p *project) name(kind pipeline.Kind) string { return p.c.App.Name + "-" + string(kind) }
+
+func (p *project) labels() map[string]string {
+	return map[string]string{"app.kubernetes.io/managed-by": "pipewright", "app.kubernetes.io/part-of": p.c.App.Name}
+}
+
+func (p *project) taskRef() func(string) *v1.TaskRef {
+	if p.c.Tasks.From == "bundle" {
+		return pipeline.BundleRef(p.c.Tasks.Bundle)
+	}
+	return pipeline.LocalRef
+}
+
+func (p *project) spec(kind pipeline.Kind) pipeline.Spec {
+	c := p.c
+	timeouts := map[string]time.Duration{}
+	for k, o := range c.Overrides {
+		if o.Timeout != "" {
+			d, _ := time.ParseDuration(o.Timeout) // validated by config
+			timeouts[k] = d
+		}
+	}
+	return pipeline.Spec{
+		Name:       p.name(kind),
+		Pack:       p.pack,
+		LintParams: c.Build.Lint.Params,
+		TestParams: c.Build.Test.Params,
+		NoLint:     c.Build.Lint.Disabled,
+		NoTest:     c.Build.Test.Disabled,
+		PRTag:      c.Image.PRTag,
+		Deploy:     !c.Deploy.Disabled,
+		Defaults: map[string]string{
+			"repo-url":            "https://github.com/" + c.GitHub.Repository + ".git",
+			"repo-full-name":      c.GitHub.Repository,
+			"image":               c.Image.Repository,
+			"context":             c.Build.Context,
+			"dockerfile":          c.Image.Dockerfile,
+			"status-context":      c.GitHub.StatusContext,
+			"github-api-url":      c.GitHub.APIURL,
+			"github-token-secret": c.GitHub.TokenSecret,
+			"manifests":           path.Join(c.Build.Context, c.Deploy.Manifests),
+			"deployment":          c.Deploy.Deployment,
+			"container":           c.Deploy.Container,
+			"namespace":           c.Deploy.Namespace,
+		},
+		TaskRef:  p.taskRef(),
+		Timeouts: timeouts,
+		Labels:   p.labels(),
+	}
+}
+
+// run is the PipelineRun template of a pipeline; params are the values to
+// bind (the triggers bind payload fields; nil gives a runnable manual run on
+// the default branch).
+func (p *project) run(kind pipeline.Kind, params map[string]string) *v1.PipelineRun {
+	if params == nil {
+		params = map[string]string{"revision": p.c.GitHub.DefaultBranch}
+	}
+	res := map[string]corev1.ResourceList{}
+	steps := map[string][]string{}
+	for k, o := range p.c.Overrides {
+		rl := corev1.ResourceList{}
+		if o.CPU != "" {
+			rl[corev1.ResourceCPU] = resource.MustParse(o.CPU)
+		}
+		if o.Memory != "" {
+			rl[corev1.ResourceMemory] = resource.MustParse(o.Memory)
+		}
+		if len(rl) > 0 {
+			res[k] = rl
+			steps[k] = pipeline.Steps(p.catalogTaskOf(k))
+		}
+	}
+	return pipeline.Run(pipeline.RunSpec{
+		Pipeline:       p.name(kind),
+		GenerateName:   p.name(kind) + "-",
+		Params:         params,
+		ServiceAccount: p.serviceAccount(),
+		CacheClaim:     p.c.App.Name + "-cache",
+		Timeout:        time.Hour,
+		StepResources:  res,
+		StepNames:      steps,
+		Labels:         p.labels(),
+	})
+}
+
+func (p *project) serviceAccount() string { return p.c.App.Name + "-pipeline" }
+
+// catalogTaskOf maps a pipeline task name to its catalog Task.
+func (p *project) catalogTaskOf(pt string) string {
+	switch pt {
+	case "clone":
+		return "git-clone"
+	case "lint":
+		return p.pack.Lint
+	case "test":
+		return p.pack.Test
+	case "build-image":
+		return "image-build"
+	case "deploy":
+		return "kubectl-apply"
+	}
+	return "github-set-status"
+}
+
+func (p *project) usedTasks() []string {
+	set := map[string]bool{"git-clone": true, "github-set-status": true, "image-build": true}
+	if p.pack.Lint != "" && !p.c.Build.Lint.Disabled {
+		set[p.pack.Lint] = true
+	}
+	if p.pack.Test != "" && !p.c.Build.Test.Disabled {
+		set[p.pack.Test] = true
+	}
+	if !p.c.Deploy.Disabled {
+		set["kubectl-apply"] = true
+	}
+	return sortedKeys(set)
+}
+
+type fileObj struct {
+	file string
+	obj  any
+}
+
+// support is what the pipelines need besides themselves: the cache claim and
+// the service account runs use, with rights to deploy.
+func (p *project) support() []fileObj {
+	c := p.c
+	meta := func(name string) metav1.ObjectMeta {
+		return metav1.ObjectMeta{Name: name, Labels: p.labels()}
+	}
+	pvc := &corev1.PersistentVolumeClaim{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "PersistentVolumeClaim"},
+		ObjectMeta: meta(c.App.Name + "-cache"),
+		Spec: corev1.PersistentVolumeClaimSpec{
+			// ReadWriteOnce works everywhere; concurrent runs on different
+			// nodes need a ReadWriteMany class instead.
+			AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+			Resources:   corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("5Gi")}},
+		},
+	}
+	sa := &corev1.ServiceAccount{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ServiceAccount"}, ObjectMeta: meta(p.serviceAccount())}
+	out := []fileObj{{"cache-pvc.yaml", pvc}, {"rbac/pipeline-serviceaccount.yaml", sa}}
+	if !c.Deploy.Disabled {
+		verbs := []string{"get", "list", "watch", "create", "update", "patch"}
+		role := &rbacv1.Role{
+			TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "Role"},
+			ObjectMeta: metav1.ObjectMeta{Name: c.App.Name + "-deployer", Namespace: c.Deploy.Namespace, Labels: p.labels()},
+			Rules: []rbacv1.PolicyRule{
+				{APIGroups: []string{"apps"}, Resources: []string{"deployments"}, Verbs: verbs},
+				{APIGroups: []string{"apps"}, Resources: []string{"replicasets"}, Verbs: []string{"get", "list", "watch"}},
+				{APIGroups: []string{""}, Resources: []string{"services", "configmaps"}, Verbs: verbs},
+			},
+		}
+		rb := &rbacv1.RoleBinding{
+			TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "RoleBinding"},
+			ObjectMeta: metav1.ObjectMeta{Name: c.App.Name + "-deployer", Namespace: c.Deploy.Namespace, Labels: p.labels()},
+			RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: c.App.Name + "-deployer"},
+			Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Name: p.serviceAccount(), Namespace: c.App.Namespace}},
+		}
+		out = append(out, fileObj{"rbac/deployer-role.yaml", role}, fileObj{"rbac/deployer-rolebinding.yaml", rb})
+	}
+	return out
+}
+
+func projectReadme(c *config.Config, pack buildpack.Pack, tasks, resources []string) []byte {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# CI/CD for %s\n\n<!-- Generated by pipewright; do not edit. Change pipewright.yaml and run `pipewright generate`. -->\n\n", c.App.Name)
+	fmt.Fprintf(&b, "Build pack **%s**, image `%s`, GitHub `%s` (default branch `%s`), Tasks from **%s**.\n\n",
+		pack.Name, c.Image.Repository, c.GitHub.Repository, c.GitHub.DefaultBranch, c.Tasks.From)
+	fmt.Fprintf(&b, "## Install\n\n```sh\nkubectl create secret generic %s --from-literal=token=<GitHub token> -n %s\nkubectl apply -k .\n```\n\n", c.GitHub.TokenSecret, c.App.Namespace)
+	if c.Tasks.From == "cluster" {
+		b.WriteString("The pipelines use the pipewright catalog installed in the cluster (`kubectl apply -R -f tasks/` from pipewright).\n\n")
+	}
+	fmt.Fprintf(&b, "## Pipelines\n\n- `%s-pull-request`: clone → lint ∥ test → image build (not published) → commit status in `finally`.\n", c.App.Name)
+	deploy := "kubectl apply of the new digest"
+	if c.Deploy.Disabled {
+		deploy = "no deploy"
+	}
+	fmt.Fprintf(&b, "- `%s-release`: clone → test → image build and push by digest → %s → commit status in `finally`.\n\n", c.App.Name, deploy)
+	fmt.Fprintf(&b, "Run one by hand: `kubectl create -f runs/release.yaml` (builds `%s`).\n\n", c.GitHub.DefaultBranch)
+	b.WriteString("## Files\n\n")
+	for _, r := range resources {
+		fmt.Fprintf(&b, "- `%s`\n", r)
+	}
+	fmt.Fprintf(&b, "\nTasks used: %s.\n", strings.Join(tasks, ", "))
+	return []byte(b.String())
+}
+
+// Summary is the short report `generate` prints.
+func Summary(cfg *config.Loaded, tree render.Tree, out string) string {
+	counts := map[string]int{}
+	for _, p := range tree.Paths() {
+		counts[strings.SplitN(p, "/", 2)[0]]++
+	}
+	return fmt.Sprintf("generated CI/CD for %s (%s pack, tasks %s) from %s into %s/: %d pipelines, %d tasks, %d run templates, %d files in all\napply with: kubectl apply -k %s\n",
+		cfg.App.Name, cfg.Build.Pack, cfg.Tasks.From, cfg.File, out, counts["pipelines"], counts["tasks"], counts["runs"], len(tree), out)
+}

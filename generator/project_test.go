@@ -1,0 +1,286 @@
+package generator_test
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/pipewright/pipewright/generator"
+	"github.com/pipewright/pipewright/generator/builtin"
+	"github.com/pipewright/pipewright/generator/check"
+	"github.com/pipewright/pipewright/generator/config"
+	"github.com/pipewright/pipewright/generator/render"
+	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
+	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+)
+
+var update = flag.Bool("update", false, "rewrite the examples' golden output")
+
+var examples = []string{"docker", "go", "java", "node", "python"}
+
+func load(t testing.TB, file string) *config.Loaded {
+	t.Helper()
+	cfg, err := config.Load(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// TestExamplesGolden checks each example's generated output against the
+// committed copy in examples/<pack>/tekton (go test -update rewrites it).
+func TestExamplesGolden(t *testing.T) {
+	for _, ex := range examples {
+		t.Run(ex, func(t *testing.T) {
+			dir := filepath.Join("..", "examples", ex)
+			tree, err := generator.Project(load(t, filepath.Join(dir, "pipewright.yaml")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden := filepath.Join(dir, "tekton")
+			if *update {
+				if err := os.RemoveAll(golden); err != nil {
+					t.Fatal(err)
+				}
+				if err := tree.Write(golden); err != nil {
+					t.Fatal(err)
+				}
+			}
+			seen := map[string]bool{}
+			err = filepath.WalkDir(golden, func(p string, d os.DirEntry, err error) error {
+				if err != nil || d.IsDir() {
+					return err
+				}
+				rel, _ := filepath.Rel(golden, p)
+				rel = filepath.ToSlash(rel)
+				seen[rel] = true
+				want, _ := os.ReadFile(p)
+				if got, ok := tree[rel]; !ok {
+					t.Errorf("%s/%s is committed but no longer generated", golden, rel)
+				} else if !bytes.Equal(got, want) {
+					t.Errorf("%s/%s differs from the generator's output; run go test ./generator -update", golden, rel)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for p := range tree {
+				if !seen[p] {
+					t.Errorf("%s/%s is generated but not committed; run go test ./generator -update", golden, p)
+				}
+			}
+		})
+	}
+}
+
+func TestBuiltinIsTheGoExample(t *testing.T) {
+	want, err := os.ReadFile("../examples/go/pipewright.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(builtin.Config, want) {
+		t.Fatal("generator/builtin/pipewright.yaml differs from examples/go/pipewright.yaml; copy it over")
+	}
+}
+
+func copyDir(t *testing.T, src, dst string, skip ...string) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		for _, s := range skip {
+			if rel == s {
+				if d.IsDir() {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+		}
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestInitRecreatesExamples runs init on a copy of each example without its
+// config and expects an equivalent config, whose output validates.
+func TestInitRecreatesExamples(t *testing.T) {
+	for _, ex := range examples {
+		t.Run(ex, func(t *testing.T) {
+			src := filepath.Join("..", "examples", ex)
+			want := load(t, filepath.Join(src, "pipewright.yaml"))
+			dir := t.TempDir()
+			copyDir(t, src, dir, "pipewright.yaml", "tekton")
+			res, err := generator.Init(dir, generator.InitOptions{Repo: want.GitHub.Repository, Branch: want.GitHub.DefaultBranch})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := load(t, res.Path)
+			if !reflect.DeepEqual(got.Config, want.Config) {
+				t.Fatalf("init wrote\n%+v\nwant\n%+v", got.Config, want.Config)
+			}
+			if _, err := generator.Project(got); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := generator.Init(dir, generator.InitOptions{}); err == nil || !strings.Contains(err.Error(), "--force") {
+				t.Fatalf("init over an existing config: want refusal naming --force, got %v", err)
+			}
+		})
+	}
+}
+
+func TestKustomizationRendersWithKustomize(t *testing.T) {
+	cfg, err := config.Parse(builtin.File, builtin.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree, err := generator.Project(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := tree.Write(dir); err != nil {
+		t.Fatal(err)
+	}
+	res, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(filesys.MakeFsOnDisk(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]int{}
+	for _, r := range res.Resources() {
+		kinds[r.GetKind()]++
+		if r.GetNamespace() != "default" {
+			t.Errorf("%s/%s: namespace %q, want default", r.GetKind(), r.GetName(), r.GetNamespace())
+		}
+	}
+	want := map[string]int{"Task": 6, "Pipeline": 2, "PersistentVolumeClaim": 1, "ServiceAccount": 1, "Role": 1, "RoleBinding": 1}
+	if !reflect.DeepEqual(kinds, want) {
+		t.Fatalf("kustomize rendered %v, want %v", kinds, want)
+	}
+}
+
+func pipelines(t *testing.T, tree render.Tree) map[string]*v1.Pipeline {
+	out := map[string]*v1.Pipeline{}
+	for _, p := range tree.Paths() {
+		if !strings.HasPrefix(p, "pipelines/") {
+			continue
+		}
+		objs, err := check.Decode(p, tree[p])
+		if err != nil {
+			t.Fatal(err)
+		}
+		pl := objs[0].Obj.(*v1.Pipeline)
+		out[pl.Name] = pl
+	}
+	return out
+}
+
+func TestPipelineShape(t *testing.T) {
+	cfg, _ := config.Parse(builtin.File, builtin.Config)
+	tree, err := generator.Project(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := pipelines(t, tree)
+	pr := ps["hello-world-pull-request"]
+	byName := map[string]v1.PipelineTask{}
+	for _, pt := range pr.Spec.Tasks {
+		byName[pt.Name] = pt
+	}
+	if !reflect.DeepEqual(byName["lint"].RunAfter, []string{"clone"}) || !reflect.DeepEqual(byName["test"].RunAfter, []string{"clone"}) {
+		t.Errorf("lint and test must run in parallel after clone: %v / %v", byName["lint"].RunAfter, byName["test"].RunAfter)
+	}
+	if !reflect.DeepEqual(byName["build-image"].RunAfter, []string{"lint", "test"}) {
+		t.Errorf("build-image runAfter = %v", byName["build-image"].RunAfter)
+	}
+	if len(byName["set-pending"].RunAfter) != 0 {
+		t.Error("the pending status must be set at start")
+	}
+	var finally []string
+	for _, f := range pr.Spec.Finally {
+		finally = append(finally, f.Name)
+	}
+	if !reflect.DeepEqual(finally, []string{"report-success", "report-failure"}) {
+		t.Errorf("finally = %v", finally)
+	}
+	for _, p := range byName["build-image"].Params {
+		if p.Name == "no-push" && p.Value.StringVal != "true" {
+			t.Error("PR images must not be pushed by default")
+		}
+	}
+	rel := ps["hello-world-release"]
+	var names []string
+	for _, pt := range rel.Spec.Tasks {
+		names = append(names, pt.Name)
+	}
+	if !reflect.DeepEqual(names, []string{"set-pending", "clone", "test", "build-image", "deploy"}) {
+		t.Errorf("release tasks = %v", names)
+	}
+}
+
+func TestWiringErrorNamesBothEnds(t *testing.T) {
+	tree, err := generator.Catalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pl := pipelines(t, tree)["go-pull-request"]
+	pl.Spec.Tasks[2].Params = append(pl.Spec.Tasks[2].Params, v1.Param{Name: "racee", Value: *v1.NewStructuredValues("true")})
+	pl.Spec.Tasks[3].Params[0].Value = *v1.NewStructuredValues("$(tasks.clone.results.sha)")
+	var known []*v1.Task
+	objs, _ := check.All(tree)
+	for _, o := range objs {
+		if t, ok := o.Obj.(*v1.Task); ok {
+			known = append(known, t)
+		}
+	}
+	errs := check.PipelineWiring(pl.Name, &pl.Spec, map[string]*v1.TaskSpec{
+		"go-lint": &known[3].Spec, "go-test": &known[4].Spec, "git-clone": &known[0].Spec,
+	})
+	msg := ""
+	for _, e := range errs {
+		msg += e.Error() + "\n"
+	}
+	for _, want := range []string{
+		`pipeline go-pull-request, pipeline task "` + pl.Spec.Tasks[2].Name + `"`,
+		`passes param "racee"`,
+		`has no result "sha" (it has: commit, committer-date, url)`,
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("wiring errors lack %q:\n%s", want, msg)
+		}
+	}
+}
+
+func TestWriteIsAtomic(t *testing.T) {
+	dir := t.TempDir()
+	if err := (render.Tree{"a/x.yaml": []byte("one\n")}).Write(dir); err != nil {
+		t.Fatal(err)
+	}
+	// A tree that cannot be written (a file where a folder must go) leaves
+	// the old output as it was.
+	bad := render.Tree{"a/x.yaml": []byte("two\n"), "b": []byte("file\n"), "b/y.yaml": []byte("child\n")}
+	if err := bad.Write(dir); err == nil {
+		t.Fatal("want an error")
+	}
+	got, _ := os.ReadFile(filepath.Join(dir, "a", "x.yaml"))
+	entries, _ := os.ReadDir(dir)
+	if string(got) != "one\n" || len(entries) != 1 {
+		t.Fatalf("output changed on error: %q, %d entries", got, len(entries))
+	}
+}

@@ -1,0 +1,491 @@
+// Package githubtest is a GitHub REST API for tests: an httptest server that
+// answers the paths and JSON shapes go-github uses for commit statuses,
+// repository webhooks and check runs, keeps their state, and records every
+// request so a test can assert exactly what was sent.
+package githubtest
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// Request is one request the server received.
+type Request struct {
+	Method string
+	Path   string // e.g. /repos/o/r/statuses/SHA
+	Query  string // raw query, e.g. check_name=pipewright
+	Auth   string // the Authorization header
+	Accept string
+	Body   any // the decoded JSON body; nil when there was none
+}
+
+// Reply is a scripted answer, sent instead of the normal one.
+type Reply struct {
+	Status int
+	Header map[string]string
+	Body   string
+}
+
+// Server is a fake GitHub. Its exported fields may be set before the first
+// request.
+type Server struct {
+	*httptest.Server
+	// Token is accepted for every call; AppToken also for check runs, which
+	// GitHub only allows to GitHub Apps.
+	Token, AppToken string
+
+	mu       sync.Mutex
+	requests []Request
+	replies  []Reply
+	repos    map[string]*repo
+	nextID   int64
+}
+
+type repo struct {
+	shas      map[string]bool
+	statuses  []map[string]any
+	hooks     []map[string]any
+	checkRuns []map[string]any
+	// annotations per check run id, appended as GitHub does.
+	annotations map[int64][]any
+}
+
+// New starts a server that knows no repositories; it stops with the test.
+func New(t testing.TB) *Server {
+	s := &Server{Token: "test-token", AppToken: "ghs_test-app-token", repos: map[string]*repo{}, nextID: 1000}
+	mux := http.NewServeMux()
+	for pattern, h := range map[string]handler{
+		"POST /repos/{owner}/{repo}/statuses/{sha}":          s.createStatus,
+		"GET /repos/{owner}/{repo}/hooks":                    s.listHooks,
+		"POST /repos/{owner}/{repo}/hooks":                   s.createHook,
+		"PATCH /repos/{owner}/{repo}/hooks/{id}":             s.editHook,
+		"GET /repos/{owner}/{repo}/commits/{ref}/check-runs": s.listCheckRuns,
+		"POST /repos/{owner}/{repo}/check-runs":              s.createCheckRun,
+		"PATCH /repos/{owner}/{repo}/check-runs/{id}":        s.updateCheckRun,
+	} {
+		mux.Handle(pattern, s.locked(h))
+	}
+	s.Server = httptest.NewServer(s.record(mux))
+	t.Cleanup(s.Close)
+	return s
+}
+
+// AddRepo makes OWNER/NAME exist with the given commits.
+func (s *Server) AddRepo(fullName string, shas ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := &repo{shas: map[string]bool{}, annotations: map[int64][]any{}}
+	for _, sha := range shas {
+		r.shas[sha] = true
+	}
+	s.repos[fullName] = r
+}
+
+// AddHook puts an existing webhook on a repository and returns its id.
+func (s *Server) AddHook(fullName, url string, events ...string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.repos[fullName]
+	s.nextID++
+	r.hooks = append(r.hooks, hookJSON(s.nextID, map[string]any{"url": url, "content_type": "form"}, toAny(events), true))
+	return s.nextID
+}
+
+// Script queues replies; each of the next requests gets one, in order,
+// before the normal handling resumes.
+func (s *Server) Script(replies ...Reply) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.replies = append(s.replies, replies...)
+}
+
+// Requests returns what the server received so far, in order.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.requests)
+}
+
+// Statuses returns the statuses set on a repository.
+func (s *Server) Statuses(fullName string) []map[string]any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.repos[fullName].statuses)
+}
+
+// Hooks returns a repository's webhooks as GitHub lists them.
+func (s *Server) Hooks(fullName string) []map[string]any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.repos[fullName].hooks)
+}
+
+// HookSecret returns the secret last set on hook id (GitHub never shows it;
+// tests may look).
+func (s *Server) HookSecret(fullName string, id int64) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, h := range s.repos[fullName].hooks {
+		if h["id"] == id {
+			sec, _ := h["_secret"].(string)
+			return sec
+		}
+	}
+	return ""
+}
+
+// CheckRuns returns a repository's check runs.
+func (s *Server) CheckRuns(fullName string) []map[string]any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.repos[fullName].checkRuns)
+}
+
+// Annotations returns every annotation sent for check run id.
+func (s *Server) Annotations(fullName string, id int64) []any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.repos[fullName].annotations[id])
+}
+
+// record logs each request, answers scripted replies, checks the token and
+// the repository, and hands the rest to the API handlers.
+func (s *Server) record(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		data, _ := io.ReadAll(req.Body)
+		rec := Request{Method: req.Method, Path: req.URL.Path, Query: req.URL.RawQuery,
+			Auth: req.Header.Get("Authorization"), Accept: req.Header.Get("Accept")}
+		if len(data) > 0 {
+			if err := json.Unmarshal(data, &rec.Body); err != nil {
+				rec.Body = "invalid JSON: " + string(data)
+			}
+		}
+		s.mu.Lock()
+		s.requests = append(s.requests, rec)
+		var scripted *Reply
+		if len(s.replies) > 0 {
+			scripted = &s.replies[0]
+			s.replies = s.replies[1:]
+		}
+		s.mu.Unlock()
+		if scripted != nil {
+			for k, v := range scripted.Header {
+				w.Header().Set(k, v)
+			}
+			w.Header().Set("Content-Type", "application/json; charset=utf-8")
+			w.WriteHeader(scripted.Status)
+			io.WriteString(w, scripted.Body)
+			return
+		}
+		token, _ := strings.CutPrefix(rec.Auth, "Bearer ")
+		if token == "" || (token != s.Token && token != s.AppToken) {
+			writeJSON(w, http.StatusUnauthorized, apiError("Bad credentials", "https://docs.github.com/rest"))
+			return
+		}
+		if strings.Contains(req.URL.Path, "/check-runs") && token != s.AppToken {
+			writeJSON(w, http.StatusForbidden, apiError("You must authenticate via a GitHub App.", "https://docs.github.com/rest/checks/runs#create-a-check-run"))
+			return
+		}
+		req.Body = io.NopCloser(strings.NewReader(string(data)))
+		next.ServeHTTP(w, req)
+	})
+}
+
+// handler answers one API call on a repository, under the server's lock.
+type handler func(w http.ResponseWriter, req *http.Request, r *repo)
+
+// locked finds the request's repository, answering 404 as GitHub does for
+// one that is missing or hidden from the token, and runs h.
+func (s *Server) locked(h handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		r := s.repos[req.PathValue("owner")+"/"+req.PathValue("repo")]
+		if r == nil {
+			writeJSON(w, http.StatusNotFound, apiError("Not Found", "https://docs.github.com/rest"))
+			return
+		}
+		h(w, req, r)
+	})
+}
+
+// decode reads the JSON body into v, answering 400 as GitHub does when it
+// cannot.
+func decode(w http.ResponseWriter, req *http.Request, v any) bool {
+	if err := json.NewDecoder(req.Body).Decode(v); err != nil {
+		writeJSON(w, http.StatusBadRequest, apiError("Problems parsing JSON", ""))
+		return false
+	}
+	return true
+}
+
+// byID returns the object of list with the request's {id}, or answers 404.
+func byID(w http.ResponseWriter, req *http.Request, list []map[string]any) map[string]any {
+	id, _ := strconv.ParseInt(req.PathValue("id"), 10, 64)
+	for _, x := range list {
+		if x["id"] == id {
+			return x
+		}
+	}
+	writeJSON(w, http.StatusNotFound, apiError("Not Found", "https://docs.github.com/rest"))
+	return nil
+}
+
+func (s *Server) createStatus(w http.ResponseWriter, req *http.Request, r *repo) {
+	sha := req.PathValue("sha")
+	if !r.shas[sha] {
+		writeJSON(w, http.StatusUnprocessableEntity, apiError("No commit found for SHA: "+sha, "https://docs.github.com/rest/commits/statuses#create-a-commit-status"))
+		return
+	}
+	var in map[string]any
+	if !decode(w, req, &in) {
+		return
+	}
+	switch in["state"] {
+	case "pending", "success", "failure", "error":
+	default:
+		writeJSON(w, http.StatusUnprocessableEntity, validation("Status", "state"))
+		return
+	}
+	s.nextID++
+	out := map[string]any{"id": s.nextID, "state": in["state"], "description": in["description"],
+		"target_url": in["target_url"], "context": or(in["context"], "default"),
+		"url": fmt.Sprintf("%s/repos/%s/%s/statuses/%s", s.URL, req.PathValue("owner"), req.PathValue("repo"), sha)}
+	r.statuses = append(r.statuses, out)
+	writeJSON(w, http.StatusCreated, out)
+}
+
+func (s *Server) listHooks(w http.ResponseWriter, req *http.Request, r *repo) {
+	perPage, page := 30, 1
+	if v, err := strconv.Atoi(req.URL.Query().Get("per_page")); err == nil && v > 0 {
+		perPage = min(v, 100)
+	}
+	if v, err := strconv.Atoi(req.URL.Query().Get("page")); err == nil && v > 0 {
+		page = v
+	}
+	lo, hi := min((page-1)*perPage, len(r.hooks)), min(page*perPage, len(r.hooks))
+	if hi < len(r.hooks) {
+		next := *req.URL
+		q := next.Query()
+		q.Set("page", strconv.Itoa(page+1))
+		q.Set("per_page", strconv.Itoa(perPage))
+		next.RawQuery = q.Encode()
+		w.Header().Set("Link", fmt.Sprintf(`<%s%s>; rel="next"`, s.URL, next.RequestURI()))
+	}
+	out := []map[string]any{}
+	for _, h := range r.hooks[lo:hi] {
+		out = append(out, public(h))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) createHook(w http.ResponseWriter, req *http.Request, r *repo) {
+	var in struct {
+		Name   string         `json:"name"`
+		Config map[string]any `json:"config"`
+		Events []string       `json:"events"`
+		Active *bool          `json:"active"`
+	}
+	if !decode(w, req, &in) {
+		return
+	}
+	if in.Name != "web" || in.Config["url"] == nil {
+		writeJSON(w, http.StatusUnprocessableEntity, validation("Hook", "config"))
+		return
+	}
+	for _, h := range r.hooks {
+		if h["config"].(map[string]any)["url"] == in.Config["url"] {
+			writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"message": "Validation Failed",
+				"errors": []any{map[string]any{"resource": "Hook", "code": "custom", "message": "Hook already exists on this repository"}}})
+			return
+		}
+	}
+	events := in.Events
+	if len(events) == 0 {
+		events = []string{"push"}
+	}
+	s.nextID++
+	h := hookJSON(s.nextID, in.Config, toAny(events), in.Active == nil || *in.Active)
+	r.hooks = append(r.hooks, h)
+	writeJSON(w, http.StatusCreated, public(h))
+}
+
+func (s *Server) editHook(w http.ResponseWriter, req *http.Request, r *repo) {
+	h := byID(w, req, r.hooks)
+	if h == nil {
+		return
+	}
+	var in map[string]any
+	if !decode(w, req, &in) {
+		return
+	}
+	if cfg, ok := in["config"].(map[string]any); ok {
+		old := h["config"].(map[string]any)
+		for k, v := range cfg {
+			if k == "secret" {
+				h["_secret"] = v
+				continue
+			}
+			old[k] = v
+		}
+	}
+	if ev, ok := in["events"].([]any); ok {
+		h["events"] = ev
+	}
+	if a, ok := in["active"].(bool); ok {
+		h["active"] = a
+	}
+	writeJSON(w, http.StatusOK, public(h))
+}
+
+func (s *Server) listCheckRuns(w http.ResponseWriter, req *http.Request, r *repo) {
+	ref, name := req.PathValue("ref"), req.URL.Query().Get("check_name")
+	if !r.shas[ref] {
+		writeJSON(w, http.StatusUnprocessableEntity, apiError("No commit found for SHA: "+ref, ""))
+		return
+	}
+	runs := []map[string]any{}
+	for _, c := range r.checkRuns {
+		if c["head_sha"] == ref && (name == "" || c["name"] == name) {
+			runs = append(runs, c)
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"total_count": len(runs), "check_runs": runs})
+}
+
+func (s *Server) createCheckRun(w http.ResponseWriter, req *http.Request, r *repo) {
+	var in map[string]any
+	if !decode(w, req, &in) {
+		return
+	}
+	sha, _ := in["head_sha"].(string)
+	if in["name"] == nil || !r.shas[sha] {
+		writeJSON(w, http.StatusUnprocessableEntity, validation("CheckRun", "head_sha"))
+		return
+	}
+	s.nextID++
+	run := map[string]any{"id": s.nextID, "head_sha": sha, "name": in["name"], "status": or(in["status"], "queued"),
+		"conclusion": in["conclusion"], "details_url": in["details_url"], "output": map[string]any{}}
+	if !s.applyCheckRun(w, r, run, in) {
+		return
+	}
+	r.checkRuns = append(r.checkRuns, run)
+	writeJSON(w, http.StatusCreated, run)
+}
+
+func (s *Server) updateCheckRun(w http.ResponseWriter, req *http.Request, r *repo) {
+	run := byID(w, req, r.checkRuns)
+	if run == nil {
+		return
+	}
+	var in map[string]any
+	if !decode(w, req, &in) {
+		return
+	}
+	for _, k := range []string{"name", "status", "conclusion", "details_url"} {
+		if v, ok := in[k]; ok {
+			run[k] = v
+		}
+	}
+	if !s.applyCheckRun(w, r, run, in) {
+		return
+	}
+	writeJSON(w, http.StatusOK, run)
+}
+
+// applyCheckRun enforces GitHub's rules on a check run's body and keeps
+// its output and annotations.
+func (s *Server) applyCheckRun(w http.ResponseWriter, r *repo, run, in map[string]any) bool {
+	if run["status"] == "completed" && run["conclusion"] == nil {
+		writeJSON(w, http.StatusUnprocessableEntity, validation("CheckRun", "conclusion"))
+		return false
+	}
+	out, ok := in["output"].(map[string]any)
+	if !ok {
+		return true
+	}
+	if out["title"] == nil || out["summary"] == nil {
+		writeJSON(w, http.StatusUnprocessableEntity, validation("CheckRun", "output"))
+		return false
+	}
+	anns, _ := out["annotations"].([]any)
+	if len(anns) > 50 {
+		writeJSON(w, http.StatusUnprocessableEntity, apiError("Only 50 annotations are allowed per request", ""))
+		return false
+	}
+	id := run["id"].(int64)
+	r.annotations[id] = append(r.annotations[id], anns...)
+	run["output"] = map[string]any{"title": out["title"], "summary": out["summary"], "annotations_count": len(r.annotations[id])}
+	return true
+}
+
+func hookJSON(id int64, config map[string]any, events []any, active bool) map[string]any {
+	cfg := map[string]any{}
+	var secret any
+	for k, v := range config {
+		if k == "secret" {
+			secret = v
+			continue
+		}
+		cfg[k] = v
+	}
+	return map[string]any{"type": "Repository", "id": id, "name": "web", "active": active,
+		"events": events, "config": cfg, "_secret": secret}
+}
+
+// public is a hook as GitHub shows it: the secret masked.
+func public(h map[string]any) map[string]any {
+	out := map[string]any{}
+	for k, v := range h {
+		if !strings.HasPrefix(k, "_") {
+			out[k] = v
+		}
+	}
+	cfg := map[string]any{}
+	for k, v := range h["config"].(map[string]any) {
+		cfg[k] = v
+	}
+	if h["_secret"] != nil {
+		cfg["secret"] = "********"
+	}
+	out["config"] = cfg
+	return out
+}
+
+func apiError(msg, doc string) map[string]any {
+	return map[string]any{"message": msg, "documentation_url": doc}
+}
+
+func validation(resource, field string) map[string]any {
+	return map[string]any{"message": "Validation Failed",
+		"errors": []any{map[string]any{"resource": resource, "field": field, "code": "invalid"}}}
+}
+
+func or(v any, def string) any {
+	if v == nil {
+		return def
+	}
+	return v
+}
+
+func toAny(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(v)
+}
