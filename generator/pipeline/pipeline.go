@@ -326,4 +326,3 @@ func Steps(task string) []string {
 	}
 	return out
 }
-
