@@ -50,3 +50,7 @@ unit:
 ## example: the main job on the built-in example project
 example:
 	$(GO) run ./cmd/pipewright generate
+
+## bench: generation benchmark (1, 10, 100, 1000 services); areas add theirs in mk/
+bench:
+	$(GO) test -run '^$$' -bench BenchmarkGenerate -benchmem -benchtime 3x ./generator/ | tee bench-generate.txt

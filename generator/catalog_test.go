@@ -142,8 +142,8 @@ func TestStepsRestrictedWithResourcesAndTimeouts(t *testing.T) {
 				continue
 			}
 			root := sc.RunAsUser != nil && *sc.RunAsUser == 0
-			if root && task.Name != "image-build" {
-				t.Errorf("%s: runs as root", where)
+			if root && !strings.Contains(task.Annotations[catalog.RootStepsAnnotation], s.Name+": ") {
+				t.Errorf("%s: runs as root without a declared reason", where)
 			}
 			if !root && (sc.RunAsNonRoot == nil || !*sc.RunAsNonRoot) {
 				t.Errorf("%s: runAsNonRoot not set", where)

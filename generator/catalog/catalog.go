@@ -32,7 +32,14 @@ type Entry struct {
 	Spec    v1.TaskSpec
 	// Example holds param values for the README's usage example.
 	Example map[string]string
+	// RootSteps names the steps declared to run as root, with the reason;
+	// it becomes the pipewright.dev/root-steps annotation the linter reads.
+	RootSteps map[string]string
 }
+
+// RootStepsAnnotation lists a Task's justified root steps, "step: reason"
+// one per line; `pipewright lint` waives its root rules for exactly these.
+const RootStepsAnnotation = "pipewright.dev/root-steps"
 
 // Task returns the Entry as a Tekton Task object with the catalog's labels
 // and annotations.
@@ -43,7 +50,7 @@ func (e Entry) Task() *v1.Task {
 	if len(platforms) == 0 {
 		platforms = []string{"linux/amd64", "linux/arm64"}
 	}
-	return &v1.Task{
+	t := &v1.Task{
 		TypeMeta: metav1.TypeMeta{APIVersion: "tekton.dev/v1", Kind: "Task"},
 		ObjectMeta: metav1.ObjectMeta{
 			Name: e.Name,
@@ -62,6 +69,23 @@ func (e Entry) Task() *v1.Task {
 		},
 		Spec: spec,
 	}
+	if len(e.RootSteps) > 0 {
+		var lines []string
+		for _, name := range sortedKeys(e.RootSteps) {
+			lines = append(lines, name+": "+e.RootSteps[name])
+		}
+		t.Annotations[RootStepsAnnotation] = strings.Join(lines, "\n")
+	}
+	return t
+}
+
+func sortedKeys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // Path is the Task's file in tektoncd/catalog layout.

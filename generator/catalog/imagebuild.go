@@ -77,6 +77,7 @@ func imageBuild() Entry {
 				}.build(),
 			},
 		},
-		Example: map[string]string{"image": "ghcr.io/pipewright/example-go:v1.0.0"},
+		Example:   map[string]string{"image": "ghcr.io/pipewright/example-go:v1.0.0"},
+		RootSteps: map[string]string{"build": kanikoReason},
 	}
 }

@@ -7,11 +7,13 @@ package check
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -85,10 +87,12 @@ func init() {
 	})
 }
 
+var docSeparator = regexp.MustCompile(`(?m)^---\s*$`)
+
 // SplitDocuments splits a multi-document YAML stream.
 func SplitDocuments(data []byte) [][]byte {
 	var docs [][]byte
-	for _, d := range regexp.MustCompile(`(?m)^---\s*$`).Split(string(data), -1) {
+	for _, d := range docSeparator.Split(string(data), -1) {
 		if strings.TrimSpace(stripComments(d)) != "" {
 			docs = append(docs, []byte(d))
 		}
@@ -135,6 +139,10 @@ func Decode(file string, data []byte) ([]Object, error) {
 	return out, nil
 }
 
+// validated maps the sha256 of a file's bytes to its decoded, valid objects.
+// Callers must not modify objects All returns.
+var validated sync.Map
+
 // Validatable is what Tekton and Triggers types implement.
 type Validatable interface {
 	SetDefaults(context.Context)
@@ -157,7 +165,7 @@ func Validate(o Object) error {
 	ctx := apis.WithinCreate(context.Background())
 	v.SetDefaults(ctx)
 	if fe := v.Validate(ctx); fe != nil {
-		return fmt.Errorf("%s: %v", o, fe)
+		return fmt.Errorf("%s: %w", o, fe)
 	}
 	return nil
 }
@@ -177,17 +185,33 @@ func All(files map[string][]byte, known ...*v1.Task) ([]Object, error) {
 		if !strings.HasSuffix(n, ".yaml") && !strings.HasSuffix(n, ".yml") {
 			continue
 		}
-		os, err := Decode(n, files[n])
+		// A file already decoded and validated with the same bytes needs
+		// neither again: both are pure functions of the bytes. Generating a
+		// monorepo validates the same Task copies once per service otherwise.
+		key := sha256.Sum256(files[n])
+		if cached, ok := validated.Load(key); ok {
+			for _, o := range cached.([]Object) {
+				o.File = n
+				objs = append(objs, o)
+			}
+			continue
+		}
+		decoded, err := Decode(n, files[n])
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		objs = append(objs, os...)
-	}
-	for _, o := range objs {
-		if err := Validate(o); err != nil {
-			errs = append(errs, err)
+		ok := true
+		for _, o := range decoded {
+			if err := Validate(o); err != nil {
+				errs = append(errs, err)
+				ok = false
+			}
 		}
+		if ok {
+			validated.Store(key, decoded)
+		}
+		objs = append(objs, decoded...)
 	}
 	errs = append(errs, Wiring(objs, known...)...)
 	return objs, errors.Join(errs...)

@@ -1,0 +1,366 @@
+package lint
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/santhosh-tekuri/jsonschema/v6"
+)
+
+func lintPaths(t testing.TB, cfg *Config, paths ...string) []Finding {
+	t.Helper()
+	fs, err := Run(paths, strings.NewReader(""), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fs
+}
+
+func short(fs []Finding) []string {
+	out := []string{}
+	for _, f := range fs {
+		out = append(out, fmt.Sprintf("%d:%d %s", f.Line, f.Column, f.Rule))
+	}
+	return out
+}
+
+// TestFixtures lints each bad file alone and expects exactly these findings,
+// as line:column rule.
+func TestFixtures(t *testing.T) {
+	for _, tc := range []struct {
+		file string
+		want []string
+	}{
+		{"task-injection.yaml", []string{
+			"14:7 unused-param",      // VERBOSE
+			"19:16 unpinned-image",   // BASE_IMAGE default, used as $(params.BASE_IMAGE)
+			"23:7 unwritten-result",  // status (commit is written through RESULT_COMMIT_PATH)
+			"28:7 missing-resources", // step git
+			"28:7 missing-run-as-non-root",
+			"37:40 injection", // "$(params.GIT_USER_NAME)" in the script
+			"38:9 injection",  // $(params.GIT_SCRIPT) as a script line
+			"40:7 missing-resources",
+			"40:7 missing-run-as-non-root",
+			"41:14 latest-tag", // ubuntu, no tag
+			"41:14 unpinned-image",
+			"42:42 injection", // bash -c script; the $0 argument after it is not flagged
+			"45:18 injection", // command[0] from a param
+		}},
+		{"task-privileged.yaml", []string{ // v1beta1, converted with Tekton's ConvertTo
+			"13:7 run-as-root", // stepTemplate
+			"16:14 unpinned-image",
+			"28:9 privileged",
+			"30:11 added-capabilities",
+			"36:7 host-path",
+		}},
+		{"pipeline-wiring.yaml", []string{
+			"37:7 unused-param",    // pipeline param "unused"
+			"42:3 tekton-validate", // Tekton's own DAG check on runAfter: lint
+			"43:7 wiring",          // test: does not bind workspace source
+			"43:7 wiring",          // test: does not pass package
+			"47:11 wiring",         // test: passes pkg
+			"49:11 wiring",         // test: passes url
+			"52:7 missing-timeout", // report
+			"52:7 wiring",          // report reads results.coverge
+			"53:26 run-after-missing",
+		}},
+		{".tekton/pull-request.yaml", []string{
+			"10:3 missing-timeout",
+			"16:25 secrets-in-untrusted-run", // serviceAccountName with an automounted token
+			"47:13 secrets-in-untrusted-run", // docker-config Secret to the build task
+			"58:19 secrets-in-untrusted-run", // secretKeyRef env in the build step
+			// basic-auth goes to fetch-repository (git-clone), which is fine.
+		}},
+		{"triggers.yaml", []string{
+			"10:11 webhook-secret",           // github interceptor without secretRef
+			"14:22 cel-accept-all",           // pull_request without an action check
+			"34:22 cel-accept-all",           // push without a ref check
+			"34:22 cel-accept-all",           // filter "true"
+			"39:7 webhook-secret",            // cel only
+			"45:22 cel-accept-all",           // matches('.*')
+			"86:13 secrets-in-untrusted-run", // EventListener PR trigger -> template -> Pipeline task test gets npmrc
+			"99:32 injection",                // $(tt.params.title) in an embedded script
+		}},
+		{"suppressed.yaml", []string{
+			"18:14 unpinned-image", // its ignore comment has no reason
+			"18:26 bad-ignore",
+			"26:7 bad-ignore", // unknown rule
+		}},
+		{"root-steps.yaml", []string{
+			"6:5 bad-ignore", // ghost is not a step
+			"6:5 bad-ignore", // push: no reason
+			"24:9 run-as-root",
+		}},
+		{"invalid.yaml", []string{
+			"9:7 decode",           // unknown field scirpt
+			"24:7 tekton-validate", // duplicate step name
+			"37:1 decode",          // YAML syntax
+		}},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			got := short(lintPaths(t, nil, filepath.Join("testdata/fixtures", tc.file)))
+			if d := cmp.Diff(tc.want, got); d != "" {
+				t.Errorf("findings (-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+// TestOwnYAML keeps the project's committed Tekton YAML lint clean.
+func TestOwnYAML(t *testing.T) {
+	var paths []string
+	for _, d := range []string{"tasks", "pipelines", "triggers"} {
+		p := filepath.Join("..", "..", d)
+		if _, err := os.Stat(p); err == nil {
+			paths = append(paths, p)
+		}
+	}
+	if len(paths) == 0 {
+		t.Fatal("no tasks/, pipelines/ or triggers/ found")
+	}
+	for _, f := range lintPaths(t, nil, paths...) {
+		t.Error(f)
+	}
+}
+
+func TestSARIFValidatesAgainstSchema(t *testing.T) {
+	findings := lintPaths(t, nil, "testdata/fixtures")
+	if len(findings) < 30 {
+		t.Fatalf("got %d findings from the fixtures, want them all", len(findings))
+	}
+	var buf bytes.Buffer
+	if err := Write(&buf, "sarif", findings); err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	sch, err := c.Compile("testdata/sarif-schema-2.1.0.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sch.Validate(doc); err != nil {
+		t.Fatalf("SARIF does not validate: %v", err)
+	}
+	// The schema is really checked: a wrong level must be rejected.
+	bad, _ := jsonschema.UnmarshalJSON(strings.NewReader(strings.Replace(buf.String(), `"level": "error"`, `"level": "fatal"`, 1)))
+	if sch.Validate(bad) == nil {
+		t.Fatal("schema accepted level \"fatal\"")
+	}
+	var log struct {
+		Runs []struct {
+			Tool struct {
+				Driver struct {
+					Rules []struct {
+						ID         string `json:"id"`
+						Help       struct{ Text string }
+						Properties map[string]any `json:"properties"`
+					}
+				}
+			}
+			Results []struct {
+				RuleID    string `json:"ruleId"`
+				RuleIndex int    `json:"ruleIndex"`
+				Locations []struct {
+					PhysicalLocation struct {
+						ArtifactLocation struct{ URI string }
+						Region           struct{ StartLine int }
+					}
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal(buf.Bytes(), &log); err != nil {
+		t.Fatal(err)
+	}
+	run := log.Runs[0]
+	if len(run.Results) != len(findings) {
+		t.Fatalf("%d results for %d findings", len(run.Results), len(findings))
+	}
+	for i, r := range run.Results {
+		rule := run.Tool.Driver.Rules[r.RuleIndex]
+		if r.RuleID != "pipewright/"+findings[i].Rule || rule.ID != r.RuleID {
+			t.Errorf("result %d: ruleId %s, rules[%d] %s, finding %s", i, r.RuleID, r.RuleIndex, rule.ID, findings[i].Rule)
+		}
+		loc := r.Locations[0].PhysicalLocation
+		if loc.Region.StartLine != findings[i].Line || strings.Contains(loc.ArtifactLocation.URI, `\`) {
+			t.Errorf("result %d: location %+v, finding %s", i, loc, findings[i])
+		}
+	}
+	for _, rule := range run.Tool.Driver.Rules {
+		r, _ := Lookup(rule.ID)
+		if _, has := rule.Properties["security-severity"]; has != (r.Security != "") || rule.Help.Text == "" {
+			t.Errorf("rule %s: properties %v, help %q", rule.ID, rule.Properties, rule.Help.Text)
+		}
+	}
+}
+
+func TestJSONFormat(t *testing.T) {
+	var buf bytes.Buffer
+	fs := lintPaths(t, nil, "testdata/fixtures/task-privileged.yaml")
+	if err := Write(&buf, "json", fs); err != nil {
+		t.Fatal(err)
+	}
+	var got []map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{
+		"file": "testdata/fixtures/task-privileged.yaml", "line": 28.0, "column": 9.0, "rule": "privileged",
+		"severity": "error", "message": `step "build" runs privileged`, "fix": rulesByID["privileged"].Fix,
+	}
+	if d := cmp.Diff(want, got[2]); d != "" {
+		t.Errorf("third finding (-want +got):\n%s", d)
+	}
+}
+
+func TestHumanFormat(t *testing.T) {
+	var buf bytes.Buffer
+	if err := Write(&buf, "human", lintPaths(t, nil, "testdata/fixtures/task-privileged.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	first := strings.SplitN(buf.String(), "\n", 2)[0]
+	if want := "testdata/fixtures/task-privileged.yaml:13:7: warning run-as-root: stepTemplate runs as root (runAsUser: 0)"; first != want {
+		t.Errorf("got %q, want %q", first, want)
+	}
+}
+
+func TestConfig(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, ConfigFile)
+	write := func(s string) {
+		if err := os.WriteFile(cfgPath, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(`disable: [missing-resources, missing-run-as-non-root]
+ignore:
+  - path: "**/task-injection.yaml"
+    rules: [injection]
+    reason: the fixture is meant to be bad
+`)
+	cfg, err := LoadConfig(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.dir = "." // paths below are relative to the package folder
+	got := short(lintPaths(t, cfg, "testdata/fixtures/task-injection.yaml"))
+	want := []string{"14:7 unused-param", "19:16 unpinned-image", "23:7 unwritten-result", "41:14 latest-tag", "41:14 unpinned-image"}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("findings (-want +got):\n%s", d)
+	}
+
+	for _, bad := range []string{
+		"ignore:\n  - path: x\n", // no reason
+		"disable: [nope]\n",
+		"disabel: [injection]\n",
+	} {
+		write(bad)
+		if _, err := LoadConfig(cfgPath); err == nil {
+			t.Errorf("config %q: no error", bad)
+		}
+	}
+}
+
+func TestStdinAndMultiDocument(t *testing.T) {
+	b, err := os.ReadFile("testdata/fixtures/pipeline-wiring.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs, err := Run([]string{"-"}, bytes.NewReader(b), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fs) != 9 || fs[0].File != "-" || fs[0].Line != 37 {
+		t.Errorf("got %v", fs)
+	}
+}
+
+func TestRules(t *testing.T) {
+	for _, r := range Rules {
+		if r.Short == "" || r.Explain == "" || r.Fix == "" {
+			t.Errorf("rule %s lacks text", r.ID)
+		}
+		got, err := Lookup("pipewright/" + r.ID)
+		if err != nil || got.ID != r.ID {
+			t.Errorf("Lookup(%s) = %v, %v", r.ID, got, err)
+		}
+		if !strings.Contains(r.ExplainText(), r.Fix) {
+			t.Errorf("explain %s lacks the fix", r.ID)
+		}
+	}
+	if _, err := Lookup("nope"); err == nil {
+		t.Error("Lookup(nope): no error")
+	}
+}
+
+// BenchmarkLint1000Tasks lints 1,000 Task files (the catalog's Tasks, renamed)
+// read from disk, as `pipewright lint dir` does.
+func BenchmarkLint1000Tasks(b *testing.B) {
+	src, err := filepath.Glob("../../tasks/*/*/*.yaml")
+	if err != nil || len(src) == 0 {
+		b.Fatalf("no catalog tasks: %v", err)
+	}
+	var orig []Input
+	for _, f := range src {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		orig = append(orig, Input{f, data})
+	}
+	// Each copy must find what its original finds (so the work is real).
+	want := 0
+	for _, f := range Lint(orig, nil) {
+		copies := 1000 / len(src) // task-i.yaml is a copy of src[i%len(src)]
+		if slices.Index(src, f.File) < 1000%len(src) {
+			copies++
+		}
+		want += copies
+	}
+	dir := b.TempDir()
+	for i := 0; i < 1000; i++ {
+		data, err := os.ReadFile(src[i%len(src)])
+		if err != nil {
+			b.Fatal(err)
+		}
+		data = bytes.Replace(data, []byte("\n  name: "), []byte(fmt.Sprintf("\n  name: t%d-", i)), 1)
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("task-%04d.yaml", i)), data, 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	// Other work on a shared machine stretches wall time; CPU time per run
+	// (cpu-s/op) divided by the cores is what an idle machine would take.
+	cpu0 := cpuSeconds(b)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		in, err := Collect([]string{dir}, nil)
+		if err != nil || len(in) != 1000 {
+			b.Fatalf("collected %d files: %v", len(in), err)
+		}
+		if fs := Lint(in, nil); len(fs) != want {
+			b.Fatalf("got %d findings, want %d", len(fs), want)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric((cpuSeconds(b)-cpu0)/float64(b.N), "cpu-s/op")
+}
+
+func cpuSeconds(b *testing.B) float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+}
