@@ -1,0 +1,274 @@
+package canary
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// releaseConfig is a short release for tests: 2 steps, a sample every 2s.
+func releaseConfig(app, promURL string, progress *bytes.Buffer) Config {
+	return Config{
+		App:          app,
+		Namespace:    "default",
+		Image:        "registry.example/app@sha256:" + strings.Repeat("ab", 32),
+		Steps:        []int{50, 100},
+		Interval:     2 * time.Second,
+		Samples:      2,
+		FailureLimit: 3,
+		Window:       "5s",
+		Prometheus:   &Prometheus{URL: promURL, Timeout: 5 * time.Second, Attempts: 3, Backoff: 200 * time.Millisecond},
+		Progress:     progress,
+	}
+}
+
+// waitScraped waits until Prometheus has scraped both tracks, so the first
+// sample of a release is not spent on Prometheus' start.
+func waitScraped(t *testing.T, promURL string) {
+	t.Helper()
+	p := &Prometheus{URL: promURL, Timeout: 2 * time.Second}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		v, err := p.Query(context.Background(), `count(up == 1)`)
+		if err == nil && v == 2 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("prometheus has not scraped both tracks after 20s (last: %v, %v)", v, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// TestReleaseAgainstPrometheus drives whole releases against a real
+// Prometheus scraping a real app whose load follows the weights.
+func TestReleaseAgainstPrometheus(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs Prometheus for several seconds")
+	}
+	for _, tc := range []struct {
+		name        string
+		canary      behaviour
+		outcome     Phase
+		weights     []int // every weight the router was given
+		calls       []string
+		reasonHas   string
+		finalWeight int
+	}{
+		{
+			name:        "good canary is promoted",
+			canary:      behaviour{},
+			outcome:     Promoted,
+			weights:     []int{50, 100, 0},
+			calls:       []string{"deploy IMG", "promote IMG", "scale-down"},
+			finalWeight: 100,
+		},
+		{
+			name:        "failing canary is rolled back",
+			canary:      behaviour{FailShare: 0.3},
+			outcome:     RolledBack,
+			weights:     []int{50, 0},
+			calls:       []string{"deploy IMG", "remove"},
+			reasonHas:   "success-rate=",
+			finalWeight: 50,
+		},
+		{
+			name:        "slow canary is rolled back",
+			canary:      behaviour{Delay: 700 * time.Millisecond},
+			outcome:     RolledBack,
+			weights:     []int{50, 0},
+			calls:       []string{"deploy IMG", "remove"},
+			reasonHas:   "latency-p99=",
+			finalWeight: 50,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			app := startApp(t, "shop", tc.canary)
+			promURL := startPrometheus(t, app.Stable, app.Canary)
+			app.drive(t, 100)
+			waitScraped(t, promURL)
+
+			var progress bytes.Buffer
+			cfg := releaseConfig("shop", promURL, &progress)
+			w := &recordingWorkload{}
+			store := &memStore{}
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			res, err := Run(ctx, cfg, w, app, store)
+			t.Logf("progress:\n%s", progress.String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Outcome != tc.outcome {
+				t.Fatalf("outcome %s (%s), want %s", res.Outcome, res.Reason, tc.outcome)
+			}
+			if !reflect.DeepEqual(app.weights, tc.weights) {
+				t.Errorf("weights set %v, want %v", app.weights, tc.weights)
+			}
+			var want []string
+			for _, c := range tc.calls {
+				want = append(want, strings.ReplaceAll(c, "IMG", cfg.Image))
+			}
+			if !reflect.DeepEqual(w.calls, want) {
+				t.Errorf("workload calls %q, want %q", w.calls, want)
+			}
+			if !strings.Contains(res.Reason, tc.reasonHas) {
+				t.Errorf("reason %q does not name %q", res.Reason, tc.reasonHas)
+			}
+			if res.FinalWeight != tc.finalWeight {
+				t.Errorf("final weight %d, want %d", res.FinalWeight, tc.finalWeight)
+			}
+			if store.st.Phase != tc.outcome || store.st.Image != cfg.Image {
+				t.Errorf("stored state %+v, want phase %s for %s", store.st, tc.outcome, cfg.Image)
+			}
+			// Bounded time: a rollback within the worst case plus the
+			// samples a canary can pass before it breaks (none here).
+			limit := cfg.MinimumPromote() + 2*cfg.WorstCaseRollback()
+			if res.Duration > limit {
+				t.Errorf("took %s, more than %s", res.Duration, limit)
+			}
+			if !strings.Contains(progress.String(), "worst-case time to rollback: 6s") ||
+				!strings.Contains(progress.String(), "minimum time to promote: 8s") {
+				t.Errorf("progress does not print the timings:\n%s", progress.String())
+			}
+			if app.sent[1].Load() == 0 {
+				t.Error("the canary got no traffic")
+			}
+		})
+	}
+}
+
+// TestAnalysisFailures checks that every way of not knowing ends in a
+// rollback with a message saying why, against a real Prometheus.
+func TestAnalysisFailures(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs Prometheus")
+	}
+	app := startApp(t, "shop", behaviour{})
+	promURL := startPrometheus(t, app.Stable, app.Canary)
+	app.drive(t, 50)
+	waitScraped(t, promURL)
+
+	// A port nothing listens on: Prometheus is down.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	downURL := "http://" + l.Addr().String()
+	l.Close()
+
+	// A listener that accepts and never answers: a hung Prometheus.
+	hung, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { hung.Close() })
+	go func() {
+		for {
+			c, err := hung.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+
+	for _, tc := range []struct {
+		name     string
+		url      string
+		timeout  time.Duration
+		query    string
+		reason   []string
+		failures int // failures counted before the rollback
+	}{
+		{
+			name:   "prometheus down",
+			url:    downURL,
+			reason: []string{"analysis aborted", "prometheus unreachable after 3 attempts", "connection refused"},
+		},
+		{
+			name:   "syntax error",
+			query:  `sum(rate(http_requests_total{app="{{.App}}"}[{{.Window}}])`,
+			reason: []string{"analysis aborted", "prometheus: bad_data", "parse error"},
+		},
+		{
+			name:     "empty result",
+			query:    `sum(rate(http_requests_total{app="no-such-app"}[{{.Window}}]))`,
+			reason:   []string{"failure limit reached (3/3)", "no data"},
+			failures: 3,
+		},
+		{
+			name:    "timeout",
+			url:     "http://" + hung.Addr().String(),
+			timeout: 300 * time.Millisecond,
+			reason:  []string{"analysis aborted", "unreachable after 3 attempts", "no answer within the query timeout 300ms (+1s)"},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var progress bytes.Buffer
+			cfg := releaseConfig("shop", promURL, &progress)
+			cfg.Interval = time.Second
+			if tc.url != "" {
+				cfg.Prometheus.URL = tc.url
+			}
+			if tc.timeout != 0 {
+				cfg.Prometheus.Timeout = tc.timeout
+			}
+			if tc.query != "" {
+				cfg.Metrics = []Metric{{Name: "custom", Query: tc.query, Min: ptr(1)}}
+			}
+			router := &weightLog{}
+			store := &memStore{}
+			res, err := Run(context.Background(), cfg, &recordingWorkload{}, router, store)
+			t.Logf("progress:\n%s", progress.String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Outcome != RolledBack {
+				t.Fatalf("outcome %s, want %s", res.Outcome, RolledBack)
+			}
+			for _, s := range tc.reason {
+				if !strings.Contains(res.Reason, s) {
+					t.Errorf("reason %q does not say %q", res.Reason, s)
+				}
+			}
+			if got := []int(*router); !reflect.DeepEqual(got, []int{50, 0}) {
+				t.Errorf("weights %v, want [50 0]", got)
+			}
+			if store.st.Failures != tc.failures {
+				t.Errorf("%d failures counted, want %d", store.st.Failures, tc.failures)
+			}
+		})
+	}
+}
+
+type weightLog []int
+
+func (w *weightLog) SetWeight(_ context.Context, weight int) error {
+	*w = append(*w, weight)
+	return nil
+}
+
+// TestPrometheusTimeoutParameter: the query timeout is also sent to
+// Prometheus, whose own timeout error is final (no retries).
+func TestPrometheusTimeoutParameter(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs Prometheus")
+	}
+	app := startApp(t, "shop", behaviour{})
+	promURL := startPrometheus(t, app.Stable, app.Canary)
+	p := &Prometheus{URL: promURL, Timeout: time.Nanosecond, Attempts: 3}
+	_, err := p.Query(context.Background(), `sum(rate(http_requests_total[5m]))`)
+	var qe *QueryError
+	if !errors.As(err, &qe) || qe.Type != "timeout" {
+		t.Fatalf("error %v, want Prometheus' own timeout error", err)
+	}
+	t.Logf("prometheus said: %v", err)
+}

@@ -1,0 +1,355 @@
+package canary
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Router shifts traffic between the stable and the canary version.
+type Router interface {
+	// SetWeight sends weight percent of the traffic to the canary and the
+	// rest to the stable version.
+	SetWeight(ctx context.Context, weight int) error
+}
+
+// Workload manages the Deployments.
+type Workload interface {
+	// DeployCanary creates or updates the canary with image and waits until
+	// it is available.
+	DeployCanary(ctx context.Context, image string) error
+	// PromoteStable gives the stable version image and waits until it is
+	// available.
+	PromoteStable(ctx context.Context, image string) error
+	// ScaleDownCanary keeps the canary's objects but runs no pods.
+	ScaleDownCanary(ctx context.Context) error
+	// RemoveCanary deletes the canary Deployment.
+	RemoveCanary(ctx context.Context) error
+}
+
+// Store keeps the release's progress where a re-run finds it.
+type Store interface {
+	Load(ctx context.Context) (State, error)
+	Save(ctx context.Context, s State) error
+}
+
+// Phase is where a release stands.
+type Phase string
+
+const (
+	Progressing Phase = "progressing"
+	Promoting   Phase = "promoting"
+	RollingBack Phase = "rolling-back"
+	Promoted    Phase = "promoted"
+	RolledBack  Phase = "rolled-back"
+)
+
+// State is the progress a Store keeps.
+type State struct {
+	Image    string
+	Phase    Phase
+	Step     int // index into Config.Steps
+	Weight   int // the canary's current weight
+	Failures int
+	Reason   string // why it rolled back
+}
+
+// Result is what a release ended in.
+type Result struct {
+	Outcome Phase // Promoted or RolledBack
+	// FinalWeight is the canary's weight when the decision was taken: 100
+	// when promoted, the weight of the failing step when rolled back (0 if
+	// it failed before taking traffic).
+	FinalWeight int
+	Reason      string
+	Steps       []StepReport
+	Resumed     bool
+	Started     time.Time
+	Duration    time.Duration
+	Config      Config
+}
+
+// StepReport is one traffic step's analysis.
+type StepReport struct {
+	Weight  int
+	Samples []Sample
+	Verdict Verdict // Pass, Fail (failure limit reached) or "" (aborted)
+}
+
+// Sample is one round of checks.
+type Sample struct {
+	At     time.Time
+	Checks []Check
+	Pass   bool
+}
+
+// Summary is the one-line account of the release.
+func (r *Result) Summary() string {
+	if r.Outcome == Promoted {
+		return fmt.Sprintf("promoted %s after %d steps (%s) in %s", r.Config.Image, len(r.Steps), weights(r.Steps), r.Duration.Round(time.Second))
+	}
+	return fmt.Sprintf("rolled back %s at %d%% canary traffic: %s", r.Config.Image, r.FinalWeight, r.Reason)
+}
+
+func weights(steps []StepReport) string {
+	var s []string
+	for _, st := range steps {
+		s = append(s, fmt.Sprintf("%d%%", st.Weight))
+	}
+	return strings.Join(s, "→")
+}
+
+// Run drives one release: deploy the canary, shift traffic step by step with
+// an analysis at each, then promote or roll back. It is safe to run again
+// after a crash: the Store's state says where to continue. The error is for
+// what prevented a decision from being carried out; a rollback is a Result,
+// not an error.
+func Run(ctx context.Context, cfg Config, w Workload, r Router, s Store) (*Result, error) {
+	cfg.setDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	run := &release{cfg: cfg, w: w, r: r, s: s, res: &Result{Config: cfg, Started: time.Now()}}
+	err := run.run(ctx)
+	run.res.Duration = time.Since(run.res.Started)
+	if err != nil {
+		return nil, err
+	}
+	return run.res, nil
+}
+
+type release struct {
+	cfg Config
+	w   Workload
+	r   Router
+	s   Store
+	st  State
+	res *Result
+}
+
+func (rl *release) logf(format string, args ...any) {
+	fmt.Fprintf(rl.cfg.Progress, "canary: "+format+"\n", args...)
+}
+
+func (rl *release) save(ctx context.Context) error {
+	if err := rl.s.Save(ctx, rl.st); err != nil {
+		return fmt.Errorf("saving progress: %w", err)
+	}
+	return nil
+}
+
+func (rl *release) run(ctx context.Context) error {
+	cfg := rl.cfg
+	st, err := rl.s.Load(ctx)
+	if err != nil {
+		return fmt.Errorf("loading progress: %w", err)
+	}
+	if st.Image == cfg.Image && st.Phase != "" {
+		rl.st = st
+		rl.res.Resumed = true
+		rl.res.FinalWeight = st.Weight
+		rl.res.Reason = st.Reason
+		switch st.Phase {
+		case Promoted, RolledBack:
+			rl.logf("%s was already %s; nothing to do", cfg.Image, st.Phase)
+			rl.res.Outcome = st.Phase
+			return nil
+		case Promoting:
+			rl.logf("resuming the promotion of %s", cfg.Image)
+			return rl.promote(ctx)
+		case RollingBack:
+			rl.logf("resuming the rollback of %s", cfg.Image)
+			return rl.rollback(ctx, st.Reason)
+		}
+		rl.logf("resuming %s at step %d/%d (%d%%), %d failure(s) so far", cfg.Image, st.Step+1, len(cfg.Steps), cfg.Steps[st.Step], st.Failures)
+	} else {
+		if st.Image != "" && (st.Phase == Progressing || st.Phase == Promoting || st.Phase == RollingBack) {
+			// An earlier release died half-way; undo it before starting.
+			rl.logf("cleaning up the interrupted release of %s (%s)", st.Image, st.Phase)
+			if err := rl.r.SetWeight(ctx, 0); err != nil {
+				return fmt.Errorf("cleaning up %s: %w", st.Image, err)
+			}
+			if err := rl.w.RemoveCanary(ctx); err != nil {
+				return fmt.Errorf("cleaning up %s: %w", st.Image, err)
+			}
+		}
+		rl.st = State{Image: cfg.Image, Phase: Progressing}
+		if err := rl.save(ctx); err != nil {
+			return err
+		}
+	}
+
+	rl.logf("releasing %s of %s: steps %s, a sample every %s, %d per step, rollback at %d failures",
+		cfg.Image, cfg.App, ints(cfg.Steps), cfg.Interval, cfg.Samples, cfg.FailureLimit)
+	rl.logf("worst-case time to rollback: %s (interval × failure limit); minimum time to promote: %s (interval × samples × steps)",
+		cfg.WorstCaseRollback(), cfg.MinimumPromote())
+
+	if err := rl.w.DeployCanary(ctx, cfg.Image); err != nil {
+		if ctx.Err() != nil {
+			return err
+		}
+		return rl.rollback(ctx, fmt.Sprintf("the canary did not become available: %v", err))
+	}
+	rl.logf("canary available")
+
+	for i := rl.st.Step; i < len(cfg.Steps); i++ {
+		weight := cfg.Steps[i]
+		if err := rl.r.SetWeight(ctx, weight); err != nil {
+			return fmt.Errorf("setting the canary's weight to %d%%: %w", weight, err)
+		}
+		rl.st.Step, rl.st.Weight = i, weight
+		rl.res.FinalWeight = weight
+		if err := rl.save(ctx); err != nil {
+			return err
+		}
+		verdict, reason, err := rl.analyse(ctx, i)
+		if err != nil {
+			return err
+		}
+		if verdict != Pass {
+			return rl.rollback(ctx, reason)
+		}
+	}
+	return rl.promote(ctx)
+}
+
+// analyse samples the metrics at step i until the step has enough passing
+// samples (Pass) or the release has too many failures (Fail, with the
+// reason). An abort (metrics unreadable) is a Fail with its reason.
+func (rl *release) analyse(ctx context.Context, i int) (Verdict, string, error) {
+	cfg := rl.cfg
+	step := StepReport{Weight: cfg.Steps[i]}
+	defer func() { rl.res.Steps = append(rl.res.Steps, step) }()
+	vars := QueryVars{App: cfg.App, Namespace: cfg.Namespace, Track: "canary", Window: cfg.Window}
+	passed := 0
+	for passed < cfg.Samples {
+		select {
+		case <-ctx.Done():
+			return "", "", ctx.Err()
+		case <-time.After(cfg.Interval):
+		}
+		sample := Sample{At: time.Now(), Pass: true}
+		for _, m := range cfg.Metrics {
+			c, err := m.evaluate(ctx, cfg.Prometheus, vars)
+			if err != nil {
+				if ctx.Err() != nil {
+					return "", "", ctx.Err()
+				}
+				step.Samples = append(step.Samples, sample)
+				reason := "analysis aborted: " + err.Error()
+				rl.logf("step %d/%d weight %3d%%: %s → rollback", i+1, len(cfg.Steps), step.Weight, reason)
+				return Fail, reason, nil
+			}
+			sample.Checks = append(sample.Checks, c)
+			if c.Verdict != Pass {
+				sample.Pass = false
+			}
+		}
+		step.Samples = append(step.Samples, sample)
+		if sample.Pass {
+			passed++
+		} else {
+			rl.st.Failures++
+			if err := rl.save(ctx); err != nil {
+				return "", "", err
+			}
+		}
+		line := fmt.Sprintf("step %d/%d weight %3d%%: %s", i+1, len(cfg.Steps), step.Weight, checks(sample.Checks))
+		switch {
+		case rl.st.Failures >= cfg.FailureLimit && !sample.Pass:
+			step.Verdict = Fail
+			reason := fmt.Sprintf("failure limit reached (%d/%d): %s", rl.st.Failures, cfg.FailureLimit, failing(sample.Checks))
+			rl.logf("%s → rollback (%d/%d failures)", line, rl.st.Failures, cfg.FailureLimit)
+			return Fail, reason, nil
+		case passed == cfg.Samples:
+			step.Verdict = Pass
+			rl.logf("%s → pass (%d/%d samples, %d/%d failures)", line, passed, cfg.Samples, rl.st.Failures, cfg.FailureLimit)
+		case !sample.Pass:
+			rl.logf("%s → failure %d/%d, sampling again", line, rl.st.Failures, cfg.FailureLimit)
+		default:
+			rl.logf("%s → %d/%d samples passed", line, passed, cfg.Samples)
+		}
+	}
+	return Pass, "", nil
+}
+
+func (rl *release) promote(ctx context.Context) error {
+	rl.st.Phase = Promoting
+	if err := rl.save(ctx); err != nil {
+		return err
+	}
+	rl.logf("promoting: the stable version takes %s", rl.cfg.Image)
+	if err := rl.w.PromoteStable(ctx, rl.cfg.Image); err != nil {
+		return fmt.Errorf("promoting: %w", err)
+	}
+	if err := rl.r.SetWeight(ctx, 0); err != nil {
+		return fmt.Errorf("promoting: routing all traffic to the stable version: %w", err)
+	}
+	if err := rl.w.ScaleDownCanary(ctx); err != nil {
+		return fmt.Errorf("promoting: %w", err)
+	}
+	rl.st.Phase = Promoted
+	if err := rl.save(ctx); err != nil {
+		return err
+	}
+	rl.res.Outcome = Promoted
+	rl.res.FinalWeight = 100
+	rl.logf("promoted %s: weights stable 100%% / canary 0%%, canary scaled to zero", rl.cfg.Image)
+	return nil
+}
+
+func (rl *release) rollback(ctx context.Context, reason string) error {
+	// Rolling back must happen even when the run was cancelled part-way.
+	ctx = context.WithoutCancel(ctx)
+	rl.st.Phase, rl.st.Reason = RollingBack, reason
+	if err := rl.save(ctx); err != nil {
+		return err
+	}
+	rl.logf("rolling back: %s", reason)
+	var errs []error
+	if err := rl.r.SetWeight(ctx, 0); err != nil {
+		errs = append(errs, fmt.Errorf("routing all traffic to the stable version: %w", err))
+	}
+	if err := rl.w.RemoveCanary(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("rolling back: %w", err)
+	}
+	rl.st.Phase = RolledBack
+	if err := rl.save(ctx); err != nil {
+		return err
+	}
+	rl.res.Outcome = RolledBack
+	rl.res.Reason = reason
+	rl.logf("rolled back: all traffic on the stable version, canary removed")
+	return nil
+}
+
+func checks(cs []Check) string {
+	var s []string
+	for _, c := range cs {
+		s = append(s, c.String())
+	}
+	return strings.Join(s, ", ")
+}
+
+func failing(cs []Check) string {
+	var s []string
+	for _, c := range cs {
+		if c.Verdict != Pass {
+			s = append(s, c.String())
+		}
+	}
+	return strings.Join(s, ", ")
+}
+
+func ints(is []int) string {
+	var s []string
+	for _, i := range is {
+		s = append(s, fmt.Sprint(i))
+	}
+	return strings.Join(s, ",")
+}
