@@ -2,7 +2,6 @@
 # test/prometheus.sh) and, for canary-e2e, the real kube-apiserver of
 # test/controlplane (needs root; builds the control plane's programs once).
 .PHONY: canary canary-e2e
-test: canary
 
 ## canary: canary analysis and releases against real Prometheus (Kubernetes half on fake clients)
 canary:
