@@ -13,6 +13,7 @@ import (
 	"github.com/pipewright/pipewright/generator/config"
 	"github.com/pipewright/pipewright/generator/pipeline"
 	"github.com/pipewright/pipewright/generator/render"
+	"github.com/pipewright/pipewright/generator/trigger"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -71,6 +72,18 @@ func Project(cfg *config.Loaded) (render.Tree, error) {
 	}
 	for _, o := range p.support() {
 		if err := add(o.file, o.obj, true); err != nil {
+			return nil, err
+		}
+	}
+	triggers, err := trigger.Build(c, map[pipeline.Kind]*v1.PipelineRun{
+		pipeline.PullRequest: p.run(pipeline.PullRequest, trigger.RunParams(pipeline.PullRequest)),
+		pipeline.Release:     p.run(pipeline.Release, trigger.RunParams(pipeline.Release)),
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range triggers {
+		if err := add(o.File, o.Obj, !o.Shared); err != nil {
 			return nil, err
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"sync"
 
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
+	"github.com/tektoncd/triggers/pkg/apis/triggers/contexts"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"knative.dev/pkg/apis"
 	"sigs.k8s.io/yaml"
@@ -162,7 +163,9 @@ func Validate(o Object) error {
 		m.SetName(m.GetGenerateName() + "abcde")
 		defer m.SetName("")
 	}
-	ctx := apis.WithinCreate(context.Background())
+	// Triggers applies its defaults (binding and interceptor kinds) only
+	// under this flag, which its admission webhook sets.
+	ctx := contexts.WithUpgradeViaDefaulting(apis.WithinCreate(context.Background()))
 	v.SetDefaults(ctx)
 	if fe := v.Validate(ctx); fe != nil {
 		return fmt.Errorf("%s: %w", o, fe)

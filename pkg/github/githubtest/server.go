@@ -56,7 +56,13 @@ type repo struct {
 	checkRuns []map[string]any
 	// annotations per check run id, appended as GitHub does.
 	annotations map[int64][]any
+	pulls       map[int]Pull
+	perms       map[string]string // login -> permission
+	files       map[string]string // path -> content
 }
+
+// extra holds handlers other files of the package add.
+var extra = map[string]func(*Server, http.ResponseWriter, *http.Request, *repo){}
 
 // New starts a server that knows no repositories; it stops with the test.
 func New(t testing.TB) *Server {
@@ -72,6 +78,9 @@ func New(t testing.TB) *Server {
 		"PATCH /repos/{owner}/{repo}/check-runs/{id}":        s.updateCheckRun,
 	} {
 		mux.Handle(pattern, s.locked(h))
+	}
+	for pattern, h := range extra {
+		mux.Handle(pattern, s.locked(func(w http.ResponseWriter, req *http.Request, r *repo) { h(s, w, req, r) }))
 	}
 	s.Server = httptest.NewServer(s.record(mux))
 	t.Cleanup(s.Close)

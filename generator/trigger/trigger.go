@@ -1,0 +1,467 @@
+// Package trigger builds a project's Tekton Triggers objects: the
+// EventListener with its pull-request, ChatOps and release triggers, their
+// bindings and templates, the pipewright ClusterInterceptor, and the RBAC the
+// listener needs. The same objects are what `pipewright simulate` evaluates.
+package trigger
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/pipewright/pipewright/generator/config"
+	"github.com/pipewright/pipewright/generator/pipeline"
+	"github.com/tektoncd/pipeline/pkg/apis/pipeline/pod"
+	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
+	triggersv1alpha1 "github.com/tektoncd/triggers/pkg/apis/triggers/v1alpha1"
+	triggersv1 "github.com/tektoncd/triggers/pkg/apis/triggers/v1beta1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+)
+
+// Trigger names in the EventListener.
+const (
+	PullRequest = "pull-request"
+	ChatOps     = "chatops"
+	Release     = "release"
+)
+
+// Interceptor is the name of pipewright's ClusterInterceptor.
+const Interceptor = "pipewright"
+
+// Annotations carry the payload's untrusted text: branch names reach the
+// PipelineRun only here, never as a param a step could read.
+const (
+	HeadRefAnnotation = "pipewright.dev/head-ref"
+	BaseRefAnnotation = "pipewright.dev/base-ref"
+	EventAnnotation   = "pipewright.dev/event"
+)
+
+// zeroSHA is the "after" of a push that deletes a ref.
+const zeroSHA = "0000000000000000000000000000000000000000"
+
+// templateParams are the TriggerTemplate params of each pipeline kind: the
+// pipeline params bound from the event, then the annotation-only ones.
+var templateParams = map[pipeline.Kind]struct{ run, annotations []string }{
+	pipeline.PullRequest: {run: []string{"repo-url", "revision", "repo-full-name", "pr-number"}, annotations: []string{"head-ref", "base-ref"}},
+	pipeline.Release:     {run: []string{"repo-url", "revision", "repo-full-name"}, annotations: []string{"ref"}},
+}
+
+// RunParams is what a TriggerTemplate passes to its PipelineRun: each bound
+// pipeline param as $(tt.params.NAME).
+func RunParams(kind pipeline.Kind) map[string]string {
+	out := map[string]string{}
+	for _, p := range templateParams[kind].run {
+		out[p] = "$(tt.params." + p + ")"
+	}
+	return out
+}
+
+// Object is one generated object and the file it goes to.
+type Object struct {
+	File string
+	Obj  any
+	// Shared objects serve every project in the cluster (the pipewright
+	// ClusterInterceptor): they are written, but left out of the project's
+	// kustomization, which would also give them a namespace.
+	Shared bool
+}
+
+// Build returns the triggers objects of a project; runs are its PipelineRun
+// templates made with RunParams, by pipeline kind.
+func Build(c *config.Config, runs map[pipeline.Kind]*v1.PipelineRun) ([]Object, error) {
+	b := builder{c: c, app: c.App.Name}
+	var out []Object
+	for _, kind := range []pipeline.Kind{pipeline.PullRequest, pipeline.Release} {
+		tt, err := b.template(kind, runs[kind])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Object{File: "triggers/template-" + string(kind) + ".yaml", Obj: tt})
+	}
+	filters, err := pathRegexps(c.Paths)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out,
+		Object{File: "triggers/binding-pull-request.yaml", Obj: b.binding("pull-request", prBindings)},
+		Object{File: "triggers/binding-chatops.yaml", Obj: b.binding("chatops", chatopsBindings)},
+		Object{File: "triggers/binding-push.yaml", Obj: b.binding("push", pushBindings)},
+		Object{File: "triggers/eventlistener.yaml", Obj: b.listener(filters)},
+		Object{File: "triggers/clusterinterceptor.yaml", Obj: b.clusterInterceptor(), Shared: true},
+	)
+	out = append(out, b.rbac()...)
+	return out, nil
+}
+
+type builder struct {
+	c   *config.Config
+	app string
+}
+
+func (b builder) meta(name string) metav1.ObjectMeta {
+	return metav1.ObjectMeta{Name: name, Labels: map[string]string{
+		"app.kubernetes.io/managed-by": "pipewright", "app.kubernetes.io/part-of": b.app}}
+}
+
+func typeMeta(kind string) metav1.TypeMeta {
+	return metav1.TypeMeta{APIVersion: "triggers.tekton.dev/v1beta1", Kind: kind}
+}
+
+// template wraps a PipelineRun template in a TriggerTemplate, with the
+// untrusted refs as annotations.
+func (b builder) template(kind pipeline.Kind, run *v1.PipelineRun) (*triggersv1.TriggerTemplate, error) {
+	if run == nil {
+		return nil, fmt.Errorf("trigger template %s: no PipelineRun template", kind)
+	}
+	run = run.DeepCopy()
+	tp := templateParams[kind]
+	ann := map[string]string{EventAnnotation: "push"}
+	if kind == pipeline.PullRequest {
+		ann[EventAnnotation] = "pull_request"
+	}
+	for _, a := range tp.annotations {
+		ann["pipewright.dev/"+a] = "$(tt.params." + a + ")"
+	}
+	run.Annotations = ann
+	if kind == pipeline.PullRequest {
+		// PR runs execute the PR's code: no step gets a Kubernetes API
+		// token it could use against the cluster.
+		if run.Spec.TaskRunTemplate.PodTemplate == nil {
+			run.Spec.TaskRunTemplate.PodTemplate = &pod.PodTemplate{}
+		}
+		no := false
+		run.Spec.TaskRunTemplate.PodTemplate.AutomountServiceAccountToken = &no
+	}
+	raw, err := json.Marshal(run)
+	if err != nil {
+		return nil, fmt.Errorf("trigger template %s: %w", kind, err)
+	}
+	tt := &triggersv1.TriggerTemplate{TypeMeta: typeMeta("TriggerTemplate"), ObjectMeta: b.meta(b.app + "-" + string(kind))}
+	for _, p := range append(append([]string{}, tp.run...), tp.annotations...) {
+		tt.Spec.Params = append(tt.Spec.Params, triggersv1.ParamSpec{Name: p, Description: paramDocs[p]})
+	}
+	tt.Spec.ResourceTemplates = []triggersv1.TriggerResourceTemplate{{RawExtension: runtime.RawExtension{Raw: raw}}}
+	return tt, nil
+}
+
+var paramDocs = map[string]string{
+	"repo-url":       "Repository URL to clone.",
+	"revision":       "Commit sha to build.",
+	"repo-full-name": "owner/name on GitHub.",
+	"pr-number":      "Pull request number.",
+	"head-ref":       "PR head branch (untrusted text: annotation only).",
+	"base-ref":       "PR base branch (annotation only).",
+	"ref":            "Pushed ref (annotation only).",
+}
+
+// The bindings read only fields GitHub controls the form of (shas, numbers,
+// repository names and URLs) into run params; branch names go to
+// annotation-only params.
+var (
+	prBindings = [][2]string{
+		{"repo-url", "$(body.repository.clone_url)"},
+		{"revision", "$(body.pull_request.head.sha)"},
+		{"repo-full-name", "$(body.repository.full_name)"},
+		{"pr-number", "$(body.pull_request.number)"},
+		{"head-ref", "$(body.pull_request.head.ref)"},
+		{"base-ref", "$(body.pull_request.base.ref)"},
+	}
+	// The comment payload has no sha: the pipewright interceptor looked up
+	// the PR and put what it found in extensions.
+	chatopsBindings = [][2]string{
+		{"repo-url", "$(extensions.clone_url)"},
+		{"revision", "$(extensions.head_sha)"},
+		{"repo-full-name", "$(extensions.repo_full_name)"},
+		{"pr-number", "$(extensions.pr_number)"},
+		{"head-ref", "$(extensions.head_ref)"},
+		{"base-ref", "$(extensions.base_ref)"},
+	}
+	pushBindings = [][2]string{
+		{"repo-url", "$(body.repository.clone_url)"},
+		{"revision", "$(body.after)"},
+		{"repo-full-name", "$(body.repository.full_name)"},
+		{"ref", "$(body.ref)"},
+	}
+)
+
+func (b builder) binding(name string, params [][2]string) *triggersv1.TriggerBinding {
+	tb := &triggersv1.TriggerBinding{TypeMeta: typeMeta("TriggerBinding"), ObjectMeta: b.meta(b.app + "-" + name)}
+	for _, p := range params {
+		tb.Spec.Params = append(tb.Spec.Params, triggersv1.Param{Name: p[0], Value: p[1]})
+	}
+	return tb
+}
+
+func param(name string, v any) triggersv1.InterceptorParams {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("interceptor param %s: %v", name, err)) // only literal Go values reach here
+	}
+	return triggersv1.InterceptorParams{Name: name, Value: apiextensionsv1.JSON{Raw: raw}}
+}
+
+func (b builder) githubInterceptor(event string, changedFiles bool) *triggersv1.TriggerInterceptor {
+	ic := &triggersv1.TriggerInterceptor{
+		Ref: triggersv1.InterceptorRef{Name: "github", Kind: triggersv1.ClusterInterceptorKind},
+		Params: []triggersv1.InterceptorParams{
+			param("secretRef", triggersv1.SecretRef{SecretName: b.c.GitHub.WebhookSecret, SecretKey: "secret"}),
+			param("eventTypes", []string{event}),
+		},
+	}
+	if changedFiles {
+		// GitHub's PR files API; the token makes it work for private
+		// repositories and lifts the anonymous rate limit.
+		ic.Params = append(ic.Params, param("addChangedFiles", map[string]any{
+			"enabled":             true,
+			"personalAccessToken": triggersv1.SecretRef{SecretName: b.c.GitHub.TokenSecret, SecretKey: "token"},
+		}))
+	}
+	return ic
+}
+
+func celInterceptor(filter string) *triggersv1.TriggerInterceptor {
+	return &triggersv1.TriggerInterceptor{
+		Ref:    triggersv1.InterceptorRef{Name: "cel", Kind: triggersv1.ClusterInterceptorKind},
+		Params: []triggersv1.InterceptorParams{param("filter", filter)},
+	}
+}
+
+// celList renders strings as a CEL list literal.
+func celList(ss []string) string {
+	q := make([]string, len(ss))
+	for i, s := range ss {
+		q[i] = celString(s)
+	}
+	return "[" + strings.Join(q, ", ") + "]"
+}
+
+// celString quotes s as a CEL string literal (JSON escapes are valid CEL).
+func celString(s string) string {
+	j, _ := json.Marshal(s)
+	return string(j)
+}
+
+// TrustedAssociations are the author_association values GitHub gives
+// people with rights on the repository.
+var TrustedAssociations = []string{"OWNER", "MEMBER", "COLLABORATOR"}
+
+// PRFilter is the pull-request trigger's CEL filter.
+func PRFilter(c *config.Config) string {
+	conds := []string{
+		"body.action in " + celList([]string{"opened", "synchronize", "reopened", "ready_for_review"}),
+		"body.pull_request.base.ref == " + celString(c.GitHub.DefaultBranch),
+	}
+	if !c.GitHub.Drafts {
+		conds = append(conds, "!body.pull_request.draft")
+	}
+	// Fork safety: a PR from another repository runs with the pipeline's
+	// secrets only when its author is trusted; others wait for /ok-to-test.
+	trusted := []string{
+		"body.pull_request.head.repo.full_name == body.pull_request.base.repo.full_name",
+		"body.pull_request.author_association in " + celList(TrustedAssociations),
+	}
+	if len(c.GitHub.Owners) > 0 {
+		trusted = append(trusted, "body.pull_request.user.login in "+celList(c.GitHub.Owners))
+	}
+	conds = append(conds, "("+strings.Join(trusted, " || ")+")")
+	return strings.Join(conds, " && ")
+}
+
+// ChatOpsFilter lets only PR comments that are commands reach the pipewright
+// interceptor (which makes GitHub API calls).
+const ChatOpsFilter = `body.action == 'created' && has(body.issue.pull_request) && body.comment.body.matches('(?m)^\\s*/(retest|ok-to-test)\\b')`
+
+// ReleaseFilter is the release trigger's CEL filter: a branch update (not a
+// deletion, not a tag) of the default branch.
+func ReleaseFilter(c *config.Config) string {
+	return fmt.Sprintf("body.ref == %s && !body.deleted && body.after != '%s'", celString("refs/heads/"+c.GitHub.DefaultBranch), zeroSHA)
+}
+
+// PathFilter is the CEL condition on the changed files the github
+// interceptor's addChangedFiles put in extensions.changed_files (a
+// comma-separated list).
+func PathFilter(res []string) string {
+	return "extensions.changed_files.split(',').exists(f, " + orMatches("f", res) + ")"
+}
+
+func orMatches(v string, res []string) string {
+	var parts []string
+	for _, re := range res {
+		parts = append(parts, v+".matches("+celString(re)+")")
+	}
+	return strings.Join(parts, " || ")
+}
+
+// pathRegexps turns the config's path globs into anchored regular
+// expressions: ** is any path, * and ? stay within one path segment, a
+// trailing / means everything below.
+func pathRegexps(globs []string) ([]string, error) {
+	var out []string
+	for _, g := range globs {
+		re := GlobRegexp(g)
+		if _, err := regexp.Compile(re); err != nil {
+			return nil, fmt.Errorf("paths: %q: %w", g, err)
+		}
+		out = append(out, re)
+	}
+	return out, nil
+}
+
+// GlobRegexp is the anchored regular expression of a path glob.
+func GlobRegexp(glob string) string {
+	glob = strings.TrimPrefix(glob, "./")
+	if strings.HasSuffix(glob, "/") {
+		glob += "**"
+	}
+	var b strings.Builder
+	b.WriteString("^")
+	for i := 0; i < len(glob); i++ {
+		switch ch := glob[i]; {
+		case ch == '*' && i+1 < len(glob) && glob[i+1] == '*':
+			b.WriteString(".*")
+			i++
+			if i+1 < len(glob) && glob[i+1] == '/' {
+				// "**/" also matches no folder at all.
+				b.WriteString("/?")
+				i++
+			}
+		case ch == '*':
+			b.WriteString("[^/]*")
+		case ch == '?':
+			b.WriteString("[^/]")
+		default:
+			b.WriteString(regexp.QuoteMeta(string(ch)))
+		}
+	}
+	b.WriteString("$")
+	return b.String()
+}
+
+func (b builder) listener(paths []string) *triggersv1.EventListener {
+	ref := func(s string) *string { return &s }
+	binding := func(name string) []*triggersv1.EventListenerBinding {
+		return []*triggersv1.EventListenerBinding{{Ref: b.app + "-" + name, Kind: triggersv1.NamespacedTriggerBindingKind}}
+	}
+	prICs := []*triggersv1.TriggerInterceptor{b.githubInterceptor("pull_request", len(paths) > 0), celInterceptor(PRFilter(b.c))}
+	if len(paths) > 0 {
+		prICs = append(prICs, celInterceptor(PathFilter(paths)))
+	}
+	chatParams := []triggersv1.InterceptorParams{
+		param("repository", b.c.GitHub.Repository),
+		param("defaultBranch", b.c.GitHub.DefaultBranch),
+	}
+	if len(b.c.GitHub.Owners) > 0 {
+		chatParams = append(chatParams, param("owners", b.c.GitHub.Owners))
+	}
+	return &triggersv1.EventListener{
+		TypeMeta:   typeMeta("EventListener"),
+		ObjectMeta: b.meta(b.app + "-listener"),
+		Spec: triggersv1.EventListenerSpec{
+			ServiceAccountName: b.serviceAccount(),
+			Triggers: []triggersv1.EventListenerTrigger{
+				{
+					Name:         PullRequest,
+					Interceptors: prICs,
+					Bindings:     binding("pull-request"),
+					Template:     &triggersv1.EventListenerTemplate{Ref: ref(b.app + "-pull-request")},
+				},
+				{
+					Name: ChatOps,
+					Interceptors: []*triggersv1.TriggerInterceptor{
+						b.githubInterceptor("issue_comment", false),
+						celInterceptor(ChatOpsFilter),
+						{Ref: triggersv1.InterceptorRef{Name: Interceptor, Kind: triggersv1.ClusterInterceptorKind}, Params: chatParams},
+					},
+					Bindings: binding("chatops"),
+					Template: &triggersv1.EventListenerTemplate{Ref: ref(b.app + "-pull-request")},
+				},
+				{
+					Name:         Release,
+					Interceptors: []*triggersv1.TriggerInterceptor{b.githubInterceptor("push", false), celInterceptor(ReleaseFilter(b.c))},
+					Bindings:     binding("push"),
+					Template:     &triggersv1.EventListenerTemplate{Ref: ref(b.app + "-release")},
+				},
+			},
+		},
+	}
+}
+
+// InterceptorService is the Service the pipewright ClusterInterceptor
+// points at; it runs `pipewright interceptor` with a GitHub token.
+const (
+	InterceptorService = "pipewright-interceptor"
+	InterceptorPort    = 8080
+)
+
+func (b builder) clusterInterceptor() *triggersv1alpha1.ClusterInterceptor {
+	port := int32(InterceptorPort)
+	return &triggersv1alpha1.ClusterInterceptor{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "triggers.tekton.dev/v1alpha1", Kind: "ClusterInterceptor"},
+		ObjectMeta: metav1.ObjectMeta{Name: Interceptor, Labels: map[string]string{"app.kubernetes.io/managed-by": "pipewright"}},
+		Spec: triggersv1alpha1.ClusterInterceptorSpec{ClientConfig: triggersv1alpha1.ClientConfig{
+			Service: &triggersv1alpha1.ServiceReference{Name: InterceptorService, Namespace: b.c.App.Namespace, Path: "/", Port: &port},
+		}},
+	}
+}
+
+func (b builder) serviceAccount() string { return b.app + "-triggers" }
+
+// rbac is what the EventListener's service account needs, a subset of
+// Triggers' own tekton-triggers-eventlistener-roles and -clusterroles: read
+// its triggers objects and configmaps, create PipelineRuns and events, read
+// cluster bindings and interceptors. It reads no Secrets (the interceptors
+// do, with their own account) and impersonates no one (no trigger sets a
+// serviceAccountName).
+func (b builder) rbac() []Object {
+	read := []string{"get", "list", "watch"}
+	group := "rbac.authorization.k8s.io"
+	subject := []rbacv1.Subject{{Kind: "ServiceAccount", Name: b.serviceAccount(), Namespace: b.c.App.Namespace}}
+	role := &rbacv1.Role{
+		TypeMeta:   metav1.TypeMeta{APIVersion: group + "/v1", Kind: "Role"},
+		ObjectMeta: b.meta(b.serviceAccount()),
+		Rules: []rbacv1.PolicyRule{
+			{APIGroups: []string{"triggers.tekton.dev"}, Resources: []string{"eventlisteners", "triggers", "triggerbindings", "triggertemplates", "interceptors"}, Verbs: read},
+			{APIGroups: []string{"tekton.dev"}, Resources: []string{"pipelineruns"}, Verbs: []string{"create"}},
+			{APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: read},
+			{APIGroups: []string{""}, Resources: []string{"events"}, Verbs: []string{"create", "patch"}},
+		},
+	}
+	rb := &rbacv1.RoleBinding{
+		TypeMeta:   metav1.TypeMeta{APIVersion: group + "/v1", Kind: "RoleBinding"},
+		ObjectMeta: b.meta(b.serviceAccount()),
+		RoleRef:    rbacv1.RoleRef{APIGroup: group, Kind: "Role", Name: b.serviceAccount()},
+		Subjects:   subject,
+	}
+	// Cluster-scoped names carry the namespace: two projects may share a
+	// name in different namespaces.
+	clusterName := b.c.App.Namespace + "-" + b.serviceAccount()
+	cr := &rbacv1.ClusterRole{
+		TypeMeta:   metav1.TypeMeta{APIVersion: group + "/v1", Kind: "ClusterRole"},
+		ObjectMeta: b.meta(clusterName),
+		Rules: []rbacv1.PolicyRule{
+			{APIGroups: []string{"triggers.tekton.dev"}, Resources: []string{"clustertriggerbindings", "clusterinterceptors"}, Verbs: read},
+		},
+	}
+	crb := &rbacv1.ClusterRoleBinding{
+		TypeMeta:   metav1.TypeMeta{APIVersion: group + "/v1", Kind: "ClusterRoleBinding"},
+		ObjectMeta: b.meta(clusterName),
+		RoleRef:    rbacv1.RoleRef{APIGroup: group, Kind: "ClusterRole", Name: clusterName},
+		Subjects:   subject,
+	}
+	account := &corev1.ServiceAccount{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ServiceAccount"}, ObjectMeta: b.meta(b.serviceAccount())}
+	out := []Object{
+		{File: "triggers/rbac/serviceaccount.yaml", Obj: account},
+		{File: "triggers/rbac/role.yaml", Obj: role},
+		{File: "triggers/rbac/rolebinding.yaml", Obj: rb},
+		{File: "triggers/rbac/clusterrole.yaml", Obj: cr},
+		{File: "triggers/rbac/clusterrolebinding.yaml", Obj: crb},
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].File < out[j].File })
+	return out
+}

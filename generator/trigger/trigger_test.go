@@ -1,0 +1,105 @@
+package trigger_test
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/pipewright/pipewright/generator"
+	"github.com/pipewright/pipewright/generator/builtin"
+	"github.com/pipewright/pipewright/generator/check"
+	"github.com/pipewright/pipewright/generator/config"
+	"github.com/pipewright/pipewright/generator/trigger"
+	triggersv1alpha1 "github.com/tektoncd/triggers/pkg/apis/triggers/v1alpha1"
+	triggersv1 "github.com/tektoncd/triggers/pkg/apis/triggers/v1beta1"
+)
+
+// TestObjectsValidate decodes every generated triggers/ file strictly into
+// the Triggers types and runs Triggers' SetDefaults and Validate on it.
+func TestObjectsValidate(t *testing.T) {
+	for name, extra := range map[string]string{
+		"built-in":              "",
+		"owners, drafts, paths": "  owners: [alice]\n  drafts: true\npaths:\n  - services/api/**\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			cfg, err := config.Parse(builtin.File, append(append([]byte{}, builtin.Config...), extra...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tree, err := generator.Project(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			triggers := map[string][]byte{}
+			for p, b := range tree {
+				if strings.HasPrefix(p, "triggers/") {
+					triggers[p] = b
+				}
+			}
+			objs, err := check.All(triggers)
+			if err != nil {
+				t.Fatal(err)
+			}
+			kinds := map[string]int{}
+			for _, o := range objs {
+				switch o.Obj.(type) {
+				case *triggersv1.EventListener, *triggersv1.TriggerBinding, *triggersv1.TriggerTemplate, *triggersv1alpha1.ClusterInterceptor:
+					kinds[o.Kind]++
+				case nil:
+					if !strings.HasPrefix(o.File, "triggers/rbac/") {
+						t.Errorf("%s: %s not decoded into a Triggers type", o.File, o.Kind)
+					}
+				}
+			}
+			want := map[string]int{"EventListener": 1, "TriggerBinding": 3, "TriggerTemplate": 2, "ClusterInterceptor": 1}
+			for k, n := range want {
+				if kinds[k] != n {
+					t.Errorf("%d %s, want %d", kinds[k], k, n)
+				}
+			}
+			if !strings.Contains(string(tree["kustomization.yaml"]), "triggers/eventlistener.yaml") {
+				t.Error("kustomization does not list the triggers")
+			}
+		})
+	}
+}
+
+// TestStrictDecoding: an unknown field in a Triggers object is an error,
+// and so is an invalid one (Triggers' Validate).
+func TestStrictDecoding(t *testing.T) {
+	unknown := "apiVersion: triggers.tekton.dev/v1beta1\nkind: TriggerBinding\nmetadata:\n  name: b\nspec:\n  parms: []\n"
+	if _, err := check.All(map[string][]byte{"b.yaml": []byte(unknown)}); err == nil || !strings.Contains(err.Error(), "parms") {
+		t.Errorf("unknown field: %v", err)
+	}
+	invalid := "apiVersion: triggers.tekton.dev/v1beta1\nkind: TriggerTemplate\nmetadata:\n  name: t\nspec:\n  resourcetemplates:\n    - apiVersion: tekton.dev/v1\n      kind: PipelineRun\n      metadata:\n        generateName: x-\n      spec:\n        params:\n          - name: a\n            value: $(tt.params.undeclared)\n"
+	if _, err := check.All(map[string][]byte{"t.yaml": []byte(invalid)}); err == nil || !strings.Contains(err.Error(), "undeclared") {
+		t.Errorf("undeclared param: %v", err)
+	}
+}
+
+func TestGlobRegexp(t *testing.T) {
+	for _, c := range []struct {
+		glob  string
+		match []string
+		miss  []string
+	}{
+		{"services/api/**", []string{"services/api/main.go", "services/api/a/b/c.go"}, []string{"services/apix/main.go", "services/web/api/x"}},
+		{"services/api/", []string{"services/api/x.go"}, []string{"services/x.go"}},
+		{"*.go", []string{"main.go"}, []string{"cmd/main.go", "main.gox"}},
+		{"**/*.go", []string{"main.go", "cmd/x/main.go"}, []string{"README.md"}},
+		{"docs/?.md", []string{"docs/a.md"}, []string{"docs/ab.md", "docs/a/b.md"}},
+		{"go.mod", []string{"go.mod"}, []string{"goxmod", "x/go.mod"}},
+	} {
+		re := regexp.MustCompile(trigger.GlobRegexp(c.glob))
+		for _, m := range c.match {
+			if !re.MatchString(m) {
+				t.Errorf("%s (%s) does not match %s", c.glob, re, m)
+			}
+		}
+		for _, m := range c.miss {
+			if re.MatchString(m) {
+				t.Errorf("%s (%s) matches %s", c.glob, re, m)
+			}
+		}
+	}
+}

@@ -1,0 +1,130 @@
+package githubtest
+
+import (
+	"encoding/base64"
+	"net/http"
+	"strconv"
+)
+
+// Pull is a pull request the server knows.
+type Pull struct {
+	Number      int
+	State       string // open (default) or closed
+	Draft       bool
+	Author      string
+	Association string // author_association, e.g. OWNER or NONE
+	HeadSHA     string
+	HeadRef     string
+	HeadRepo    string // OWNER/NAME of the head; the base repository when empty
+	BaseRef     string
+	Files       []string // changed files, for GET .../pulls/N/files
+}
+
+// AddPull puts (or replaces) a pull request on a repository; its head sha
+// becomes a known commit.
+func (s *Server) AddPull(fullName string, p Pull) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.repos[fullName]
+	if r.pulls == nil {
+		r.pulls = map[int]Pull{}
+	}
+	r.pulls[p.Number] = p
+	r.shas[p.HeadSHA] = true
+}
+
+// SetPermission gives user a permission (admin, write, read) on a repository.
+func (s *Server) SetPermission(fullName, user, perm string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.repos[fullName]
+	if r.perms == nil {
+		r.perms = map[string]string{}
+	}
+	r.perms[user] = perm
+}
+
+// AddFile puts a file on a repository's branches (the server keeps one
+// version for every ref).
+func (s *Server) AddFile(fullName, path, content string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.repos[fullName]
+	if r.files == nil {
+		r.files = map[string]string{}
+	}
+	r.files[path] = content
+}
+
+func init() {
+	extra["GET /repos/{owner}/{repo}/pulls/{number}"] = (*Server).getPull
+	extra["GET /repos/{owner}/{repo}/pulls/{number}/files"] = (*Server).listPullFiles
+	extra["GET /repos/{owner}/{repo}/collaborators/{user}/permission"] = (*Server).getPermission
+	extra["GET /repos/{owner}/{repo}/contents/{path...}"] = (*Server).getContents
+}
+
+func (s *Server) pull(w http.ResponseWriter, req *http.Request, r *repo) (Pull, bool) {
+	n, _ := strconv.Atoi(req.PathValue("number"))
+	p, ok := r.pulls[n]
+	if !ok {
+		writeJSON(w, http.StatusNotFound, apiError("Not Found", "https://docs.github.com/rest/pulls/pulls#get-a-pull-request"))
+	}
+	return p, ok
+}
+
+func (s *Server) getPull(w http.ResponseWriter, req *http.Request, r *repo) {
+	p, ok := s.pull(w, req, r)
+	if !ok {
+		return
+	}
+	base := req.PathValue("owner") + "/" + req.PathValue("repo")
+	head := p.HeadRepo
+	if head == "" {
+		head = base
+	}
+	repoJSON := func(full string) map[string]any {
+		return map[string]any{"full_name": full, "clone_url": "https://github.com/" + full + ".git"}
+	}
+	state := p.State
+	if state == "" {
+		state = "open"
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"number": p.Number, "state": state, "draft": p.Draft,
+		"user": map[string]any{"login": p.Author}, "author_association": p.Association,
+		"head": map[string]any{"sha": p.HeadSHA, "ref": p.HeadRef, "repo": repoJSON(head)},
+		"base": map[string]any{"ref": p.BaseRef, "repo": repoJSON(base)},
+	})
+}
+
+func (s *Server) listPullFiles(w http.ResponseWriter, req *http.Request, r *repo) {
+	p, ok := s.pull(w, req, r)
+	if !ok {
+		return
+	}
+	out := []map[string]any{}
+	for _, f := range p.Files {
+		out = append(out, map[string]any{"filename": f, "status": "modified"})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) getPermission(w http.ResponseWriter, req *http.Request, r *repo) {
+	user := req.PathValue("user")
+	perm, ok := r.perms[user]
+	if !ok {
+		perm = "none"
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"permission": perm, "user": map[string]any{"login": user}})
+}
+
+func (s *Server) getContents(w http.ResponseWriter, req *http.Request, r *repo) {
+	path := req.PathValue("path")
+	content, ok := r.files[path]
+	if !ok {
+		writeJSON(w, http.StatusNotFound, apiError("Not Found", "https://docs.github.com/rest/repos/contents#get-repository-content"))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"type": "file", "encoding": "base64", "name": path, "path": path,
+		"size": len(content), "content": base64.StdEncoding.EncodeToString([]byte(content))})
+}

@@ -1,0 +1,392 @@
+// Package simulate runs a webhook delivery through a project's generated
+// Triggers objects offline, with Tekton Triggers' own code: its sink's
+// interceptor chain, its core github and cel interceptors, its binding and
+// template resolution. pipewright's interceptor runs in-process against a
+// GitHub API URL. Nothing is created: the result is the PipelineRuns the
+// EventListener would create, or why each trigger did not fire.
+package simulate
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"sort"
+	"strings"
+
+	"github.com/pipewright/pipewright/generator/check"
+	"github.com/pipewright/pipewright/generator/render"
+	"github.com/pipewright/pipewright/generator/trigger"
+	"github.com/pipewright/pipewright/pkg/github"
+	"github.com/pipewright/pipewright/pkg/interceptor"
+	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
+	triggersv1alpha1 "github.com/tektoncd/triggers/pkg/apis/triggers/v1alpha1"
+	triggersv1 "github.com/tektoncd/triggers/pkg/apis/triggers/v1beta1"
+	listersv1alpha1 "github.com/tektoncd/triggers/pkg/client/listers/triggers/v1alpha1"
+	"github.com/tektoncd/triggers/pkg/interceptors/server"
+	"github.com/tektoncd/triggers/pkg/sink"
+	"github.com/tektoncd/triggers/pkg/template"
+	"go.uber.org/zap"
+	"golang.org/x/oauth2"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	corelisters "k8s.io/client-go/listers/core/v1"
+	"k8s.io/client-go/tools/cache"
+	"knative.dev/pkg/apis"
+	duckv1 "knative.dev/pkg/apis/duck/v1"
+	"sigs.k8s.io/yaml"
+)
+
+// Delivery is one webhook delivery.
+type Delivery struct {
+	Event   string // X-GitHub-Event
+	Payload []byte
+	// Secret is the webhook secret the EventListener checks signatures
+	// with (the generated webhook Secret's value).
+	Secret string
+	// Signature is the X-Hub-Signature-256 header; computed from Secret
+	// when empty, unless Unsigned.
+	Signature string
+	Unsigned  bool
+}
+
+// Options say where pipewright's interceptor and the github interceptor's
+// changed-files lookup reach GitHub.
+type Options struct {
+	GitHubAPI   string // REST API root; github.DefaultAPIURL when empty
+	GitHubToken string // token for those calls; the pipewright interceptor fails without one
+}
+
+// Fired is a PipelineRun a trigger would create.
+type Fired struct {
+	Trigger     string
+	PipelineRun *v1.PipelineRun
+}
+
+// Skipped is a trigger that did not fire, and why.
+type Skipped struct {
+	Trigger string
+	Reason  string
+}
+
+// Result is what the EventListener would do with a delivery.
+type Result struct {
+	Fired   []Fired
+	Skipped []Skipped
+}
+
+// Sign is GitHub's X-Hub-Signature-256 of body with secret.
+func Sign(secret string, body []byte) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write(body)
+	return "sha256=" + hex.EncodeToString(m.Sum(nil))
+}
+
+// Hosts the simulated interceptors answer on; requests never leave the
+// process.
+const (
+	coreHost       = "core-interceptors.simulate"
+	pipewrightHost = "pipewright-interceptor.simulate"
+)
+
+// Run evaluates d against the triggers in tree (a generated project).
+func Run(ctx context.Context, tree render.Tree, d Delivery, opts Options) (*Result, error) {
+	objs, err := decode(tree)
+	if err != nil {
+		return nil, err
+	}
+	if objs.listener == nil {
+		return nil, errors.New("no EventListener in the generated triggers/")
+	}
+	ns := objs.namespace
+	secrets := cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc})
+	for _, sr := range objs.secretRefs {
+		key, val := sr.SecretKey, d.Secret
+		if sr.SecretKey == "token" {
+			val = opts.GitHubToken
+		}
+		// Several refs may name one Secret (webhook secret and token).
+		obj, exists, _ := secrets.GetByKey(ns + "/" + sr.SecretName)
+		s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: sr.SecretName}, Data: map[string][]byte{}}
+		if exists {
+			s = obj.(*corev1.Secret)
+		}
+		s.Data[key] = []byte(val)
+		if err := secrets.Add(s); err != nil {
+			return nil, err
+		}
+	}
+	logger := zap.NewNop().Sugar()
+	core, err := server.NewWithCoreInterceptors(secretGetter{corelisters.NewSecretLister(secrets)}, logger)
+	if err != nil {
+		return nil, fmt.Errorf("core interceptors: %w", err)
+	}
+	var pw http.Handler = refuseAll("the pipewright interceptor needs a GitHub token: pass --github-token-file or set GITHUB_TOKEN")
+	if opts.GitHubToken != "" {
+		gh, err := github.New(github.Options{APIURL: opts.GitHubAPI, Token: opts.GitHubToken})
+		if err != nil {
+			return nil, err
+		}
+		pw = &interceptor.Interceptor{GitHub: gh}
+	}
+	api, err := apiRewriter(opts.GitHubAPI)
+	if err != nil {
+		return nil, err
+	}
+	transport := inProcess{hosts: map[string]http.Handler{coreHost: core, pipewrightHost: pw}, githubAPI: api}
+
+	cis := cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{})
+	for name, host := range map[string]string{"github": coreHost, "cel": coreHost, trigger.Interceptor: pipewrightHost} {
+		path := "/" + name
+		if name == trigger.Interceptor {
+			path = "/"
+		}
+		ci := &triggersv1alpha1.ClusterInterceptor{ObjectMeta: metav1.ObjectMeta{Name: name}}
+		ci.Status.Address = &duckv1.Addressable{URL: &apis.URL{Scheme: "http", Host: host, Path: path}}
+		if err := cis.Add(ci); err != nil {
+			return nil, err
+		}
+	}
+	s := sink.Sink{
+		HTTPClient:               &http.Client{Transport: transport},
+		EventListenerName:        objs.listener.Name,
+		EventListenerNamespace:   ns,
+		Logger:                   logger,
+		ClusterInterceptorLister: listersv1alpha1.NewClusterInterceptorLister(cis),
+	}
+
+	header := http.Header{}
+	header.Set("Content-Type", "application/json")
+	header.Set("X-GitHub-Event", d.Event)
+	header.Set("X-GitHub-Delivery", "00000000-0000-0000-0000-000000000000")
+	switch {
+	case d.Unsigned:
+	case d.Signature != "":
+		header.Set("X-Hub-Signature-256", d.Signature)
+	default:
+		header.Set("X-Hub-Signature-256", Sign(d.Secret, d.Payload))
+	}
+	req := httptest.NewRequest(http.MethodPost, "http://"+objs.listener.Name+"."+ns+".svc.cluster.local:8080/", bytes.NewReader(d.Payload))
+	req.Header = header
+
+	res := &Result{}
+	const eventID = "simulated"
+	for _, t := range objs.listener.Spec.Triggers {
+		skip := func(format string, args ...any) {
+			res.Skipped = append(res.Skipped, Skipped{Trigger: t.Name, Reason: fmt.Sprintf(format, args...)})
+		}
+		body, hdr, resp, err := s.ExecuteInterceptors(t.Interceptors, req, d.Payload, logger, eventID,
+			fmt.Sprintf("namespaces/%s/triggers/%s", ns, t.Name), ns, nil)
+		if err != nil {
+			return nil, fmt.Errorf("trigger %s: %w", t.Name, err)
+		}
+		if resp != nil && !resp.Continue {
+			skip("%s", resp.Status.Message)
+			continue
+		}
+		var ext map[string]any
+		if resp != nil {
+			ext = resp.Extensions
+		}
+		rt, err := template.ResolveTrigger(triggersv1.Trigger{Spec: triggersv1.TriggerSpec{Bindings: t.Bindings, Template: *t.Template}},
+			objs.getBinding, func(n string) (*triggersv1.ClusterTriggerBinding, error) {
+				return nil, fmt.Errorf("ClusterTriggerBinding %s: the generated triggers have none", n)
+			}, objs.getTemplate)
+		if err != nil {
+			return nil, fmt.Errorf("trigger %s: %w", t.Name, err)
+		}
+		params, err := template.ResolveParams(rt, body, hdr, ext, template.NewTriggerContext(eventID))
+		if err != nil {
+			// The EventListener logs this and creates nothing.
+			skip("binding: %v", err)
+			continue
+		}
+		for i, raw := range template.ResolveResources(rt.TriggerTemplate, params) {
+			pr, err := pipelineRun(raw)
+			if err != nil {
+				return nil, fmt.Errorf("trigger %s: resource %d: %w", t.Name, i, err)
+			}
+			res.Fired = append(res.Fired, Fired{Trigger: t.Name, PipelineRun: pr})
+		}
+	}
+	return res, nil
+}
+
+// pipelineRun decodes a resolved resource template strictly and validates
+// it as the API server would on create.
+func pipelineRun(raw json.RawMessage) (*v1.PipelineRun, error) {
+	objs, err := check.Decode("resolved template", raw)
+	if err != nil {
+		return nil, err
+	}
+	if len(objs) != 1 {
+		return nil, fmt.Errorf("want one object, got %d", len(objs))
+	}
+	if _, ok := objs[0].Obj.(*v1.PipelineRun); !ok {
+		return nil, fmt.Errorf("want a tekton.dev/v1 PipelineRun, got %s", objs[0].Kind)
+	}
+	if err := check.Validate(objs[0]); err != nil {
+		return nil, err
+	}
+	// Validate defaulted it; decode again for the run as the template made it.
+	objs, _ = check.Decode("resolved template", raw)
+	return objs[0].Obj.(*v1.PipelineRun), nil
+}
+
+type objects struct {
+	namespace  string
+	listener   *triggersv1.EventListener
+	bindings   map[string]*triggersv1.TriggerBinding
+	templates  map[string]*triggersv1.TriggerTemplate
+	secretRefs []triggersv1.SecretRef
+}
+
+func (o *objects) getBinding(n string) (*triggersv1.TriggerBinding, error) {
+	if b := o.bindings[n]; b != nil {
+		return b, nil
+	}
+	return nil, fmt.Errorf("TriggerBinding %s is not in the generated triggers", n)
+}
+
+func (o *objects) getTemplate(n string) (*triggersv1.TriggerTemplate, error) {
+	if t := o.templates[n]; t != nil {
+		return t, nil
+	}
+	return nil, fmt.Errorf("TriggerTemplate %s is not in the generated triggers", n)
+}
+
+// decode reads the triggers/ objects of a tree, and the namespace from its
+// kustomization.
+func decode(tree render.Tree) (*objects, error) {
+	o := &objects{namespace: "default", bindings: map[string]*triggersv1.TriggerBinding{}, templates: map[string]*triggersv1.TriggerTemplate{}}
+	var k struct {
+		Namespace string `json:"namespace"`
+	}
+	if data, ok := tree["kustomization.yaml"]; ok {
+		if err := yaml.Unmarshal(data, &k); err == nil && k.Namespace != "" {
+			o.namespace = k.Namespace
+		}
+	}
+	var files []string
+	for p := range tree {
+		if strings.HasPrefix(p, "triggers/") && strings.HasSuffix(p, ".yaml") {
+			files = append(files, p)
+		}
+	}
+	sort.Strings(files)
+	seen := map[triggersv1.SecretRef]bool{}
+	for _, f := range files {
+		objs, err := check.Decode(f, tree[f])
+		if err != nil {
+			return nil, err
+		}
+		for _, obj := range objs {
+			switch t := obj.Obj.(type) {
+			case *triggersv1.EventListener:
+				o.listener = t
+				for _, tr := range t.Spec.Triggers {
+					for _, ic := range tr.Interceptors {
+						for _, p := range ic.Params {
+							if p.Name != "secretRef" && p.Name != "addChangedFiles" {
+								continue
+							}
+							var v struct {
+								triggersv1.SecretRef
+								PersonalAccessToken *triggersv1.SecretRef `json:"personalAccessToken"`
+							}
+							if err := json.Unmarshal(p.Value.Raw, &v); err != nil {
+								return nil, fmt.Errorf("%s: trigger %s: %s: %w", f, tr.Name, p.Name, err)
+							}
+							for _, sr := range []*triggersv1.SecretRef{&v.SecretRef, v.PersonalAccessToken} {
+								if sr != nil && sr.SecretName != "" && !seen[*sr] {
+									seen[*sr] = true
+									o.secretRefs = append(o.secretRefs, *sr)
+								}
+							}
+						}
+					}
+				}
+			case *triggersv1.TriggerBinding:
+				o.bindings[t.Name] = t
+			case *triggersv1.TriggerTemplate:
+				o.templates[t.Name] = t
+			}
+		}
+	}
+	return o, nil
+}
+
+// secretGetter is Triggers' SecretGetter over a lister: the simulation's
+// Secrets live in an indexer, not a cluster.
+type secretGetter struct{ l corelisters.SecretLister }
+
+func (g secretGetter) Get(_ context.Context, ns string, sr *triggersv1.SecretRef) ([]byte, error) {
+	s, err := g.l.Secrets(ns).Get(sr.SecretName)
+	if err != nil {
+		return nil, err
+	}
+	v, ok := s.Data[sr.SecretKey]
+	if !ok {
+		return nil, fmt.Errorf("cannot find %s key in secret %s/%s", sr.SecretKey, ns, sr.SecretName)
+	}
+	return v, nil
+}
+
+// inProcess is an http.RoundTripper that serves the interceptor hosts with
+// their handlers. The github interceptor builds its own GitHub client from
+// the request context; githubAPI, put there as oauth2's HTTP client, sends
+// its calls to the configured API instead of api.github.com.
+type inProcess struct {
+	hosts     map[string]http.Handler
+	githubAPI *http.Client
+}
+
+func (t inProcess) RoundTrip(req *http.Request) (*http.Response, error) {
+	h, ok := t.hosts[req.URL.Host]
+	if !ok {
+		return nil, fmt.Errorf("simulate: no interceptor at %s", req.URL.Host)
+	}
+	ctx := context.WithValue(req.Context(), oauth2.HTTPClient, t.githubAPI)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req.WithContext(ctx))
+	return rec.Result(), nil
+}
+
+// apiRewriter is an HTTP client that sends api.github.com requests to api.
+func apiRewriter(api string) (*http.Client, error) {
+	if api == "" {
+		return http.DefaultClient, nil
+	}
+	u, err := url.Parse(api)
+	if err != nil || u.Host == "" {
+		return nil, fmt.Errorf("github api %q: want an absolute http(s) URL", api)
+	}
+	return &http.Client{Transport: rewrite{to: u}}, nil
+}
+
+type rewrite struct{ to *url.URL }
+
+func (r rewrite) RoundTrip(req *http.Request) (*http.Response, error) {
+	req = req.Clone(req.Context())
+	if req.URL.Host == "api.github.com" {
+		req.URL.Scheme, req.URL.Host = r.to.Scheme, r.to.Host
+		req.URL.Path = strings.TrimSuffix(r.to.Path, "/") + req.URL.Path
+		req.Host = r.to.Host
+	}
+	return http.DefaultTransport.RoundTrip(req)
+}
+
+// refuseAll answers every interceptor request with continue=false.
+type refuseAll string
+
+func (m refuseAll) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(triggersv1.InterceptorResponse{Continue: false, Status: triggersv1.Status{Message: string(m)}})
+}

