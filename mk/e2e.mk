@@ -1,0 +1,18 @@
+# e2e: the control-plane suite (test/e2e, test/controlplane). It builds etcd,
+# kube-apiserver, kubectl and Tekton's programs from pinned Go modules into
+# $(CACHE)/<name>-<version>/ the first time (minutes; progress is printed),
+# then runs them on loopback inside private namespaces. Needs root.
+.PHONY: e2e e2e-tools
+test: e2e
+
+## e2e-tools: build (or find cached) the programs the e2e suite runs
+e2e-tools:
+	@bash test/tools/build.sh >/dev/null
+
+## e2e: apply the catalog and pipewright's output to a real API server running Tekton
+e2e: e2e-tools
+	$(GO) vet -tags e2e ./test/e2e
+	$(GO) test -tags e2e -count=1 -timeout 15m -v ./test/e2e
+	@left=$$(pgrep -f '$(CACHE)/(etcd|kube-apiserver|kubectl|tekton-)' || true); \
+	if [ -n "$$left" ]; then echo "e2e: programs left running:"; ps -o pid,args -p $$left; exit 1; fi; \
+	echo "e2e: nothing left running"

@@ -1,0 +1,82 @@
+package controlplane
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"sync"
+)
+
+// serviceProxy does kube-proxy's job for the Services whose backends the
+// harness runs: it accepts on ClusterIP:port and copies bytes to the local
+// process's port. It does not look inside the stream, so TLS is end to end.
+type serviceProxy struct {
+	mu        sync.Mutex
+	listeners []net.Listener
+	wg        sync.WaitGroup
+}
+
+// forward listens on frontend ("10.96.0.12:443") and forwards every
+// connection to backend ("127.0.0.1:20001").
+func (p *serviceProxy) forward(frontend, backend string) error {
+	l, err := net.Listen("tcp", frontend)
+	if err != nil {
+		return fmt.Errorf("service proxy: %w", err)
+	}
+	p.mu.Lock()
+	p.listeners = append(p.listeners, l)
+	p.mu.Unlock()
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go pipe(c, backend)
+		}
+	}()
+	return nil
+}
+
+func pipe(c net.Conn, backend string) {
+	defer c.Close()
+	b, err := net.Dial("tcp", backend)
+	if err != nil {
+		return // the client sees the connection close, as with no endpoints
+	}
+	defer b.Close()
+	done := make(chan struct{}, 2)
+	cp := func(dst, src net.Conn) {
+		_, _ = io.Copy(dst, src)
+		if tc, ok := dst.(*net.TCPConn); ok {
+			_ = tc.CloseWrite()
+		}
+		done <- struct{}{}
+	}
+	go cp(b, c)
+	go cp(c, b)
+	<-done
+	<-done
+}
+
+// close stops accepting; open connections end with their peers.
+func (p *serviceProxy) close() error {
+	p.mu.Lock()
+	ls := p.listeners
+	p.listeners = nil
+	p.mu.Unlock()
+	var errs []error
+	for _, l := range ls {
+		if err := l.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+			errs = append(errs, err)
+		}
+	}
+	p.wg.Wait()
+	return errors.Join(errs...)
+}
+
+func hostPort(host string, port int) string { return net.JoinHostPort(host, strconv.Itoa(port)) }

@@ -1,0 +1,144 @@
+package controlplane
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/url"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+)
+
+// EventListenerSink is an EventListener's sink running as a local process.
+type EventListenerSink struct {
+	// URL is the EventListener's address as Triggers reports it
+	// (http://el-<name>.<namespace>.svc.cluster.local:8080); it resolves and
+	// routes inside the sandbox like it would inside a cluster.
+	URL string
+	p   *process
+}
+
+// Stop ends the sink process.
+func (s *EventListenerSink) Stop() { s.p.stop(5 * time.Second) }
+
+// StartEventListener runs the sink for an EventListener that has been
+// applied. The Triggers controller reconciles the EventListener into a
+// Deployment and a Service; with no kubelet the Deployment's Pod never runs,
+// so this runs that Pod's container as a local process, with exactly the
+// arguments and environment the reconciler wrote into the Deployment, and
+// routes the Service to it.
+func (cp *ControlPlane) StartEventListener(ctx context.Context, namespace, name string) (*EventListenerSink, error) {
+	var el struct {
+		Status struct {
+			Configuration struct {
+				GeneratedName string `json:"generatedName"`
+			} `json:"configuration"`
+			Address struct {
+				URL string `json:"url"`
+			} `json:"address"`
+		} `json:"status"`
+	}
+	var d appsv1.Deployment
+	err := cp.WaitFor(ctx, time.Minute, func() (bool, error) {
+		if err := cp.Get(ctx, namespace, "eventlistener", name, &el); err != nil {
+			return false, err
+		}
+		gen := el.Status.Configuration.GeneratedName
+		if gen == "" || el.Status.Address.URL == "" {
+			return false, nil
+		}
+		if err := cp.Get(ctx, namespace, "deployment", gen, &d); err != nil {
+			return false, nil // not created yet
+		}
+		return true, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("eventlistener %s/%s: no Deployment from the Triggers controller: %w", namespace, name, err)
+	}
+	var svc corev1.Service
+	if err := cp.Get(ctx, namespace, "service", d.Name, &svc); err != nil {
+		return nil, fmt.Errorf("eventlistener %s/%s: %w", namespace, name, err)
+	}
+	p, ports, err := cp.deployment(ctx, &d, cp.versions["tekton-triggers"], map[string]int32{"--port": 8080})
+	if err != nil {
+		return nil, err
+	}
+	sink := &EventListenerSink{URL: el.Status.Address.URL, p: p}
+	if err := cp.route(ctx, &d, []corev1.Service{svc}, ports); err != nil {
+		sink.Stop()
+		return nil, err
+	}
+	if err := cp.waitHTTP(ctx, p, fmt.Sprintf("http://127.0.0.1:%d/live", ports[8080]), nil, "eventlistener "+namespace+"/"+name); err != nil {
+		sink.Stop()
+		return nil, err
+	}
+	// This process's resolver caches /etc/hosts for a few seconds; wait
+	// until it sees the Service's name, so the URL works at once.
+	u, err := url.Parse(sink.URL)
+	if err != nil {
+		sink.Stop()
+		return nil, fmt.Errorf("eventlistener %s/%s: address %q: %w", namespace, name, sink.URL, err)
+	}
+	err = poll(ctx, 15*time.Second, 200*time.Millisecond, func() (bool, error) {
+		addrs, _ := net.DefaultResolver.LookupHost(ctx, u.Hostname())
+		return len(addrs) > 0, nil
+	})
+	if err != nil {
+		sink.Stop()
+		return nil, fmt.Errorf("eventlistener %s/%s: %s does not resolve: %w", namespace, name, u.Hostname(), err)
+	}
+	return sink, nil
+}
+
+// Get decodes `kubectl get kind name -n namespace -o json` into into.
+func (cp *ControlPlane) Get(ctx context.Context, namespace, kind, name string, into any) error {
+	args := []string{"get", kind, name, "-o", "json"}
+	if namespace != "" {
+		args = append(args, "-n", namespace)
+	}
+	out, err := cp.Kubectl(ctx, nil, args...)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(out, into); err != nil {
+		return fmt.Errorf("%s %s/%s: %w", kind, namespace, name, err)
+	}
+	return nil
+}
+
+// WaitFor polls f every half second until it returns true, returns an error,
+// a process of the control plane dies, or timeout passes.
+func (cp *ControlPlane) WaitFor(ctx context.Context, timeout time.Duration, f func() (bool, error)) error {
+	return poll(ctx, timeout, 500*time.Millisecond, func() (bool, error) {
+		if err := cp.Healthy(); err != nil {
+			return false, err
+		}
+		return f()
+	})
+}
+
+// CreateNamespace creates a namespace with its "default" ServiceAccount,
+// which kube-controller-manager would add and Pod admission requires.
+func (cp *ControlPlane) CreateNamespace(ctx context.Context, name string) error {
+	if _, err := cp.Kubectl(ctx, nil, "create", "namespace", name); err != nil {
+		return err
+	}
+	_, err := cp.Kubectl(ctx, nil, "create", "serviceaccount", "default", "-n", name)
+	return err
+}
+
+// ApplyDir runs `kubectl apply -R -f dir` for each dir into namespace and
+// returns kubectl's output, one line per object.
+func (cp *ControlPlane) ApplyDir(ctx context.Context, namespace string, dirs ...string) ([]byte, error) {
+	args := []string{"apply", "-R", "-n", namespace}
+	for _, d := range dirs {
+		args = append(args, "-f", d)
+	}
+	return cp.Kubectl(ctx, nil, args...)
+}
+
+// Log returns the last lines of the sink's log.
+func (s *EventListenerSink) Log(lines int) string { return s.p.tail(lines) }
