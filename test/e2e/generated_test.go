@@ -234,4 +234,3 @@ func TestGeneratedEventListener(t *testing.T) {
 		t.Fatalf("runs = %v (%d), want exactly %v", got, len(fresh), want)
 	}
 }
-
