@@ -2,6 +2,8 @@
 # test/prometheus.sh) and, for canary-e2e, the real kube-apiserver of
 # test/controlplane (needs root; builds the control plane's programs once).
 .PHONY: canary canary-e2e
+# The real-API-server run is part of the suite; `go test ./...` runs the rest.
+test: canary-e2e
 
 ## canary: canary analysis and releases against real Prometheus (Kubernetes half on fake clients)
 canary:
