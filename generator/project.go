@@ -135,7 +135,7 @@ func checkTweaks(cfg *config.Loaded, pack buildpack.Pack) error {
 		}
 		for _, k := range sortedKeys(tw.params) {
 			if !declared[k] {
-				errs = append(errs, cfg.Errorf(tw.field+".params."+k, closest(k, names), "task %s has no param %q", tw.task, k))
+				errs = append(errs, cfg.Errorf(tw.field+".params."+k, config.DidYouMean(k, names), "task %s has no param %q", tw.task, k))
 			}
 		}
 	}
@@ -146,46 +146,13 @@ func checkTweaks(cfg *config.Loaded, pack buildpack.Pack) error {
 			found = found || t == k
 		}
 		if !found {
-			errs = append(errs, cfg.Errorf("overrides."+k, closest(k, tasks), "no pipeline task %q", k))
+			errs = append(errs, cfg.Errorf("overrides."+k, config.DidYouMean(k, tasks), "no pipeline task %q", k))
 		}
 	}
 	if len(errs) > 0 {
 		return errs
 	}
 	return nil
-}
-
-func closest(got string, names []string) string {
-	best, bestD := "", 1<<30
-	for _, n := range names {
-		if d := levenshtein(got, n); d < bestD {
-			best, bestD = n, d
-		}
-	}
-	if bestD <= 3 {
-		return fmt.Sprintf("did you mean %q?", best)
-	}
-	return "one of: " + strings.Join(names, ", ")
-}
-
-func levenshtein(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
 
 func sortedKeys[V any](m map[string]V) []string {

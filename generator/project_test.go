@@ -288,3 +288,27 @@ func TestWriteIsAtomic(t *testing.T) {
 		t.Fatalf("output changed on error: %q, %d entries", got, len(entries))
 	}
 }
+
+// Params for the pack's Tasks are checked against the catalog Task, at their
+// place in the file.
+func TestUnknownTaskParamIsPositioned(t *testing.T) {
+	data := append(append([]byte{}, builtin.Config...), []byte("overrides:\n  tset:\n    cpu: \"1\"\n")...)
+	data = bytes.Replace(data, []byte("  pack: go\n"), []byte("  pack: go\n  test:\n    params:\n      racee: \"false\"\n"), 1)
+	cfg, err := config.Parse("pipewright.yaml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = generator.Project(cfg)
+	es := config.ErrorsOf(err)
+	if len(es) != 2 {
+		t.Fatalf("want 2 positioned errors, got %v", err)
+	}
+	for i, want := range []string{
+		`build.test.params.racee: task go-test has no param "racee" (hint: did you mean "race"?)`,
+		`overrides.tset: no pipeline task "tset" (hint: did you mean "test"?)`,
+	} {
+		if !strings.HasPrefix(es[i].Error(), "pipewright.yaml:") || !strings.HasSuffix(es[i].Error(), want) || es[i].Line < 2 {
+			t.Errorf("error %d = %s, want …%s", i, es[i], want)
+		}
+	}
+}

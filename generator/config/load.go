@@ -204,7 +204,7 @@ func (w *walker) walk(n *yaml.Node, t reflect.Type, path string) {
 			seen[k.Value] = true
 			f, ok := fields[k.Value]
 			if !ok {
-				w.fail(k, kp, didYouMean(k.Value, names), "unknown field %q", k.Value)
+				w.fail(k, kp, DidYouMean(k.Value, names), "unknown field %q", k.Value)
 				continue
 			}
 			w.l.pos[kp] = pos{k.Line, k.Column}
@@ -249,8 +249,9 @@ func (w *walker) walk(n *yaml.Node, t reflect.Type, path string) {
 	}
 }
 
-// didYouMean suggests the closest known name, or lists them all.
-func didYouMean(got string, names []string) string {
+// DidYouMean suggests the closest known name, or lists them all; a hint for
+// any "unknown X" error.
+func DidYouMean(got string, names []string) string {
 	best, bestD := "", 3
 	for _, n := range names {
 		d := distance(strings.ToLower(got), strings.ToLower(n))

@@ -55,7 +55,7 @@ func (l *Loaded) validate() Errors {
 				return
 			}
 		}
-		add(l.Errorf(path, didYouMean(val, allowed)+" (supported: "+strings.Join(allowed, ", ")+")", "%q is not supported", val))
+		add(l.Errorf(path, DidYouMean(val, allowed)+" (supported: "+strings.Join(allowed, ", ")+")", "%q is not supported", val))
 	}
 	duration := func(p, val string) {
 		if val == "" {
