@@ -139,6 +139,13 @@ func checkTweaks(cfg *config.Loaded, pack buildpack.Pack) error {
 			}
 		}
 	}
+	if cfg.Deploy.Strategy == "canary" && !cfg.Deploy.Disabled {
+		// pkg/canary drives canary releases, but a catalog Task can only run
+		// it from a pipewright image pinned by a real digest, and none is
+		// published yet: refuse rather than deploy with another strategy.
+		errs = append(errs, cfg.Errorf("deploy.strategy", "use rolling for now, or run `pipewright canary` from your own pipeline step",
+			"the canary deploy stage is not available in generated pipelines yet (it needs a published pipewright tool image)"))
+	}
 	tasks := []string{"set-pending", "clone", "lint", "test", "build-image", "deploy", "report-success", "report-failure"}
 	for _, k := range sortedKeys(cfg.Overrides) {
 		found := false

@@ -312,3 +312,15 @@ func TestUnknownTaskParamIsPositioned(t *testing.T) {
 		}
 	}
 }
+
+func TestCanaryStrategyIsRefusedNotIgnored(t *testing.T) {
+	data := append(append([]byte{}, builtin.Config...), []byte("deploy:\n  strategy: canary\n")...)
+	cfg, err := config.Parse("pipewright.yaml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = generator.Project(cfg)
+	if es := config.ErrorsOf(err); len(es) != 1 || !strings.Contains(es[0].Error(), "deploy.strategy: the canary deploy stage is not available") {
+		t.Fatalf("want a positioned refusal, got %v", err)
+	}
+}
