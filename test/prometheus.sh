@@ -21,7 +21,10 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
   guard=1
 fi
 status=0
-DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus >&2 || status=$?
+# A new machine may have no package lists yet: update once and retry.
+DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus >&2 ||
+  { apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus >&2; } ||
+  status=$?
 [ -z "$guard" ] || rm -f /usr/sbin/policy-rc.d
 if [ "$status" != 0 ] || ! p=$(command -v prometheus); then
   say "apt-get install prometheus failed (status $status)"; exit 3
