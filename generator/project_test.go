@@ -13,6 +13,7 @@ import (
 	"github.com/pipewright/pipewright/generator/builtin"
 	"github.com/pipewright/pipewright/generator/check"
 	"github.com/pipewright/pipewright/generator/config"
+	"github.com/pipewright/pipewright/generator/generatortest"
 	"github.com/pipewright/pipewright/generator/render"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	"sigs.k8s.io/kustomize/api/krusty"
@@ -146,14 +147,7 @@ func TestInitRecreatesExamples(t *testing.T) {
 }
 
 func TestKustomizationRendersWithKustomize(t *testing.T) {
-	cfg, err := config.Parse(builtin.File, builtin.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tree, err := generator.Project(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tree := generatortest.Project(t, "")
 	dir := t.TempDir()
 	if err := tree.Write(dir); err != nil {
 		t.Fatal(err)
@@ -196,12 +190,7 @@ func pipelines(t *testing.T, tree render.Tree) map[string]*v1.Pipeline {
 }
 
 func TestPipelineShape(t *testing.T) {
-	cfg, _ := config.Parse(builtin.File, builtin.Config)
-	tree, err := generator.Project(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ps := pipelines(t, tree)
+	ps := pipelines(t, generatortest.Project(t, ""))
 	pr := ps["hello-world-pull-request"]
 	byName := map[string]v1.PipelineTask{}
 	for _, pt := range pr.Spec.Tasks {
@@ -314,12 +303,7 @@ func TestUnknownTaskParamIsPositioned(t *testing.T) {
 }
 
 func TestCanaryStrategyIsRefusedNotIgnored(t *testing.T) {
-	data := append(append([]byte{}, builtin.Config...), []byte("deploy:\n  strategy: canary\n")...)
-	cfg, err := config.Parse("pipewright.yaml", data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = generator.Project(cfg)
+	_, err := generator.Project(generatortest.Config(t, "deploy:\n  strategy: canary\n"))
 	if es := config.ErrorsOf(err); len(es) != 1 || !strings.Contains(es[0].Error(), "deploy.strategy: the canary deploy stage is not available") {
 		t.Fatalf("want a positioned refusal, got %v", err)
 	}

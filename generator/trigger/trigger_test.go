@@ -5,10 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pipewright/pipewright/generator"
-	"github.com/pipewright/pipewright/generator/builtin"
 	"github.com/pipewright/pipewright/generator/check"
-	"github.com/pipewright/pipewright/generator/config"
+	"github.com/pipewright/pipewright/generator/generatortest"
 	"github.com/pipewright/pipewright/generator/trigger"
 	triggersv1alpha1 "github.com/tektoncd/triggers/pkg/apis/triggers/v1alpha1"
 	triggersv1 "github.com/tektoncd/triggers/pkg/apis/triggers/v1beta1"
@@ -22,14 +20,7 @@ func TestObjectsValidate(t *testing.T) {
 		"owners, drafts, paths": "  owners: [alice]\n  drafts: true\npaths:\n  - services/api/**\n",
 	} {
 		t.Run(name, func(t *testing.T) {
-			cfg, err := config.Parse(builtin.File, append(append([]byte{}, builtin.Config...), extra...))
-			if err != nil {
-				t.Fatal(err)
-			}
-			tree, err := generator.Project(cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
+			tree := generatortest.Project(t, extra)
 			triggers := map[string][]byte{}
 			for p, b := range tree {
 				if strings.HasPrefix(p, "triggers/") {

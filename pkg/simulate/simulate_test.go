@@ -10,9 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pipewright/pipewright/generator"
-	"github.com/pipewright/pipewright/generator/builtin"
-	"github.com/pipewright/pipewright/generator/config"
+	"github.com/pipewright/pipewright/generator/generatortest"
 	"github.com/pipewright/pipewright/generator/render"
 	"github.com/pipewright/pipewright/pkg/github/githubtest"
 	"github.com/pipewright/pipewright/pkg/simulate"
@@ -31,15 +29,7 @@ const (
 // ends inside the github: block).
 func project(t *testing.T, extra string) render.Tree {
 	t.Helper()
-	cfg, err := config.Parse(builtin.File, append(append([]byte{}, builtin.Config...), extra...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tree, err := generator.Project(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tree
+	return generatortest.Project(t, extra)
 }
 
 func read(t *testing.T, name string) []byte {
