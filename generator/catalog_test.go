@@ -113,15 +113,32 @@ func TestScriptsTakeNoTektonVariables(t *testing.T) {
 var pinned = regexp.MustCompile(`^[a-z0-9.-]+(/[a-z0-9._-]+)+(:[A-Za-z0-9._-]+)?@sha256:[0-9a-f]{64}$`)
 
 func TestImagesPinnedFromTheTable(t *testing.T) {
+	if err := catalog.LockError(); err != nil {
+		t.Fatal(err)
+	}
 	table := map[string]bool{}
 	for _, img := range catalog.Images() {
-		if img.Source == "" {
-			t.Errorf("image %s has no recorded source", img.Name)
+		e, ok := catalog.Pinned.Get(img.Name)
+		if !ok || e.Source == "" {
+			t.Errorf("image %s has no lock entry with a recorded source", img.Name)
+		}
+		if e.Ref() != img.Ref() {
+			t.Errorf("image %s: step ref %s is not the lock's %s", img.Name, img.Ref(), e.Ref())
 		}
 		table[img.Ref()] = true
 	}
 	for _, task := range catalogTasks(t) {
 		for _, s := range task.Spec.Steps {
+			if s.Image == "$(params."+catalog.ToolImageParam+")" {
+				// The tool image is the installer's own build: a required
+				// param, never a default digest nobody published.
+				for _, p := range task.Spec.Params {
+					if p.Name == catalog.ToolImageParam && p.Default != nil {
+						t.Errorf("task %s: param %s has a default", task.Name, p.Name)
+					}
+				}
+				continue
+			}
 			if !pinned.MatchString(s.Image) {
 				t.Errorf("task %s step %s: image %q is not pinned by digest", task.Name, s.Name, s.Image)
 			}

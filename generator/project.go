@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -139,14 +140,8 @@ func checkTweaks(cfg *config.Loaded, pack buildpack.Pack) error {
 			}
 		}
 	}
-	if cfg.Deploy.Strategy == "canary" && !cfg.Deploy.Disabled {
-		// pkg/canary drives canary releases, but a catalog Task can only run
-		// it from a pipewright image pinned by a real digest, and none is
-		// published yet: refuse rather than deploy with another strategy.
-		errs = append(errs, cfg.Errorf("deploy.strategy", "use rolling for now, or run `pipewright canary` from your own pipeline step",
-			"the canary deploy stage is not available in generated pipelines yet (it needs a published pipewright tool image)"))
-	}
-	tasks := []string{"set-pending", "clone", "lint", "test", "build-image", "deploy", "report-success", "report-failure"}
+	tasks := []string{"set-pending", "clone", "lint", "test", "build-image", "deploy", "report-success", "report-failure",
+		"report-canary-" + catalog.OutcomePromoted, "report-canary-" + catalog.OutcomeRolledBack}
 	for _, k := range sortedKeys(cfg.Overrides) {
 		found := false
 		for _, t := range tasks {
@@ -201,14 +196,17 @@ func (p *project) spec(kind pipeline.Kind) pipeline.Spec {
 		}
 	}
 	return pipeline.Spec{
-		Name:       p.name(kind),
-		Pack:       p.pack,
-		LintParams: c.Build.Lint.Params,
-		TestParams: c.Build.Test.Params,
-		NoLint:     c.Build.Lint.Disabled,
-		NoTest:     c.Build.Test.Disabled,
-		PRTag:      c.Image.PRTag,
-		Deploy:     !c.Deploy.Disabled,
+		Name:          p.name(kind),
+		Pack:          p.pack,
+		LintParams:    c.Build.Lint.Params,
+		TestParams:    c.Build.Test.Params,
+		NoLint:        c.Build.Lint.Disabled,
+		NoTest:        c.Build.Test.Disabled,
+		PRTag:         c.Image.PRTag,
+		Deploy:        !c.Deploy.Disabled,
+		GoImage:       c.Image.Builder == "go-image",
+		GoImageParams: p.goImageParams(),
+		Canary:        p.canaryParams(),
 		Defaults: map[string]string{
 			"repo-url":            "https://github.com/" + c.GitHub.Repository + ".git",
 			"repo-full-name":      c.GitHub.Repository,
@@ -222,10 +220,52 @@ func (p *project) spec(kind pipeline.Kind) pipeline.Spec {
 			"deployment":          c.Deploy.Deployment,
 			"container":           c.Deploy.Container,
 			"namespace":           c.Deploy.Namespace,
+			"pipewright-image":    c.Tools.Image,
 		},
 		TaskRef:  p.taskRef(),
 		Timeouts: timeouts,
 		Labels:   p.labels(),
+	}
+}
+
+func (p *project) goImageParams() map[string]string {
+	im := p.c.Image
+	if im.Builder != "go-image" {
+		return nil
+	}
+	ps := map[string]string{"package": im.Package, "platforms": strings.Join(im.Platforms, ",")}
+	if im.Base != "" {
+		ps["base"] = im.Base
+	}
+	return ps
+}
+
+// canaryParams are canary-release's params from deploy.canary, or nil for
+// a rolling deploy.
+func (p *project) canaryParams() map[string]string {
+	d := p.c.Deploy
+	if d.Strategy != "canary" || d.Disabled {
+		return nil
+	}
+	cn := d.Canary
+	steps := make([]string, len(cn.Steps))
+	for i, w := range cn.Steps {
+		steps[i] = strconv.Itoa(w)
+	}
+	lat, _ := time.ParseDuration(cn.LatencyP99) // validated by config
+	router := map[string]string{"gateway-api": "httproute", "smi": "smi"}[cn.Traffic]
+	return map[string]string{
+		"strategy":      cn.Controller,
+		"router":        router,
+		"route":         cn.Route,
+		"prometheus":    cn.Prometheus,
+		"steps":         strings.Join(steps, ","),
+		"interval":      cn.Interval,
+		"samples":       strconv.Itoa(cn.Samples),
+		"failure-limit": strconv.Itoa(cn.FailureLimit),
+		"success-rate":  strconv.FormatFloat(cn.SuccessRate, 'f', -1, 64),
+		"latency-p99":   strconv.FormatFloat(float64(lat)/float64(time.Millisecond), 'f', -1, 64),
+		"deadline":      cn.Deadline,
 	}
 }
 
@@ -276,15 +316,29 @@ func (p *project) catalogTaskOf(pt string) string {
 	case "test":
 		return p.pack.Test
 	case "build-image":
-		return "image-build"
+		return p.imageTask()
 	case "deploy":
-		return "kubectl-apply"
+		return p.deployTask()
 	}
 	return "github-set-status"
 }
 
+func (p *project) imageTask() string {
+	if p.c.Image.Builder == "go-image" {
+		return "go-image"
+	}
+	return "image-build"
+}
+
+func (p *project) deployTask() string {
+	if p.c.Deploy.Strategy == "canary" {
+		return "canary-release"
+	}
+	return "kubectl-apply"
+}
+
 func (p *project) usedTasks() []string {
-	set := map[string]bool{"git-clone": true, "github-set-status": true, "image-build": true}
+	set := map[string]bool{"git-clone": true, "github-set-status": true, p.imageTask(): true}
 	if p.pack.Lint != "" && !p.c.Build.Lint.Disabled {
 		set[p.pack.Lint] = true
 	}
@@ -292,7 +346,7 @@ func (p *project) usedTasks() []string {
 		set[p.pack.Test] = true
 	}
 	if !p.c.Deploy.Disabled {
-		set["kubectl-apply"] = true
+		set[p.deployTask()] = true
 	}
 	return sortedKeys(set)
 }
@@ -332,6 +386,9 @@ func (p *project) support() []fileObj {
 				{APIGroups: []string{""}, Resources: []string{"services", "configmaps"}, Verbs: verbs},
 			},
 		}
+		if c.Deploy.Strategy == "canary" {
+			role.Rules = append(role.Rules, canaryRules...)
+		}
 		rb := &rbacv1.RoleBinding{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "RoleBinding"},
 			ObjectMeta: metav1.ObjectMeta{Name: c.App.Name + "-deployer", Namespace: c.Deploy.Namespace, Labels: p.labels()},
@@ -341,6 +398,17 @@ func (p *project) support() []fileObj {
 		out = append(out, fileObj{"rbac/deployer-role.yaml", role}, fileObj{"rbac/deployer-rolebinding.yaml", rb})
 	}
 	return out
+}
+
+// canaryRules are what canary-release needs beyond a rolling deploy: the
+// canary Deployment is removed after the release, and the route objects of
+// each traffic split and controller are read and updated.
+var canaryRules = []rbacv1.PolicyRule{
+	{APIGroups: []string{"apps"}, Resources: []string{"deployments"}, Verbs: []string{"delete"}},
+	{APIGroups: []string{"gateway.networking.k8s.io"}, Resources: []string{"httproutes"}, Verbs: []string{"get", "update", "patch"}},
+	{APIGroups: []string{"split.smi-spec.io"}, Resources: []string{"trafficsplits"}, Verbs: []string{"get", "create", "update", "patch"}},
+	{APIGroups: []string{"flagger.app"}, Resources: []string{"canaries"}, Verbs: []string{"get", "list", "watch"}},
+	{APIGroups: []string{"argoproj.io"}, Resources: []string{"rollouts"}, Verbs: []string{"get", "list", "watch", "update", "patch"}},
 }
 
 func projectReadme(c *config.Config, pack buildpack.Pack, tasks, resources []string) []byte {
@@ -354,6 +422,9 @@ func projectReadme(c *config.Config, pack buildpack.Pack, tasks, resources []str
 	}
 	fmt.Fprintf(&b, "## Pipelines\n\n- `%s-pull-request`: clone → lint ∥ test → image build (not published) → commit status in `finally`.\n", c.App.Name)
 	deploy := "kubectl apply of the new digest"
+	if c.Deploy.Strategy == "canary" {
+		deploy = fmt.Sprintf("canary release of the new digest (%s, steps %v, rolled back on Prometheus metrics; the decision is reported as the `%s/canary` status)", c.Deploy.Canary.Controller, c.Deploy.Canary.Steps, c.GitHub.StatusContext)
+	}
 	if c.Deploy.Disabled {
 		deploy = "no deploy"
 	}

@@ -68,6 +68,7 @@ func imageBuildCmd() *cobra.Command {
 	f.StringVar(&o.Base, "base", "", "base image reference (default $"+image.BaseEnv+" or the catalog's distroless static)")
 	f.StringVar(&platforms, "platform", "", "comma-separated os/arch[/variant] list (default linux/amd64)")
 	f.StringVar(&sbom, "sbom", "spdx", "SBOM to attach: spdx or none")
+	f.BoolVar(&o.NoPush, "no-push", false, "build and print the digest without pushing (pull-request builds)")
 	f.StringSliceVar(&o.Tags, "tag", nil, "also point these tags at the result")
 	f.StringVar(&o.Source, "source", "", "org.opencontainers.image.source label (repository URL)")
 	f.StringVar(&o.Revision, "revision", "", "org.opencontainers.image.revision label (default: git HEAD)")

@@ -34,8 +34,13 @@ const shellHeader = "#!/bin/sh\nset -eu\n"
 
 // stepSpec describes one step; build turns it into a Tekton Step.
 type stepSpec struct {
-	Name   string
-	Image  Image
+	Name  string
+	Image *Image
+	// Tool runs the step from the pipewright tool image, which the Task
+	// takes as the ToolImageParam param instead of a table entry: it is
+	// built by its users (see toolParam), so no digest of it can be pinned
+	// here.
+	Tool   bool
 	Script string // body only; the header is added for shell scripts
 	// Python marks a Python script (no shell header).
 	Python bool
@@ -58,6 +63,11 @@ type stepSpec struct {
 	// added capabilities. It must say why; it is printed in the Task README.
 	RootReason string
 	RootCaps   []corev1.Capability
+
+	VolumeMounts []corev1.VolumeMount
+	// OnError continue lets the next step judge the outcome after this one
+	// has written its results.
+	OnError v1.OnErrorType
 }
 
 // EnvName maps a Tekton name (kebab or snake case) to an env var fragment.
@@ -117,14 +127,23 @@ func (s stepSpec) build() v1.Step {
 	if timeout == 0 {
 		timeout = 10 * time.Minute
 	}
+	image := ""
+	switch {
+	case s.Tool:
+		image = "$(params." + ToolImageParam + ")"
+	case s.Image != nil:
+		image = s.Image.Ref()
+	}
 	return v1.Step{
-		Name:       s.Name,
-		Image:      s.Image.Ref(),
-		Env:        env,
-		Script:     script,
-		Command:    s.Command,
-		Args:       s.Args,
-		WorkingDir: s.WorkingDir,
+		Name:         s.Name,
+		Image:        image,
+		OnError:      s.OnError,
+		VolumeMounts: s.VolumeMounts,
+		Env:          env,
+		Script:       script,
+		Command:      s.Command,
+		Args:         s.Args,
+		WorkingDir:   s.WorkingDir,
 		ComputeResources: corev1.ResourceRequirements{
 			Requests: corev1.ResourceList{
 				corev1.ResourceCPU:    resource.MustParse(cpu),
@@ -198,6 +217,20 @@ func sourceAndCache(cacheWhat string) []v1.WorkspaceDeclaration {
 		workspace("source", "The checked-out source.", false),
 		workspace("cache", "Optional cache shared between runs ("+cacheWhat+").", true),
 	}
+}
+
+// ToolImageParam is the param of Tasks whose steps run pipewright itself
+// (go-image, canary-release). It has no default on purpose: the tool image
+// is built and pushed by the team that installs the catalog, and a default
+// would have to be a digest nobody published.
+const ToolImageParam = "pipewright-image"
+
+// ToolBinary is where the pipewright tool image keeps its program
+// (pkg/image puts a Go main package's binary at /app/<name>).
+const ToolBinary = "/app/pipewright"
+
+func toolParam() v1.ParamSpec {
+	return reqParam(ToolImageParam, "The pipewright tool image, pinned by digest (REPO@sha256:...). Build and push it from pipewright's source with `pipewright image build --image REPO ./cmd/pipewright`; the last line it prints is the value.")
 }
 
 func contextParam() v1.ParamSpec {

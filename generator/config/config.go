@@ -20,6 +20,12 @@ type Config struct {
 	Tasks      Tasks     `json:"tasks,omitempty" doc:"Where the pipelines' Tasks come from."`
 	Paths      []string  `json:"paths,omitempty" doc:"Monorepo path filters: run only when a changed file matches one of these globs (e.g. services/api/**). Empty runs on every change."`
 	Overrides  Overrides `json:"overrides,omitempty" doc:"Resource and timeout overrides per pipeline task."`
+	Tools      Tools     `json:"tools,omitempty" doc:"Images of pipewright's own tools, for steps that run pipewright itself."`
+}
+
+// Tools are the images steps run pipewright from.
+type Tools struct {
+	Image string `json:"image,omitempty" doc:"The pipewright tool image, pinned by digest (REPO@sha256:...). Needed by image.builder go-image and deploy.strategy canary. Build and push it from pipewright's source with: pipewright image build --image REPO ./cmd/pipewright (the last line it prints is the value)."`
 }
 
 // App names the application.
@@ -44,9 +50,13 @@ type TaskTweak struct {
 
 // Image is the image the pipelines build.
 type Image struct {
-	Repository string `json:"repository" doc:"Image repository to push to, without tag (e.g. ghcr.io/acme/api)." required:"true"`
-	Dockerfile string `json:"dockerfile,omitempty" doc:"Dockerfile, relative to build.context." default:"Dockerfile"`
-	PRTag      bool   `json:"prTag,omitempty" doc:"Push pull-request builds as REPOSITORY:pr-<number> instead of building without pushing."`
+	Repository string   `json:"repository" doc:"Image repository to push to, without tag (e.g. ghcr.io/acme/api)." required:"true"`
+	Dockerfile string   `json:"dockerfile,omitempty" doc:"Dockerfile, relative to build.context." default:"Dockerfile"`
+	PRTag      bool     `json:"prTag,omitempty" doc:"Push pull-request builds as REPOSITORY:pr-<number> instead of building without pushing."`
+	Builder    string   `json:"builder,omitempty" doc:"How the image is built: dockerfile (kaniko, from image.dockerfile) or go-image (the Go pack's daemonless, rootless, reproducible build of image.package with an SBOM; needs tools.image)." enum:"dockerfile,go-image" default:"dockerfile"`
+	Package    string   `json:"package,omitempty" doc:"With builder go-image: the Go main package to build, relative to build.context." default:"."`
+	Platforms  []string `json:"platforms,omitempty" doc:"With builder go-image: os/arch platforms; more than one pushes an image index." default:"[linux/amd64]"`
+	Base       string   `json:"base,omitempty" doc:"With builder go-image: the base image, pinned by digest; defaults to the catalog's distroless static image."`
 }
 
 // Deploy is the release pipeline's deploy stage.
@@ -71,6 +81,8 @@ type Canary struct {
 	Prometheus   string  `json:"prometheus,omitempty" doc:"Prometheus base URL." default:"http://prometheus.monitoring:9090"`
 	Traffic      string  `json:"traffic,omitempty" doc:"How traffic is split: gateway-api (HTTPRoute weights) or smi (TrafficSplit)." enum:"gateway-api,smi" default:"gateway-api"`
 	Route        string  `json:"route,omitempty" doc:"The HTTPRoute or TrafficSplit to shift; defaults to app.name."`
+	Controller   string  `json:"controller,omitempty" doc:"Who runs the canary: pipewright (this config's steps and analysis), flagger (set the image, wait for Flagger's Canary verdict) or argo-rollouts (set the Rollout's image, wait for its verdict)." enum:"pipewright,flagger,argo-rollouts" default:"pipewright"`
+	Deadline     string  `json:"deadline,omitempty" doc:"How long a Deployment may take to become available (pipewright), or the whole release may take (flagger, argo-rollouts); Go duration." default:"10m"`
 }
 
 // GitHub is the repository that triggers the pipelines.

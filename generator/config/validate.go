@@ -153,6 +153,40 @@ func (l *Loaded) validate() Errors {
 		add(l.Errorf("deploy.canary.successRate", "a percentage such as 99 or 99.9", "%v is not a percentage", cn.SuccessRate))
 	}
 	oneOf("deploy.canary.traffic", cn.Traffic, []string{"gateway-api", "smi"})
+	oneOf("deploy.canary.controller", cn.Controller, []string{"pipewright", "flagger", "argo-rollouts"})
+	duration("deploy.canary.deadline", cn.Deadline)
+
+	oneOf("image.builder", c.Image.Builder, []string{"dockerfile", "go-image"})
+	if c.Image.Builder == "go-image" && c.Build.Pack != "" && c.Build.Pack != "go" {
+		add(l.Errorf("image.builder", "use builder: dockerfile for the "+c.Build.Pack+" pack", "go-image builds Go main packages; this is the %s pack", c.Build.Pack))
+	}
+	if p := c.Image.Package; p != "" && (path.IsAbs(p) || p == ".." || strings.HasPrefix(p, "../")) {
+		add(l.Errorf("image.package", "a package path inside build.context, e.g. ./cmd/api", "%q leaves build.context", p))
+	}
+	for i, p := range c.Image.Platforms {
+		if !regexp.MustCompile(`^[a-z0-9]+/[a-z0-9]+(/v[0-9]+)?$`).MatchString(p) {
+			add(l.Errorf(fmt.Sprintf("image.platforms[%d]", i), "os/arch such as linux/amd64 or linux/arm64", "%q is not a platform", p))
+		}
+	}
+	pinnedRef := func(p, val, hint string) {
+		if val == "" {
+			return
+		}
+		if _, err := name.NewDigest(val); err != nil {
+			add(l.Errorf(p, hint, "%q is not an image pinned by digest (REPO@sha256:<64 hex>): %v", val, err))
+		}
+	}
+	pinnedRef("image.base", c.Image.Base, "pin the base by digest, e.g. gcr.io/distroless/static@sha256:...")
+	toolHint := "build and push the pipewright tool image with `pipewright image build --image REPO ./cmd/pipewright` and set tools.image to the REPO@sha256:... it prints"
+	pinnedRef("tools.image", c.Tools.Image, toolHint)
+	if c.Tools.Image == "" {
+		if c.Image.Builder == "go-image" {
+			add(l.Errorf("image.builder", "set tools.image: "+toolHint, "go-image runs pipewright in the build step and needs tools.image"))
+		}
+		if d.Strategy == "canary" && !d.Disabled {
+			add(l.Errorf("deploy.strategy", "set tools.image: "+toolHint, "the canary deploy runs pipewright in its step and needs tools.image"))
+		}
+	}
 
 	for task, o := range c.Overrides {
 		p := "overrides." + task
@@ -202,6 +236,13 @@ func (c *Config) applyDefaults() {
 	def(&cn.Prometheus, "http://prometheus.monitoring:9090")
 	def(&cn.Traffic, "gateway-api")
 	def(&cn.Route, c.App.Name)
+	def(&cn.Controller, "pipewright")
+	def(&cn.Deadline, "10m")
+	def(&c.Image.Builder, "dockerfile")
+	def(&c.Image.Package, ".")
+	if len(c.Image.Platforms) == 0 {
+		c.Image.Platforms = []string{"linux/amd64"}
+	}
 	def(&c.GitHub.DefaultBranch, "main")
 	def(&c.GitHub.APIURL, "https://api.github.com")
 	def(&c.GitHub.StatusContext, "pipewright/"+c.App.Name)

@@ -35,6 +35,14 @@ type Spec struct {
 	NoLint, NoTest         bool
 	PRTag                  bool // PR builds push REPO:pr-<n> instead of not pushing
 	Deploy                 bool // release pipeline deploys
+	// GoImage builds the image with go-image (pipewright image build)
+	// instead of image-build (kaniko and a Dockerfile); GoImageParams are
+	// its package, platforms, base.
+	GoImage       bool
+	GoImageParams map[string]string
+	// Canary, when not nil, deploys with canary-release instead of
+	// kubectl-apply; it holds that Task's analysis params.
+	Canary map[string]string
 	// Defaults are project values for the pipeline's params; params with no
 	// default must be given by the PipelineRun.
 	Defaults map[string]string
@@ -61,6 +69,7 @@ var params = []struct{ name, desc string }{
 	{"deployment", "Deployment to update."},
 	{"container", "Container of that Deployment to update."},
 	{"namespace", "Namespace to deploy into."},
+	{"pipewright-image", "The pipewright tool image, pinned by digest, for steps that run pipewright."},
 }
 
 // Generic defaults that are not project specific.
@@ -74,6 +83,7 @@ var defaultTimeouts = map[string]time.Duration{
 	"clone": 10 * time.Minute, "lint": 20 * time.Minute, "test": 30 * time.Minute,
 	"build-image": 30 * time.Minute, "deploy": 15 * time.Minute,
 	"set-pending": 5 * time.Minute, "report-success": 5 * time.Minute, "report-failure": 5 * time.Minute,
+	"report-canary-" + catalog.OutcomePromoted: 5 * time.Minute, "report-canary-" + catalog.OutcomeRolledBack: 5 * time.Minute,
 }
 
 // Workspaces of every pipeline.
@@ -143,7 +153,6 @@ func withTweaks(base map[string]v1.ParamValue, tweaks map[string]string) map[str
 // Build returns the pipeline of the given kind.
 func Build(kind Kind, s Spec) (*v1.Pipeline, error) {
 	b := &builder{s: s, kind: kind, used: map[string]bool{}}
-	src := map[string]string{"source": SourceWorkspace}
 	srcCache := map[string]string{"source": SourceWorkspace, "cache": CacheWorkspace}
 
 	b.tasks = append(b.tasks, b.status("set-pending", "pending", string(kind)+" pipeline running"))
@@ -166,30 +175,9 @@ func Build(kind Kind, s Spec) (*v1.Pipeline, error) {
 	if len(checks) == 0 {
 		checks = []string{"clone"}
 	}
-	img := map[string]v1.ParamValue{
-		"context":    b.p("context"),
-		"dockerfile": b.p("dockerfile"),
-	}
-	switch {
-	case kind == Release:
-		img["image"] = lit("$(params.image):$(params.revision)")
-	case s.PRTag:
-		img["image"] = lit("$(params.image):pr-$(params.pr-number)")
-		b.used["pr-number"] = true
-	default:
-		img["image"] = lit("$(params.image):$(params.revision)")
-		img["no-push"] = lit("true")
-	}
-	b.used["image"], b.used["revision"] = true, true
-	b.tasks = append(b.tasks, b.task("build-image", "image-build", checks, img, src))
+	b.tasks = append(b.tasks, b.buildImage(checks))
 	if kind == Release && s.Deploy {
-		b.tasks = append(b.tasks, b.task("deploy", "kubectl-apply", []string{"build-image"}, map[string]v1.ParamValue{
-			"path":       b.p("manifests"),
-			"namespace":  b.p("namespace"),
-			"deployment": b.p("deployment"),
-			"container":  b.p("container"),
-			"image":      lit("$(tasks.build-image.results.IMAGE_URL)@$(tasks.build-image.results.IMAGE_DIGEST)"),
-		}, src))
+		b.tasks = append(b.tasks, b.deploy())
 	}
 
 	// The outcome goes to GitHub from finally, so it is reported even when a
@@ -199,13 +187,17 @@ func Build(kind Kind, s Spec) (*v1.Pipeline, error) {
 	bad := b.status("report-failure", "failure", string(kind)+" pipeline failed")
 	bad.When = v1.WhenExpressions{{Input: "$(tasks.status)", Operator: selection.In, Values: []string{"Failed", "None"}}}
 
+	finally := []v1.PipelineTask{ok, bad}
+	if kind == Release && s.Deploy && s.Canary != nil {
+		finally = append(finally, b.canaryStatus(catalog.OutcomePromoted, "success"), b.canaryStatus(catalog.OutcomeRolledBack, "failure"))
+	}
 	p := &v1.Pipeline{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "tekton.dev/v1", Kind: "Pipeline"},
 		ObjectMeta: metav1.ObjectMeta{Name: s.Name, Labels: s.Labels},
 		Spec: v1.PipelineSpec{
 			Description: description(kind, s),
 			Tasks:       b.tasks,
-			Finally:     []v1.PipelineTask{ok, bad},
+			Finally:     finally,
 			Workspaces: []v1.PipelineWorkspaceDeclaration{
 				{Name: SourceWorkspace, Description: "The checked-out source; a fresh volume per run."},
 				{Name: CacheWorkspace, Description: "Build caches shared between runs.", Optional: true},
@@ -227,6 +219,96 @@ func Build(kind Kind, s Spec) (*v1.Pipeline, error) {
 	return p, nil
 }
 
+// buildImage is the build-image task: go-image or image-build. Release
+// builds are pushed and tagged with the commit; pull-request builds are
+// built without pushing, or pushed as pr-<number> with PRTag.
+func (b *builder) buildImage(checks []string) v1.PipelineTask {
+	s := b.s
+	tag, push := "$(params.revision)", true
+	b.used["image"], b.used["revision"] = true, true
+	if b.kind == PullRequest {
+		if s.PRTag {
+			tag = "pr-$(params.pr-number)"
+			b.used["pr-number"] = true
+		} else {
+			push = false
+		}
+	}
+	if s.GoImage {
+		ps := map[string]v1.ParamValue{
+			catalog.ToolImageParam: b.p(catalog.ToolImageParam),
+			"image":                b.p("image"),
+			"context":              b.p("context"),
+			"source-url":           b.p("repo-url"),
+			"tag":                  lit(tag),
+		}
+		if !push {
+			ps["no-push"] = lit("true")
+			ps["tag"] = lit("")
+		}
+		return b.task("build-image", "go-image", checks, withTweaks(ps, s.GoImageParams),
+			map[string]string{"source": SourceWorkspace, "cache": CacheWorkspace})
+	}
+	ps := map[string]v1.ParamValue{
+		"context":    b.p("context"),
+		"dockerfile": b.p("dockerfile"),
+		"image":      lit("$(params.image):" + tag),
+	}
+	if !push {
+		ps["no-push"] = lit("true")
+	}
+	return b.task("build-image", "image-build", checks, ps, map[string]string{"source": SourceWorkspace})
+}
+
+// deploy rolls the new digest out: kubectl-apply, or canary-release when
+// the config asks for a canary.
+func (b *builder) deploy() v1.PipelineTask {
+	newImage := lit("$(tasks.build-image.results.IMAGE_URL)@$(tasks.build-image.results.IMAGE_DIGEST)")
+	if b.s.Canary != nil {
+		ps := map[string]v1.ParamValue{
+			catalog.ToolImageParam: b.p(catalog.ToolImageParam),
+			"image":                newImage,
+			"app":                  b.p("deployment"),
+			"container":            b.p("container"),
+			"namespace":            b.p("namespace"),
+		}
+		t := b.task("deploy", "canary-release", []string{"build-image"}, withTweaks(ps, b.s.Canary),
+			map[string]string{"output": SourceWorkspace})
+		if _, ok := b.s.Timeouts["deploy"]; !ok {
+			// A canary lasts steps × samples × interval at least; a
+			// kubectl apply's 15 minutes would cut it short.
+			t.Timeout = &metav1.Duration{Duration: 2 * time.Hour}
+		}
+		return t
+	}
+	return b.task("deploy", "kubectl-apply", []string{"build-image"}, map[string]v1.ParamValue{
+		"path":       b.p("manifests"),
+		"namespace":  b.p("namespace"),
+		"deployment": b.p("deployment"),
+		"container":  b.p("container"),
+		"image":      newImage,
+	}, map[string]string{"source": SourceWorkspace})
+}
+
+// canaryStatus reports the canary's decision as its own commit status
+// (<context>/canary) with the analysis summary, beside the pipeline's. The
+// release step writes its results before the Task fails on a rollback, so
+// they reach finally.
+func (b *builder) canaryStatus(outcome, state string) v1.PipelineTask {
+	t := b.task("report-canary-"+outcome, "github-set-status", nil, map[string]v1.ParamValue{
+		"repo-full-name":    b.p("repo-full-name"),
+		"sha":               b.p("revision"),
+		"state":             lit(state),
+		"context":           lit("$(params.status-context)/canary"),
+		"description":       lit("$(tasks.deploy.results.summary)"),
+		"github-api-url":    b.p("github-api-url"),
+		"token-secret-name": b.p("github-token-secret"),
+	}, nil)
+	b.used["status-context"] = true
+	t.When = v1.WhenExpressions{{Input: "$(tasks.deploy.results.outcome)", Operator: selection.In, Values: []string{outcome}}}
+	return t
+}
+
 func description(kind Kind, s Spec) string {
 	checks := "its tests"
 	if s.Pack.Test == "" || s.NoTest {
@@ -236,6 +318,9 @@ func description(kind Kind, s Spec) string {
 		return fmt.Sprintf("Pull-request CI (%s pack): clone, lint and test in parallel, build the image without publishing it, and report the outcome to GitHub as a commit status on the PR head.", s.Pack.Name)
 	}
 	deploy := "and deploy it with kubectl apply"
+	if s.Canary != nil {
+		deploy = "and release it as a canary, promoted or rolled back on its Prometheus metrics"
+	}
 	if !s.Deploy {
 		deploy = "without deploying"
 	}

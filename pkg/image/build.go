@@ -54,6 +54,9 @@ type Options struct {
 	Base      string   // base image reference; empty means DefaultBase()
 	Platforms []string // os/arch[/variant]; empty means linux/amd64
 	SBOM      bool     // attach an SPDX SBOM per platform image
+	// NoPush builds and reports the digest without writing to the registry
+	// (pull-request builds); the base is still read from it.
+	NoPush bool
 	Tags      []string // extra tags to point at the result
 	Source    string   // org.opencontainers.image.source label; omitted when empty
 	Revision  string   // org.opencontainers.image.revision; empty means the git HEAD of Dir, if any
@@ -218,6 +221,10 @@ func Build(ctx context.Context, pkg string, o Options) (Result, error) {
 		img := adds[0].Add.(v1.Image)
 		res.Digest, _ = img.Digest()
 		res.Ref = repo.Digest(res.Digest.String())
+		if o.NoPush {
+			fmt.Fprintf(o.Log, "built %s (not pushed)\n", res.Ref)
+			return res, nil
+		}
 		fmt.Fprintf(o.Log, "pushing %s\n", res.Ref)
 		if err := remote.Write(res.Ref, img, ropts...); err != nil {
 			return Result{}, fmt.Errorf("image build: push %s: %w", res.Ref, err)
@@ -233,6 +240,10 @@ func Build(ctx context.Context, pkg string, o Options) (Result, error) {
 			return Result{}, err
 		}
 		res.Ref = repo.Digest(res.Digest.String())
+		if o.NoPush {
+			fmt.Fprintf(o.Log, "built %s (%d platforms, not pushed)\n", res.Ref, len(adds))
+			return res, nil
+		}
 		fmt.Fprintf(o.Log, "pushing %s (%d platforms)\n", res.Ref, len(adds))
 		if err := remote.WriteIndex(res.Ref, idx, ropts...); err != nil {
 			return Result{}, fmt.Errorf("image build: push %s: %w", res.Ref, err)

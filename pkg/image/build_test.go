@@ -488,3 +488,33 @@ func BenchmarkBuild(b *testing.B) {
 		}
 	}
 }
+
+// A pull-request build computes the same digest as the pushed build but
+// leaves the registry untouched.
+func TestNoPushLeavesRegistryUntouched(t *testing.T) {
+	reg := newRegistry(t)
+	base := pushBase(t, reg, amd64)
+	ctx := context.Background()
+	o := opts(reg, base)
+	o.NoPush = true
+	dry, err := Build(ctx, hello, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := remote.Head(dry.Ref); err == nil {
+		t.Fatalf("--no-push build wrote %s to the registry", dry.Ref)
+	}
+	if len(dry.SBOMs) != 0 {
+		t.Errorf("--no-push build attached SBOMs %v", dry.SBOMs)
+	}
+	pushed, err := Build(ctx, hello, opts(reg, base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dry.Digest != pushed.Digest {
+		t.Errorf("no-push digest %s differs from the pushed %s", dry.Digest, pushed.Digest)
+	}
+	if _, err := remote.Head(pushed.Ref); err != nil {
+		t.Errorf("pushed build not in the registry: %v", err)
+	}
+}

@@ -4,9 +4,7 @@
 package pin
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -23,40 +21,14 @@ import (
 const DefaultFile = "images.lock.json"
 
 // Version is the lock file format version.
-const Version = 1
+const Version = catalog.LockVersion
 
-// Entry pins one image of the table.
-type Entry struct {
-	Name   string `json:"name"`
-	Repo   string `json:"repo"`
-	Tag    string `json:"tag,omitempty"`
-	Digest string `json:"digest"`
-}
-
-// Ref is repo:tag@digest, or repo@digest for an untagged entry: the form
-// steps use, where the digest decides and the tag documents.
-func (e Entry) Ref() string {
-	if e.Tag == "" {
-		return e.Repo + "@" + e.Digest
-	}
-	return e.Repo + ":" + e.Tag + "@" + e.Digest
-}
-
-// Lock is the lock file: entries sorted by name.
-type Lock struct {
-	Version int     `json:"version"`
-	Images  []Entry `json:"images"`
-}
-
-// Get returns the entry named name.
-func (l Lock) Get(name string) (Entry, bool) {
-	for _, e := range l.Images {
-		if e.Name == name {
-			return e, true
-		}
-	}
-	return Entry{}, false
-}
+// Entry and Lock are the catalog's lock types: the catalog reads the lock
+// (embedded), this package resolves and checks it against registries.
+type (
+	Entry = catalog.LockEntry
+	Lock  = catalog.Lock
+)
 
 // Options configures registry access.
 type Options struct {
@@ -79,19 +51,28 @@ func Resolve(ctx context.Context, images []catalog.Image, o Options) (Lock, erro
 			errs = append(errs, fmt.Errorf("image %s: %w", img.Name, err))
 			continue
 		}
-		l.Images = append(l.Images, Entry{Name: img.Name, Repo: img.Repo, Tag: img.Tag, Digest: d})
+		src := "registry " + img.Repo + " (pipewright pin)"
+		if prev, ok := catalog.Pinned.Get(img.Name); ok && prev.Digest == d {
+			src = prev.Source // unchanged: keep where it was first read
+		}
+		l.Images = append(l.Images, Entry{Name: img.Name, Repo: img.Repo, Tag: img.Tag, Digest: d, Source: src})
 	}
 	sort.Slice(l.Images, func(i, j int) bool { return l.Images[i].Name < l.Images[j].Name })
 	return l, errors.Join(errs...)
 }
 
-// FromTable writes the table's own digests (read from public sources, not
-// from a registry) into a lock, for bootstrapping where no registry is
-// reachable; `pin --check` verifies it where one is.
+// FromTable writes the digests the catalog was built with (the embedded
+// lock, read from public sources, not from a registry) into a lock, for
+// bootstrapping where no registry is reachable; `pin --check` verifies it
+// where one is.
 func FromTable(images []catalog.Image) Lock {
 	l := Lock{Version: Version}
 	for _, img := range images {
-		l.Images = append(l.Images, Entry{Name: img.Name, Repo: img.Repo, Tag: img.Tag, Digest: img.Digest})
+		e := Entry{Name: img.Name, Repo: img.Repo, Tag: img.Tag, Digest: img.Digest}
+		if prev, ok := catalog.Pinned.Get(img.Name); ok && prev.Digest == img.Digest {
+			e.Source = prev.Source
+		}
+		l.Images = append(l.Images, e)
 	}
 	sort.Slice(l.Images, func(i, j int) bool { return l.Images[i].Name < l.Images[j].Name })
 	return l
@@ -183,42 +164,5 @@ func Read(path string) (Lock, error) {
 	if err != nil {
 		return Lock{}, fmt.Errorf("lock file: %w (create it with pipewright pin)", err)
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	var l Lock
-	if err := dec.Decode(&l); err != nil {
-		return Lock{}, fmt.Errorf("lock file %s: %w", path, err)
-	}
-	if l.Version != Version {
-		return Lock{}, fmt.Errorf("lock file %s: version %d, this pipewright reads version %d; run pipewright pin", path, l.Version, Version)
-	}
-	for i, e := range l.Images {
-		if e.Name == "" || e.Repo == "" || !strings.HasPrefix(e.Digest, "sha256:") {
-			return Lock{}, fmt.Errorf("lock file %s: images[%d] (%q): name, repo and a sha256: digest are required", path, i, e.Name)
-		}
-	}
-	return l, nil
-}
-
-// Marshal is the lock file's bytes: indented JSON, entries sorted by name,
-// so rewriting an unchanged lock changes nothing.
-func (l Lock) Marshal() ([]byte, error) {
-	sort.Slice(l.Images, func(i, j int) bool { return l.Images[i].Name < l.Images[j].Name })
-	b, err := json.MarshalIndent(l, "", "  ")
-	if err != nil {
-		return nil, err
-	}
-	return append(b, '\n'), nil
-}
-
-// Write writes the lock file.
-func (l Lock) Write(path string) error {
-	b, err := l.Marshal()
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		return fmt.Errorf("lock file: %w", err)
-	}
-	return nil
+	return catalog.ParseLock(b, path)
 }

@@ -242,7 +242,9 @@ func TestReadRejectsBadLocks(t *testing.T) {
 	for _, tc := range []struct{ name, body, want string }{
 		{"old version", `{"version": 0, "images": []}`, "version 0, this pipewright reads version 1"},
 		{"unknown field", `{"version": 1, "images": [], "extra": true}`, `unknown field "extra"`},
-		{"no digest", `{"version": 1, "images": [{"name": "golang", "repo": "docker.io/library/golang", "digest": "latest"}]}`, `images[0] ("golang"): name, repo and a sha256: digest are required`},
+		{"no digest", `{"version": 1, "images": [{"name": "golang", "repo": "docker.io/library/golang", "digest": "latest"}]}`, `images[0] ("golang"): name, repo and a sha256:<64 hex> digest are required`},
+		{"short digest", `{"version": 1, "images": [{"name": "golang", "repo": "docker.io/library/golang", "digest": "sha256:abc"}]}`, `sha256:<64 hex> digest`},
+		{"twice", `{"version": 1, "images": [{"name": "a", "repo": "r", "digest": "sha256:` + strings.Repeat("a", 64) + `"}, {"name": "a", "repo": "r", "digest": "sha256:` + strings.Repeat("a", 64) + `"}]}`, `"a" appears twice`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-")+".json")

@@ -26,6 +26,10 @@ type Inputs struct {
 	Secrets map[string]string
 	// Env is added to the process environment (PATH, proxies, ...).
 	Env []string
+	// Mounts replaces env values of the step that name a volume's mount
+	// path (e.g. a binary another step put in an emptyDir) with a folder
+	// of this machine: mount path -> folder.
+	Mounts map[string]string
 }
 
 // Output is what the step produced.
@@ -97,7 +101,13 @@ func Run(ctx context.Context, task v1.TaskSpec, step v1.Step, in Inputs) (Output
 		case e.Name == "HOME":
 			env = append(env, "HOME="+home) // a private HOME, not the machine's
 		default:
-			env = append(env, e.Name+"="+subst(e.Value))
+			v := subst(e.Value)
+			for mount, dir := range in.Mounts {
+				if v == mount || strings.HasPrefix(v, mount+"/") {
+					v = dir + strings.TrimPrefix(v, mount)
+				}
+			}
+			env = append(env, e.Name+"="+v)
 		}
 	}
 	if len(missing) > 0 {

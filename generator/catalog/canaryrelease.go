@@ -1,0 +1,105 @@
+package catalog
+
+import (
+	"time"
+
+	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
+)
+
+func init() { register("canary-release", canaryRelease) }
+
+// Outcome values the release step writes to the outcome result.
+const (
+	OutcomePromoted   = "promoted"
+	OutcomeRolledBack = "rolled-back"
+)
+
+// CanaryReport is the analysis report's file name in the output workspace.
+const CanaryReport = "canary-report.md"
+
+func canaryRelease() Entry {
+	params := []v1.ParamSpec{
+		toolParam(),
+		reqParam("image", "The new image, pinned by digest (REPO@sha256:...)."),
+		reqParam("app", "The stable Deployment; its Service and route are found by the same name unless given."),
+		strParam("namespace", "Namespace of the app.", "default"),
+		strParam("container", "The container whose image is replaced; empty for the first.", ""),
+		strParam("strategy", "Who runs the canary: pipewright (the steps and analysis below), flagger (set the image, wait for Flagger's Canary verdict) or argo-rollouts (set the Rollout's image, wait for its verdict).", "pipewright"),
+		strParam("router", "How traffic is split: httproute (Gateway API HTTPRoute weights) or smi (SMI TrafficSplit).", "httproute"),
+		strParam("route", "The HTTPRoute or TrafficSplit; empty for the app's name.", ""),
+		strParam("prometheus", "Prometheus base URL the analysis queries.", "http://prometheus.monitoring:9090"),
+		strParam("steps", "The canary's traffic weights in percent, comma-separated, ending at 100.", "10,25,50,100"),
+		strParam("interval", "Time between analysis samples (Go duration).", "1m"),
+		strParam("samples", "Passing samples needed at each step.", "3"),
+		strParam("failure-limit", "Failing or no-data samples that roll the release back.", "2"),
+		strParam("success-rate", "Minimum request success rate of the canary, percent.", "99"),
+		strParam("latency-p99", "Maximum p99 latency of the canary, milliseconds.", "500"),
+		strParam("deadline", "How long a Deployment may take to become available (pipewright), or the release may take (flagger, argo-rollouts).", "10m"),
+	}
+	flags := []string{"canary"}
+	// Every param is a flag of the same name; empty route and container
+	// mean the CLI's defaults. No shell parses these args.
+	for _, p := range params[1:] {
+		flags = append(flags, "--"+p.Name+"=$(params."+p.Name+")")
+	}
+	flags = append(flags,
+		"--fail-on-rollback=false", // the verdict step fails the Task, after the results are written
+		"--result-outcome=$(results.outcome.path)",
+		"--result-final-weight=$(results.final-weight.path)",
+		"--result-summary=$(results.summary.path)",
+		"--report=$(workspaces.output.path)/"+CanaryReport,
+	)
+	return Entry{
+		Name:        "canary-release",
+		Version:     "0.1",
+		DisplayName: "Canary Release (Prometheus-gated, automatic rollback)",
+		Categories:  []string{"Deployment"},
+		Tags:        []string{"canary", "progressive-delivery", "gateway-api", "smi", "prometheus", "flagger", "argo-rollouts"},
+		Summary:     "Releases a new image as a canary beside the stable Deployment, shifts traffic in steps while Prometheus says it is healthy, and promotes it or rolls it back by itself.",
+		Details: "Runs `pipewright canary` from the tool image (param " + ToolImageParam + "). At each step it sets the canary's weight on a " +
+			"Gateway API HTTPRoute or an SMI TrafficSplit and checks the success rate and p99 latency over the interval; a " +
+			"breached threshold, an empty or NaN result (no data) and an unreachable Prometheus count as failures, and the " +
+			"failure limit rolls back — it never promotes on missing data. Progress is kept in annotations, so a retried " +
+			"TaskRun resumes or cleans up. With strategy flagger or argo-rollouts it sets the image and reports those " +
+			"controllers' verdict instead. Results: outcome (" + OutcomePromoted + " or " + OutcomeRolledBack + "), final-weight and a " +
+			"one-line summary; the Markdown analysis report is written to the output workspace as " + CanaryReport + ". " +
+			"The Task fails after a rollback. The service account needs: deployments get/create/update/delete and services " +
+			"get/create in the namespace, and update on the HTTPRoute, TrafficSplit, Flagger Canary or Argo Rollout it drives.",
+		Spec: v1.TaskSpec{
+			Params: params,
+			Workspaces: []v1.WorkspaceDeclaration{
+				workspace("output", "Where the analysis report "+CanaryReport+" is written.", false),
+			},
+			Results: []v1.TaskResult{
+				result("outcome", "promoted or rolled-back."),
+				result("final-weight", "The canary's traffic weight, percent, when the decision was taken."),
+				result("summary", "One line: the decision and the figures it was taken on."),
+			},
+			Steps: []v1.Step{
+				stepSpec{
+					Name:    "release",
+					Tool:    true,
+					Command: []string{ToolBinary},
+					Args:    flags,
+					Timeout: 2 * time.Hour,
+				}.build(),
+				stepSpec{
+					Name:       "verdict",
+					Image:      Shell,
+					Results:    []string{"outcome", "summary"},
+					Workspaces: []string{"output"},
+					Timeout:    time.Minute,
+					Script: `outcome="$(cat "${RESULT_OUTCOME_PATH}")"
+cat "${WORKSPACE_OUTPUT_PATH}/` + CanaryReport + `" 2>/dev/null || true
+echo "canary: $(cat "${RESULT_SUMMARY_PATH}")"
+if [ "${outcome}" != "` + OutcomePromoted + `" ]; then
+  echo "canary: ${outcome}: failing the release" >&2
+  exit 1
+fi
+`,
+				}.build(),
+			},
+		},
+		Example: map[string]string{"image": "ghcr.io/pipewright/example-go@sha256:<digest>", "app": "example-go", "namespace": "production"},
+	}
+}

@@ -1,0 +1,159 @@
+package generator_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/pipewright/pipewright/generator/check"
+	"github.com/pipewright/pipewright/generator/generatortest"
+	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"sigs.k8s.io/yaml"
+)
+
+func params(pt v1.PipelineTask) map[string]string {
+	out := map[string]string{}
+	for _, p := range pt.Params {
+		out[p.Name] = p.Value.StringVal
+	}
+	return out
+}
+
+func taskByName(ts []v1.PipelineTask, name string) (v1.PipelineTask, bool) {
+	for _, pt := range ts {
+		if pt.Name == name {
+			return pt, true
+		}
+	}
+	return v1.PipelineTask{}, false
+}
+
+// The release pipeline of a Go service with go-image and a canary deploy:
+// generate (which validates every object with Tekton's Validate and checks
+// the wiring against the Tasks), then look at what was wired where. The
+// tool image is a real one, built from this repository into an in-process
+// registry.
+func TestGoImageAndCanaryPipelines(t *testing.T) {
+	tool := generatortest.ToolImage(t)
+	tree := generatortest.ProjectWith(t, "  repository: ghcr.io/codertocat/hello-world\n", `  repository: ghcr.io/codertocat/hello-world
+  builder: go-image
+  package: ./cmd/hello
+  platforms: [linux/amd64, linux/arm64]
+`, `deploy:
+  strategy: canary
+  canary:
+    steps: [20, 50, 100]
+    interval: 30s
+    latencyP99: 250ms
+    traffic: smi
+tools:
+  image: `+tool+"\n")
+	// Generation's own check has passed; run it again over the tree as
+	// `pipewright lint` and the tests see it, to show validation and wiring
+	// hold for the written files too.
+	if _, err := check.All(tree); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"tasks/go-image.yaml", "tasks/canary-release.yaml"} {
+		if _, ok := tree[f]; !ok {
+			t.Errorf("%s not generated", f)
+		}
+	}
+	for _, f := range []string{"tasks/image-build.yaml", "tasks/kubectl-apply.yaml"} {
+		if _, ok := tree[f]; ok {
+			t.Errorf("%s generated although unused", f)
+		}
+	}
+	ps := pipelines(t, tree)
+	rel := ps["hello-world-release"]
+	if rel == nil {
+		t.Fatal("no release pipeline")
+	}
+	for _, p := range rel.Spec.Params {
+		if p.Name == "pipewright-image" && (p.Default == nil || p.Default.StringVal != tool) {
+			t.Errorf("pipewright-image default = %v, want %s", p.Default, tool)
+		}
+	}
+	build, _ := taskByName(rel.Spec.Tasks, "build-image")
+	if build.TaskRef.Name != "go-image" {
+		t.Fatalf("build-image uses %s", build.TaskRef.Name)
+	}
+	bp := params(build)
+	for k, want := range map[string]string{
+		"package": "./cmd/hello", "platforms": "linux/amd64,linux/arm64", "tag": "$(params.revision)",
+		"pipewright-image": "$(params.pipewright-image)", "image": "$(params.image)",
+	} {
+		if bp[k] != want {
+			t.Errorf("build-image param %s = %q, want %q", k, bp[k], want)
+		}
+	}
+	if _, ok := bp["no-push"]; ok {
+		t.Error("release build must push")
+	}
+	deploy, _ := taskByName(rel.Spec.Tasks, "deploy")
+	if deploy.TaskRef.Name != "canary-release" {
+		t.Fatalf("deploy uses %s", deploy.TaskRef.Name)
+	}
+	dp := params(deploy)
+	for k, want := range map[string]string{
+		"image": "$(tasks.build-image.results.IMAGE_URL)@$(tasks.build-image.results.IMAGE_DIGEST)",
+		"steps": "20,50,100", "interval": "30s", "latency-p99": "250", "router": "smi", "strategy": "pipewright",
+		"samples": "3", "failure-limit": "2", "success-rate": "99", "app": "$(params.deployment)",
+	} {
+		if dp[k] != want {
+			t.Errorf("deploy param %s = %q, want %q", k, dp[k], want)
+		}
+	}
+	if deploy.Timeout == nil || deploy.Timeout.Duration.Hours() < 1 {
+		t.Errorf("canary deploy timeout %v: too short for a canary", deploy.Timeout)
+	}
+	for _, outcome := range []string{"promoted", "rolled-back"} {
+		f, ok := taskByName(rel.Spec.Finally, "report-canary-"+outcome)
+		if !ok {
+			t.Errorf("finally lacks report-canary-%s", outcome)
+			continue
+		}
+		if len(f.When) != 1 || f.When[0].Input != "$(tasks.deploy.results.outcome)" || f.When[0].Values[0] != outcome {
+			t.Errorf("report-canary-%s when = %+v", outcome, f.When)
+		}
+		if params(f)["description"] != "$(tasks.deploy.results.summary)" {
+			t.Errorf("report-canary-%s does not report the summary", outcome)
+		}
+	}
+
+	pr := ps["hello-world-pull-request"]
+	prb, _ := taskByName(pr.Spec.Tasks, "build-image")
+	if p := params(prb); prb.TaskRef.Name != "go-image" || p["no-push"] != "true" {
+		t.Errorf("PR build-image = %s %v, want go-image without push", prb.TaskRef.Name, p)
+	}
+	if _, ok := taskByName(pr.Spec.Finally, "report-canary-promoted"); ok {
+		t.Error("the PR pipeline reports a canary")
+	}
+
+	var role rbacv1.Role
+	if err := yaml.Unmarshal(tree["rbac/deployer-role.yaml"], &role); err != nil {
+		t.Fatal(err)
+	}
+	var groups []string
+	for _, r := range role.Rules {
+		groups = append(groups, r.APIGroups[0]+"/"+strings.Join(r.Resources, ","))
+	}
+	for _, want := range []string{"gateway.networking.k8s.io/httproutes", "split.smi-spec.io/trafficsplits"} {
+		if !strings.Contains(strings.Join(groups, " "), want) {
+			t.Errorf("deployer role lacks %s: %v", want, groups)
+		}
+	}
+}
+
+// Flagger and Argo Rollouts own the traffic split; the pipeline passes the
+// controller and leaves the analysis to them.
+func TestCanaryControllers(t *testing.T) {
+	tool := generatortest.ToolImage(t)
+	for _, ctl := range []string{"flagger", "argo-rollouts"} {
+		tree := generatortest.Project(t, "deploy:\n  strategy: canary\n  canary:\n    controller: "+ctl+"\ntools:\n  image: "+tool+"\n")
+		deploy, _ := taskByName(pipelines(t, tree)["hello-world-release"].Spec.Tasks, "deploy")
+		if got := params(deploy)["strategy"]; got != ctl {
+			t.Errorf("%s: strategy param %q", ctl, got)
+		}
+	}
+}
