@@ -27,7 +27,9 @@ var tool struct {
 
 // ToolImage pushes an image to go-containerregistry's in-process registry,
 // once per test binary, and returns it as REPO@sha256:… for configs that
-// need tools.image: the digest names an image that exists, not one made up.
+// need tools.image: the digest is one a registry really served, not one
+// made up. The registry is closed again (generation never contacts it, and
+// the e2e harness checks that tests leave nothing listening).
 // Generation only pins and wires this reference; what runs in the real
 // tool image is tested where it runs (go-image's script test, pkg/canary).
 // A random image stands in for it because building pipewright with
@@ -35,8 +37,8 @@ var tool struct {
 func ToolImage(t testing.TB) string {
 	t.Helper()
 	tool.once.Do(func() {
-		// The server lives as long as the test binary: the image is shared.
 		s := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+		defer s.Close()
 		img, err := random.Image(1024, 2, random.WithSource(rand.NewSource(7)))
 		if err != nil {
 			tool.err = err
@@ -50,6 +52,9 @@ func ToolImage(t testing.TB) string {
 		}
 		ref := repo.Digest(d.String())
 		if tool.err = remote.Write(ref, img); tool.err != nil {
+			return
+		}
+		if _, tool.err = remote.Head(ref); tool.err != nil {
 			return
 		}
 		tool.ref = ref.String()

@@ -1,0 +1,103 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pipewright/pipewright/generator/generatortest"
+	corev1 "k8s.io/api/core/v1"
+)
+
+// TestProgressiveProjectInstalls generates the built-in example with
+// go-image and a canary deploy, applies it with kubectl apply -k through
+// Tekton's admission webhooks, then runs the generated canary-release Task
+// and checks the Pod Tekton's controller made from it: the step runs the
+// tool image the config pinned, with the flags the Task passes. No kubelet
+// runs here, so the Pod stays Pending.
+func TestProgressiveProjectInstalls(t *testing.T) {
+	ctx := context.Background()
+	const ns = "progressive"
+	if out, err := cp.Kubectl(ctx, nil, "create", "namespace", ns); err != nil && !strings.Contains(string(out), "AlreadyExists") {
+		t.Fatalf("create namespace: %v\n%s", err, out)
+	}
+	tool := generatortest.ToolImage(t)
+	tree := generatortest.ProjectWith(t, "  namespace: default\n", "  namespace: "+ns+"\n",
+		"tools:\n  image: "+tool+"\ndeploy:\n  strategy: canary\n")
+	dir := filepath.Join(t.TempDir(), "tekton")
+	if err := tree.Write(dir); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := cp.Kubectl(ctx, nil, "apply", "-k", dir); err != nil {
+		t.Fatalf("kubectl apply -k of the canary project was rejected:\n%v\n%s", err, out)
+	}
+	for _, want := range []string{"tasks.tekton.dev/canary-release", "pipelines.tekton.dev/hello-world-release", "roles.rbac.authorization.k8s.io/hello-world-deployer"} {
+		if _, err := cp.Kubectl(ctx, nil, "get", want, "-n", ns); err != nil {
+			t.Errorf("kubectl get %s: %v", want, err)
+		}
+	}
+
+	run := `apiVersion: tekton.dev/v1
+kind: TaskRun
+metadata:
+  generateName: canary-release-
+spec:
+  taskRef: {name: canary-release}
+  serviceAccountName: hello-world-pipeline
+  params:
+    - {name: pipewright-image, value: "` + tool + `"}
+    - {name: image, value: "ghcr.io/codertocat/hello-world@sha256:` + strings.Repeat("0", 64) + `"}
+    - {name: app, value: hello-world}
+    - {name: namespace, value: ` + ns + `}
+  workspaces:
+    - {name: output, emptyDir: {}}
+`
+	out, err := cp.Kubectl(ctx, []byte(run), "create", "-n", ns, "-f", "-", "-o", "name")
+	if err != nil {
+		t.Fatalf("create TaskRun: %v\n%s", err, out)
+	}
+	name := strings.TrimPrefix(strings.TrimSpace(string(out)), "taskrun.tekton.dev/")
+	var pod corev1.Pod
+	err = cp.WaitFor(ctx, time.Minute, func() (bool, error) {
+		var list struct{ Items []corev1.Pod }
+		b, err := cp.Kubectl(ctx, nil, "get", "pods", "-n", ns, "-l", "tekton.dev/taskRun="+name, "-o", "json")
+		if err != nil {
+			return false, err
+		}
+		if err := json.Unmarshal(b, &list); err != nil {
+			return false, err
+		}
+		if len(list.Items) == 0 {
+			return false, nil
+		}
+		pod = list.Items[0]
+		return true, nil
+	})
+	if err != nil {
+		b, _ := cp.Kubectl(ctx, nil, "get", "taskrun", name, "-n", ns, "-o", "yaml")
+		t.Fatalf("no Pod for %s: %v\n%s", name, err, b)
+	}
+	var release *corev1.Container
+	for i, c := range pod.Spec.Containers {
+		if c.Name == "step-release" {
+			release = &pod.Spec.Containers[i]
+		}
+	}
+	if release == nil {
+		t.Fatalf("pod %s has no step-release container", pod.Name)
+	}
+	if release.Image != tool {
+		t.Errorf("release step image %q, want the pinned tool image %s", release.Image, tool)
+	}
+	args := strings.Join(release.Args, " ")
+	for _, want := range []string{"/app/pipewright", "canary", "--app=hello-world", "--namespace=" + ns, "--fail-on-rollback=false", "--steps=10,25,50,100"} {
+		if !strings.Contains(args, want) {
+			t.Errorf("release step args lack %q: %s", want, args)
+		}
+	}
+}
