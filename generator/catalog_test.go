@@ -2,6 +2,7 @@ package generator_test
 
 import (
 	"bytes"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -193,5 +194,44 @@ func TestShellcheck(t *testing.T) {
 				t.Errorf("task %s step %s: shellcheck:\n%s", task.Name, s.Name, out)
 			}
 		}
+	}
+}
+
+// Every image reference in the committed output (the catalog and every
+// example's generated set) is a lock entry's ref, or the tool image param
+// the installer pins.
+func TestCommittedImagesComeFromTheLock(t *testing.T) {
+	refs := map[string]bool{"$(params." + catalog.ToolImageParam + ")": true}
+	for _, e := range catalog.Pinned.Images {
+		refs[e.Ref()] = true
+	}
+	imageLine := regexp.MustCompile(`(?m)^\s*(?:-\s+)?image:\s*(\S+)\s*$`)
+	seen := 0
+	for _, root := range []string{"../tasks", "../examples"} {
+		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(p, ".yaml") {
+				return err
+			}
+			if root == "../examples" && !strings.Contains(p, "/tekton/") {
+				return nil // the examples' own app manifests, not generated
+			}
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			for _, m := range imageLine.FindAllStringSubmatch(string(b), -1) {
+				seen++
+				if !refs[m[1]] {
+					t.Errorf("%s: image %s is not from the lock", p, m[1])
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if seen < 40 {
+		t.Errorf("found only %d image references; is the scan looking in the right place?", seen)
 	}
 }
