@@ -107,17 +107,17 @@ tools:
 	if deploy.Timeout == nil || deploy.Timeout.Duration.Hours() < 1 {
 		t.Errorf("canary deploy timeout %v: too short for a canary", deploy.Timeout)
 	}
-	for _, outcome := range []string{"promoted", "rolled-back"} {
-		f, ok := taskByName(rel.Spec.Finally, "report-canary-"+outcome)
+	for state, op := range map[string]string{"success": "in", "failure": "notin"} {
+		f, ok := taskByName(rel.Spec.Finally, "report-canary-"+state)
 		if !ok {
-			t.Errorf("finally lacks report-canary-%s", outcome)
+			t.Errorf("finally lacks report-canary-%s", state)
 			continue
 		}
-		if len(f.When) != 1 || f.When[0].Input != "$(tasks.deploy.results.outcome)" || f.When[0].Values[0] != outcome {
-			t.Errorf("report-canary-%s when = %+v", outcome, f.When)
+		if len(f.When) != 1 || f.When[0].Input != "$(tasks.deploy.results.outcome)" || string(f.When[0].Operator) != op || f.When[0].Values[0] != "promoted" {
+			t.Errorf("report-canary-%s when = %+v", state, f.When)
 		}
-		if params(f)["description"] != "$(tasks.deploy.results.summary)" {
-			t.Errorf("report-canary-%s does not report the summary", outcome)
+		if p := params(f); p["description"] != "$(tasks.deploy.results.summary)" || p["state"] != state || p["context"] != "$(params.status-context)/canary" {
+			t.Errorf("report-canary-%s params = %v", state, p)
 		}
 	}
 
@@ -126,7 +126,7 @@ tools:
 	if p := params(prb); prb.TaskRef.Name != "go-image" || p["no-push"] != "true" {
 		t.Errorf("PR build-image = %s %v, want go-image without push", prb.TaskRef.Name, p)
 	}
-	if _, ok := taskByName(pr.Spec.Finally, "report-canary-promoted"); ok {
+	if _, ok := taskByName(pr.Spec.Finally, "report-canary-success"); ok {
 		t.Error("the PR pipeline reports a canary")
 	}
 

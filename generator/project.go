@@ -141,7 +141,7 @@ func checkTweaks(cfg *config.Loaded, pack buildpack.Pack) error {
 		}
 	}
 	tasks := []string{"set-pending", "clone", "lint", "test", "build-image", "deploy", "report-success", "report-failure",
-		"report-canary-" + catalog.OutcomePromoted, "report-canary-" + catalog.OutcomeRolledBack}
+		"report-canary-success", "report-canary-failure"}
 	for _, k := range sortedKeys(cfg.Overrides) {
 		found := false
 		for _, t := range tasks {

@@ -61,9 +61,9 @@ func canaryRelease() Entry {
 			"breached threshold, an empty or NaN result (no data) and an unreachable Prometheus count as failures, and the " +
 			"failure limit rolls back — it never promotes on missing data. Progress is kept in annotations, so a retried " +
 			"TaskRun resumes or cleans up. With strategy flagger or argo-rollouts it sets the image and reports those " +
-			"controllers' verdict instead. Results: outcome (" + OutcomePromoted + " or " + OutcomeRolledBack + "), final-weight and a " +
+			"controllers' verdict instead (timed-out when they give none by the deadline). Results: outcome (" + OutcomePromoted + ", " + OutcomeRolledBack + " or timed-out), final-weight and a " +
 			"one-line summary; the Markdown analysis report is written to the output workspace as " + CanaryReport + ". " +
-			"The Task fails after a rollback. The service account needs: deployments get/create/update/delete and services " +
+			"The Task fails unless the release was promoted. The service account needs: deployments get/create/update/delete and services " +
 			"get/create in the namespace, and update on the HTTPRoute, TrafficSplit, Flagger Canary or Argo Rollout it drives.",
 		Spec: v1.TaskSpec{
 			Params: params,
@@ -71,7 +71,7 @@ func canaryRelease() Entry {
 				workspace("output", "Where the analysis report "+CanaryReport+" is written.", false),
 			},
 			Results: []v1.TaskResult{
-				result("outcome", "promoted or rolled-back."),
+				result("outcome", "promoted, rolled-back, or timed-out (flagger, argo-rollouts: no verdict by the deadline)."),
 				result("final-weight", "The canary's traffic weight, percent, when the decision was taken."),
 				result("summary", "One line: the decision and the figures it was taken on."),
 			},

@@ -83,7 +83,7 @@ var defaultTimeouts = map[string]time.Duration{
 	"clone": 10 * time.Minute, "lint": 20 * time.Minute, "test": 30 * time.Minute,
 	"build-image": 30 * time.Minute, "deploy": 15 * time.Minute,
 	"set-pending": 5 * time.Minute, "report-success": 5 * time.Minute, "report-failure": 5 * time.Minute,
-	"report-canary-" + catalog.OutcomePromoted: 5 * time.Minute, "report-canary-" + catalog.OutcomeRolledBack: 5 * time.Minute,
+	"report-canary-success": 5 * time.Minute, "report-canary-failure": 5 * time.Minute,
 }
 
 // Workspaces of every pipeline.
@@ -189,7 +189,7 @@ func Build(kind Kind, s Spec) (*v1.Pipeline, error) {
 
 	finally := []v1.PipelineTask{ok, bad}
 	if kind == Release && s.Deploy && s.Canary != nil {
-		finally = append(finally, b.canaryStatus(catalog.OutcomePromoted, "success"), b.canaryStatus(catalog.OutcomeRolledBack, "failure"))
+		finally = append(finally, b.canaryStatus("success"), b.canaryStatus("failure"))
 	}
 	p := &v1.Pipeline{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "tekton.dev/v1", Kind: "Pipeline"},
@@ -291,11 +291,13 @@ func (b *builder) deploy() v1.PipelineTask {
 }
 
 // canaryStatus reports the canary's decision as its own commit status
-// (<context>/canary) with the analysis summary, beside the pipeline's. The
-// release step writes its results before the Task fails on a rollback, so
-// they reach finally.
-func (b *builder) canaryStatus(outcome, state string) v1.PipelineTask {
-	t := b.task("report-canary-"+outcome, "github-set-status", nil, map[string]v1.ParamValue{
+// (<context>/canary) with the analysis summary, beside the pipeline's:
+// success when it was promoted, failure for any other outcome (rolled back,
+// timed out). The release step writes its results before the Task fails, so
+// they reach finally; when it wrote none, neither status is sent and the
+// pipeline's own failure status stands.
+func (b *builder) canaryStatus(state string) v1.PipelineTask {
+	t := b.task("report-canary-"+state, "github-set-status", nil, map[string]v1.ParamValue{
 		"repo-full-name":    b.p("repo-full-name"),
 		"sha":               b.p("revision"),
 		"state":             lit(state),
@@ -305,7 +307,11 @@ func (b *builder) canaryStatus(outcome, state string) v1.PipelineTask {
 		"token-secret-name": b.p("github-token-secret"),
 	}, nil)
 	b.used["status-context"] = true
-	t.When = v1.WhenExpressions{{Input: "$(tasks.deploy.results.outcome)", Operator: selection.In, Values: []string{outcome}}}
+	op := selection.In
+	if state != "success" {
+		op = selection.NotIn
+	}
+	t.When = v1.WhenExpressions{{Input: "$(tasks.deploy.results.outcome)", Operator: op, Values: []string{catalog.OutcomePromoted}}}
 	return t
 }
 
