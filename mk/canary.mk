@@ -12,5 +12,6 @@ canary:
 ## canary-e2e: the same tests with the Kubernetes half on a real kube-apiserver
 canary-e2e: e2e-tools
 	@bash test/prometheus.sh >/dev/null
+	@sh test/crds.sh
 	$(GO) vet -tags e2e ./pkg/canary
 	$(GO) test -tags e2e -count=1 -timeout 10m -v ./pkg/canary

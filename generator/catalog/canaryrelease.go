@@ -27,6 +27,7 @@ func canaryRelease() Entry {
 		strParam("strategy", "Who runs the canary: pipewright (the steps and analysis below), flagger (set the image, wait for Flagger's Canary verdict) or argo-rollouts (set the Rollout's image, wait for its verdict).", "pipewright"),
 		strParam("router", "How traffic is split: httproute (Gateway API HTTPRoute weights) or smi (SMI TrafficSplit).", "httproute"),
 		strParam("route", "The HTTPRoute or TrafficSplit; empty for the app's name.", ""),
+		strParam("object", "With flagger or argo-rollouts: the Flagger Canary or Argo Rollout; empty for the app's name.", ""),
 		strParam("prometheus", "Prometheus base URL the analysis queries.", "http://prometheus.monitoring:9090"),
 		strParam("steps", "The canary's traffic weights in percent, comma-separated, ending at 100.", "10,25,50,100"),
 		strParam("interval", "Time between analysis samples (Go duration).", "1m"),
@@ -43,6 +44,10 @@ func canaryRelease() Entry {
 		flags = append(flags, "--"+p.Name+"=$(params."+p.Name+")")
 	}
 	flags = append(flags,
+		"--verdict-deadline=$(params.deadline)",
+		// A Task passes every param; the flags the chosen strategy does not
+		// read are named on stderr and ignored.
+		"--ignore-unused-flags",
 		"--fail-on-rollback=false", // the verdict step fails the Task, after the results are written
 		"--result-outcome=$(results.outcome.path)",
 		"--result-final-weight=$(results.final-weight.path)",

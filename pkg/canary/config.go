@@ -58,11 +58,10 @@ func (c *Config) setDefaults() {
 }
 
 func (c *Config) validate() error {
+	if err := c.validateTarget(); err != nil {
+		return err
+	}
 	switch {
-	case c.App == "":
-		return errors.New("app: empty (hint: the name of the stable Deployment)")
-	case c.Image == "":
-		return errors.New("image: empty (hint: the new image, e.g. registry/app@sha256:...)")
 	case c.Prometheus == nil || c.Prometheus.URL == "":
 		return errors.New("prometheus: no URL (hint: --prometheus http://prometheus.monitoring:9090)")
 	case c.Interval < 0 || c.Samples < 0 || c.FailureLimit < 0:
@@ -85,6 +84,17 @@ func (c *Config) validate() error {
 		if err := m.validate(); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// validateTarget checks what every strategy needs: the app and the image.
+func (c *Config) validateTarget() error {
+	switch {
+	case c.App == "":
+		return errors.New("app: empty (hint: the name of the stable Deployment; with flagger or argo-rollouts also the default --object)")
+	case c.Image == "":
+		return errors.New("image: empty (hint: the new image, e.g. registry/app@sha256:...)")
 	}
 	return nil
 }

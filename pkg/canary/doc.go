@@ -28,4 +28,16 @@
 // "No data" (an empty vector or NaN) counts as a failure and can never
 // promote. The worst case before a rollback is interval × failure limit; the
 // quickest promotion is interval × samples × steps; both are printed at start.
+//
+// That is the built-in strategy ("pipewright"). For clusters that already
+// run a progressive-delivery controller, Follow hands the release to it
+// instead: strategy "flagger" sets the image on the Deployment a Flagger
+// Canary's spec.targetRef names, "argo-rollouts" sets it in an Argo
+// Rollout's spec.template, and either then polls the object's status until
+// the controller promotes (Flagger: Succeeded; Argo: Healthy with stableRS
+// equal to currentPodHash) or rolls back (Flagger: Failed; Argo: abort),
+// or until a deadline, which is the outcome timed-out, a failure. A status
+// from before the new image was taken up (Flagger: an unchanged
+// lastAppliedSpec; Argo: observedGeneration below generation) is never
+// taken as the verdict. Both objects are read as unstructured objects.
 package canary

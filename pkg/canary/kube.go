@@ -239,20 +239,29 @@ func available(d *appsv1.Deployment) (bool, string) {
 }
 
 func setImage(spec *corev1.PodSpec, container, image string) error {
+	i, err := containerIndex(spec, container)
+	if err != nil {
+		return err
+	}
+	spec.Containers[i].Image = image
+	return nil
+}
+
+// containerIndex finds the container whose image a release replaces: the
+// named one, or the first.
+func containerIndex(spec *corev1.PodSpec, container string) (int, error) {
 	if len(spec.Containers) == 0 {
-		return fmt.Errorf("the pod template has no containers")
+		return 0, fmt.Errorf("the pod template has no containers")
 	}
 	if container == "" {
-		spec.Containers[0].Image = image
-		return nil
+		return 0, nil
 	}
 	for i := range spec.Containers {
 		if spec.Containers[i].Name == container {
-			spec.Containers[i].Image = image
-			return nil
+			return i, nil
 		}
 	}
-	return fmt.Errorf("no container %q in the pod template (hint: --container)", container)
+	return 0, fmt.Errorf("no container %q in the pod template (hint: --container)", container)
 }
 
 func withTrack(m map[string]string) map[string]string {

@@ -3,6 +3,7 @@ package canary
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"reflect"
 	"strings"
 	"sync"
@@ -131,23 +132,45 @@ func contains(ss []string, s string) bool {
 	return false
 }
 
-// recordingRouter passes weights on and remembers them.
+// weigher is a Router whose weights can be read back from the API server.
+type weigher interface {
+	Router
+	Weights(ctx context.Context) (stable, canary int, err error)
+	Store() Store
+}
+
+// recordingRouter passes weights on and remembers them, and, for a weigher,
+// the stable/canary weights the API server holds right after each write.
 type recordingRouter struct {
 	Router
 	mu      sync.Mutex
 	weights []int
+	stored  []string
 }
 
 func (r *recordingRouter) SetWeight(ctx context.Context, w int) error {
 	r.mu.Lock()
 	r.weights = append(r.weights, w)
 	r.mu.Unlock()
-	return r.Router.SetWeight(ctx, w)
+	if err := r.Router.SetWeight(ctx, w); err != nil {
+		return err
+	}
+	if wr, ok := r.Router.(weigher); ok {
+		s, c, err := wr.Weights(ctx)
+		r.mu.Lock()
+		r.stored = append(r.stored, fmt.Sprintf("%d/%d", s, c))
+		if err != nil {
+			r.stored[len(r.stored)-1] = err.Error()
+		}
+		r.mu.Unlock()
+	}
+	return nil
 }
 
-// followRoute makes the test app's load follow the HTTPRoute's weights as
-// stored in the API server: the data plane a Gateway implementation would be.
-func followRoute(t *testing.T, route *HTTPRoute, app *testApp) {
+// followRoute makes the test app's load follow the route's weights as
+// stored in the API server: the data plane a Gateway implementation or a
+// mesh would be.
+func followRoute(t *testing.T, route weigher, app *testApp) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	t.Cleanup(func() { cancel(); <-done })
@@ -172,7 +195,8 @@ const (
 
 // TestKubeRelease runs whole releases with the objects on the API server and
 // the analysis against a real Prometheus scraping the app, whose traffic
-// split follows the HTTPRoute's weights.
+// split follows the route's weights: a Gateway API HTTPRoute (the default)
+// or an SMI TrafficSplit, which the release creates.
 func TestKubeRelease(t *testing.T) {
 	env := newKubeEnv(t)
 	if testing.Short() {
@@ -181,12 +205,16 @@ func TestKubeRelease(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		ns      string
+		router  string
 		canary  behaviour
 		outcome Phase
 		weights []int
+		stored  []string // stable/canary on the API server after each write
 	}{
-		{"good", "canary-good", behaviour{}, Promoted, []int{50, 100, 0}},
-		{"bad", "canary-bad", behaviour{FailShare: 0.3}, RolledBack, []int{50, 0}},
+		{"good", "canary-good", "httproute", behaviour{}, Promoted, []int{50, 100, 0}, []string{"50/50", "0/100", "100/0"}},
+		{"bad", "canary-bad", "httproute", behaviour{FailShare: 0.3}, RolledBack, []int{50, 0}, []string{"50/50", "100/0"}},
+		{"smi-good", "canary-smi-good", "smi", behaviour{}, Promoted, []int{50, 100, 0}, []string{"50/50", "0/100", "100/0"}},
+		{"smi-bad", "canary-smi-bad", "smi", behaviour{FailShare: 0.3}, RolledBack, []int{50, 0}, []string{"50/50", "100/0"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -201,11 +229,17 @@ func TestKubeRelease(t *testing.T) {
 			var progress bytes.Buffer
 			cfg := releaseConfig("shop", promURL, &progress)
 			cfg.Namespace, cfg.Image = tc.ns, newImage
-			w, r, s, err := Objects(env.kc, env.dc, cfg, Cluster{Deadline: 10 * time.Second, Poll: 100 * time.Millisecond})
+			w, r, s, err := Objects(env.kc, env.dc, cfg, Cluster{Router: tc.router, Deadline: 10 * time.Second, Poll: 100 * time.Millisecond})
 			if err != nil {
 				t.Fatal(err)
 			}
-			followRoute(t, r.(*HTTPRoute), app)
+			if tc.router == "smi" {
+				// The release creates the TrafficSplit on its first write.
+				if _, err := env.dc.Resource(TrafficSplitResource).Namespace(tc.ns).Get(ctx, "shop", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+					t.Fatalf("a TrafficSplit before the release: %v", err)
+				}
+			}
+			followRoute(t, r.(weigher), app)
 			rec := &recordingRouter{Router: r}
 			res, err := Run(ctx, cfg, w, rec, s)
 			t.Logf("progress:\n%s", progress.String())
@@ -218,16 +252,31 @@ func TestKubeRelease(t *testing.T) {
 			if !reflect.DeepEqual(rec.weights, tc.weights) {
 				t.Errorf("weights %v, want %v", rec.weights, tc.weights)
 			}
-			checkFinalObjects(t, env, tc.ns, tc.outcome)
+			if !reflect.DeepEqual(rec.stored, tc.stored) {
+				t.Errorf("weights on the API server after each write %v, want %v", rec.stored, tc.stored)
+			}
+			checkFinalObjects(t, env, tc.ns, tc.router, tc.outcome)
 		})
 	}
 }
 
 // checkFinalObjects asserts what a promoted or rolled-back release leaves.
-func checkFinalObjects(t *testing.T, env kubeEnv, ns string, outcome Phase) {
+func checkFinalObjects(t *testing.T, env kubeEnv, ns, router string, outcome Phase) {
 	t.Helper()
 	ctx := context.Background()
-	route := &HTTPRoute{Dynamic: env.dc, Namespace: ns, Name: "shop", Stable: "shop", CanaryTarget: "shop-canary"}
+	var route weigher = &HTTPRoute{Dynamic: env.dc, Namespace: ns, Name: "shop", Stable: "shop", CanaryTarget: "shop-canary"}
+	if router == "smi" {
+		route = &TrafficSplit{Dynamic: env.dc, Namespace: ns, Name: "shop", Root: "shop", Stable: "shop", CanaryTarget: "shop-canary"}
+		ts, err := env.dc.Resource(TrafficSplitResource).Namespace(ns).Get(ctx, "shop", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		apex, _, _ := unstructured.NestedString(ts.Object, "spec", "service")
+		backends, _, _ := unstructured.NestedSlice(ts.Object, "spec", "backends")
+		if ts.GetAPIVersion() != "split.smi-spec.io/v1alpha2" || apex != "shop" || len(backends) != 2 {
+			t.Errorf("trafficsplit %s: apex service %q, backends %v", ts.GetAPIVersion(), apex, backends)
+		}
+	}
 	stableW, canaryW, err := route.Weights(ctx)
 	if err != nil || stableW != 100 || canaryW != 0 {
 		t.Errorf("route weights stable %d canary %d (%v), want 100/0", stableW, canaryW, err)
@@ -325,7 +374,7 @@ func TestKubeResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	followRoute(t, r.(*HTTPRoute), app)
+	followRoute(t, r.(weigher), app)
 	// What a run that died during step 2 leaves behind.
 	if err := r.SetWeight(ctx, 50); err != nil {
 		t.Fatal(err)
@@ -348,7 +397,7 @@ func TestKubeResume(t *testing.T) {
 	if !strings.Contains(progress.String(), "resuming "+newImage+" at step 2/2 (100%), 1 failure(s) so far") {
 		t.Error("no resume line in the progress")
 	}
-	checkFinalObjects(t, env, ns, Promoted)
+	checkFinalObjects(t, env, ns, "httproute", Promoted)
 	// A third run finds the release done.
 	rec.weights = nil
 	res, err = Run(ctx, cfg, w, rec, s)

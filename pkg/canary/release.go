@@ -14,6 +14,14 @@ import (
 // Cluster says where the objects are and how traffic is shifted.
 type Cluster struct {
 	Kubeconfig string // empty: in-cluster config
+	// Strategy is StrategyPipewright (the default), StrategyFlagger or
+	// StrategyArgoRollouts.
+	Strategy string
+	// Object is the Flagger Canary or the Argo Rollout; default: the app.
+	Object string
+	// VerdictDeadline bounds the wait for Flagger's or Argo Rollouts'
+	// verdict; default 30m.
+	VerdictDeadline time.Duration
 	// Router is "httproute" (Gateway API, the default) or "smi" (TrafficSplit).
 	Router        string
 	Route         string // HTTPRoute or TrafficSplit name; default: the app
@@ -21,7 +29,7 @@ type Cluster struct {
 	CanaryService string // default: <app>-canary
 	Container     string
 	Deadline      time.Duration // for each Deployment to become available
-	Poll          time.Duration
+	Poll          time.Duration // default 2s; 5s for a controller's status
 }
 
 // Release runs one release on the cluster and writes its results.
@@ -29,8 +37,17 @@ func Release(ctx context.Context, cfg Config, cl Cluster, files ResultFiles) (*R
 	// Bad flags are reported before the cluster is looked for.
 	check := cfg
 	check.setDefaults()
-	if err := check.validate(); err != nil {
-		return nil, err
+	switch cl.Strategy {
+	case "", StrategyPipewright:
+		if err := check.validate(); err != nil {
+			return nil, err
+		}
+	case StrategyFlagger, StrategyArgoRollouts:
+		if err := check.validateTarget(); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("strategy %q: want %s, %s or %s", cl.Strategy, StrategyPipewright, StrategyFlagger, StrategyArgoRollouts)
 	}
 	rc, err := restConfig(cl.Kubeconfig)
 	if err != nil {
@@ -44,15 +61,39 @@ func Release(ctx context.Context, cfg Config, cl Cluster, files ResultFiles) (*R
 	if err != nil {
 		return nil, err
 	}
-	w, r, s, err := Objects(kc, dc, cfg, cl)
-	if err != nil {
-		return nil, err
+	var res *Result
+	if c := ControllerFor(kc, dc, cfg, cl); c != nil {
+		res, err = Follow(ctx, cfg, c, cl.VerdictDeadline, cl.Poll)
+	} else {
+		w, r, s, oerr := Objects(kc, dc, cfg, cl)
+		if oerr != nil {
+			return nil, oerr
+		}
+		res, err = Run(ctx, cfg, w, r, s)
 	}
-	res, err := Run(ctx, cfg, w, r, s)
 	if err != nil {
 		return nil, err
 	}
 	return res, files.Write(res)
+}
+
+// ControllerFor returns the Controller of a flagger or argo-rollouts
+// strategy, nil for the built-in one.
+func ControllerFor(kc kubernetes.Interface, dc dynamic.Interface, cfg Config, cl Cluster) Controller {
+	ns, name := cfg.Namespace, cl.Object
+	if ns == "" {
+		ns = "default"
+	}
+	if name == "" {
+		name = cfg.App
+	}
+	switch cl.Strategy {
+	case StrategyFlagger:
+		return &FlaggerCanary{Dynamic: dc, Client: kc, Namespace: ns, Canary: name, Container: cl.Container}
+	case StrategyArgoRollouts:
+		return &ArgoRollout{Dynamic: dc, Namespace: ns, Rollout: name, Container: cl.Container}
+	}
+	return nil
 }
 
 // Objects returns the Workload, Router and Store for cfg on a cluster.

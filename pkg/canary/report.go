@@ -10,6 +10,9 @@ import (
 // Markdown is the analysis report a reviewer reads to see why the release
 // was promoted or rolled back.
 func (r *Result) Markdown() string {
+	if r.Controller != "" {
+		return r.controllerMarkdown()
+	}
 	var b strings.Builder
 	c := r.Config
 	fmt.Fprintf(&b, "# Canary release of %s: %s\n\n", c.App, r.Outcome)
@@ -63,6 +66,66 @@ func (r *Result) Markdown() string {
 			}
 			fmt.Fprintf(&b, "%s |\n", verdict)
 		}
+	}
+	return b.String()
+}
+
+func (r *Result) controllerSummary() string {
+	switch r.Outcome {
+	case Promoted:
+		s := fmt.Sprintf("promoted %s by %s (%s) in %s", r.Config.Image, r.Controller, r.Object, r.Duration.Round(time.Second))
+		if ws := r.weightsSeen(); len(ws) > 0 {
+			s += "; canary weights seen " + strings.Join(ws, "→")
+		}
+		return s
+	case RolledBack:
+		return fmt.Sprintf("rolled back %s at %d%% canary traffic: %s", r.Config.Image, r.FinalWeight, r.Reason)
+	}
+	return fmt.Sprintf("timed out: %s was neither promoted nor rolled back (%d%% canary traffic): %s", r.Config.Image, r.FinalWeight, r.Reason)
+}
+
+// weightsSeen are the distinct canary weights the controller reported for
+// this release, in order.
+func (r *Result) weightsSeen() []string {
+	var ws []string
+	last := -1
+	for _, o := range r.Timeline {
+		if o.Stale || o.Verdict != "" || o.Weight <= 0 || o.Weight == last {
+			continue
+		}
+		ws = append(ws, fmt.Sprintf("%d%%", o.Weight))
+		last = o.Weight
+	}
+	return ws
+}
+
+// controllerMarkdown is the report of a release a controller ran: what it
+// said at each change of its status.
+func (r *Result) controllerMarkdown() string {
+	var b strings.Builder
+	c := r.Config
+	fmt.Fprintf(&b, "# Canary release of %s: %s\n\n", c.App, r.Outcome)
+	fmt.Fprintf(&b, "- image: `%s`\n", c.Image)
+	fmt.Fprintf(&b, "- released by: %s, following `%s`; the steps and the analysis are %s's own\n", r.Controller, r.Object, r.Controller)
+	fmt.Fprintf(&b, "- outcome: **%s** (final canary weight %d%%)\n", r.Outcome, r.FinalWeight)
+	if r.Reason != "" {
+		fmt.Fprintf(&b, "- reason: %s\n", r.Reason)
+	}
+	fmt.Fprintf(&b, "- waited up to %s, reading the status every %s; this release took %s\n", r.Deadline, r.Poll, r.Duration.Round(time.Second))
+	if r.Resumed {
+		b.WriteString("- the workload already had the image when this run started\n")
+	}
+	fmt.Fprintf(&b, "\n## %s status\n\n| time | phase | canary weight | detail |\n|---|---|---|---|\n", r.Controller)
+	for _, o := range r.Timeline {
+		w := "—"
+		if o.Weight >= 0 {
+			w = fmt.Sprintf("%d%%", o.Weight)
+		}
+		d := o.Detail
+		if o.Stale {
+			d = strings.TrimSpace("previous revision's status. " + d)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", o.At.UTC().Format("15:04:05"), o.Phase, w, strings.ReplaceAll(d, "|", `\|`))
 	}
 	return b.String()
 }

@@ -58,10 +58,11 @@ type State struct {
 
 // Result is what a release ended in.
 type Result struct {
-	Outcome Phase // Promoted or RolledBack
+	Outcome Phase // Promoted or RolledBack; TimedOut when a controller gave no verdict
 	// FinalWeight is the canary's weight when the decision was taken: 100
 	// when promoted, the weight of the failing step when rolled back (0 if
-	// it failed before taking traffic).
+	// it failed before taking traffic); when a controller timed out, the
+	// last weight it reported.
 	FinalWeight int
 	Reason      string
 	Steps       []StepReport
@@ -69,6 +70,15 @@ type Result struct {
 	Started     time.Time
 	Duration    time.Duration
 	Config      Config
+
+	// Set when a controller (Follow) ran the release instead of Run: its
+	// name, the object followed, how long and how often it was read, and
+	// each change of its status.
+	Controller string
+	Object     string
+	Deadline   time.Duration
+	Poll       time.Duration
+	Timeline   []Observation
 }
 
 // StepReport is one traffic step's analysis.
@@ -87,6 +97,9 @@ type Sample struct {
 
 // Summary is the one-line account of the release.
 func (r *Result) Summary() string {
+	if r.Controller != "" {
+		return r.controllerSummary()
+	}
 	if r.Outcome == Promoted {
 		return fmt.Sprintf("promoted %s after %d steps (%s) in %s", r.Config.Image, len(r.Steps), weights(r.Steps), r.Duration.Round(time.Second))
 	}

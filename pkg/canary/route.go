@@ -219,6 +219,37 @@ func (t *TrafficSplit) SetWeight(ctx context.Context, weight int) error {
 	})
 }
 
+// Weights returns the stable and canary backends' weights (for reports and
+// tests); -1 for a missing backend.
+func (t *TrafficSplit) Weights(ctx context.Context) (stable, canary int, err error) {
+	u, err := t.object().client().Get(ctx, t.Name, metav1.GetOptions{})
+	if err != nil {
+		return 0, 0, err
+	}
+	backends, _, err := unstructured.NestedSlice(u.Object, "spec", "backends")
+	if err != nil {
+		return 0, 0, fmt.Errorf("%s: spec.backends: %w", t.object(), err)
+	}
+	stable, canary = -1, -1
+	for _, b := range backends {
+		b, _ := b.(map[string]any)
+		w, ok := number(b["weight"])
+		if !ok {
+			continue
+		}
+		switch b["service"] {
+		case t.Stable:
+			stable = w
+		case t.CanaryTarget:
+			canary = w
+		}
+	}
+	if stable < 0 {
+		return -1, -1, fmt.Errorf("%s: no backend is the stable service %s", t.object(), t.Stable)
+	}
+	return stable, canary, nil
+}
+
 // Store keeps the progress in annotations on the TrafficSplit.
 func (t *TrafficSplit) Store() Store { return annotationStore{t.object(), t.ensure} }
 

@@ -56,11 +56,11 @@ type Options struct {
 	SBOM      bool     // attach an SPDX SBOM per platform image
 	// NoPush builds and reports the digest without writing to the registry
 	// (pull-request builds); the base is still read from it.
-	NoPush bool
-	Tags      []string // extra tags to point at the result
-	Source    string   // org.opencontainers.image.source label; omitted when empty
-	Revision  string   // org.opencontainers.image.revision; empty means the git HEAD of Dir, if any
-	Dir       string   // where go build runs (inside the module); empty means the current folder
+	NoPush   bool
+	Tags     []string // extra tags to point at the result
+	Source   string   // org.opencontainers.image.source label; omitted when empty
+	Revision string   // org.opencontainers.image.revision; empty means the git HEAD of Dir, if any
+	Dir      string   // where go build runs (inside the module); empty means the current folder
 	// Time stamps the image config, history, layer entries and SBOM; zero
 	// means SourceTime(Dir).
 	Time     time.Time
