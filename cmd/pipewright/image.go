@@ -100,7 +100,9 @@ func pinCmd() *cobra.Command {
 		Short: "Resolve every image in the catalog's image table to a digest and write the lock file",
 		Long: "Asks each registry (HEAD, then GET, of the manifest; credentials from the Docker keychain) for the\n" +
 			"digest behind every tag in the image table and writes them to the lock file. With --check, fails\n" +
-			"when the lock no longer matches the table or the registry (a moved tag).",
+			"when the lock no longer matches the table or the registry (a moved tag).\n\n" +
+			"The catalog's own lock is " + catalog.LockFile + " (make pin, make pin-check); it is embedded\n" +
+			"when pipewright is built, and generation reads digests only from it.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o := pin.Options{Mirrors: map[string]string{}}
@@ -142,7 +144,7 @@ func pinCmd() *cobra.Command {
 	}
 	c.Flags().StringVarP(&file, "file", "f", pin.DefaultFile, "lock file path")
 	c.Flags().BoolVar(&check, "check", false, "fail when the lock file no longer matches the registry")
-	c.Flags().BoolVar(&fromTable, "from-table", false, "write the table's published digests without asking any registry (bootstrap offline; verify later with --check)")
+	c.Flags().BoolVar(&fromTable, "from-table", false, "write the digests this pipewright was built with (its embedded lock) without asking any registry; verify later with --check")
 	c.Flags().StringArrayVar(&mirrors, "mirror", nil, "fetch repositories under FROM from TO instead (FROM=TO, repeatable)")
 	return c
 }
