@@ -81,26 +81,7 @@ func TestGeneratedRunsStart(t *testing.T) {
 				t.Fatalf("create %s: %v\n%s", run, err, out)
 			}
 			name := strings.TrimPrefix(strings.TrimSpace(string(out)), "pipelinerun.tekton.dev/")
-			var pod corev1.Pod
-			err = cp.WaitFor(ctx, time.Minute, func() (bool, error) {
-				var list struct{ Items []corev1.Pod }
-				b, err := cp.Kubectl(ctx, nil, "get", "pods", "-n", "default", "-l", "tekton.dev/pipelineRun="+name+",tekton.dev/pipelineTask=clone", "-o", "json")
-				if err != nil {
-					return false, err
-				}
-				if err := json.Unmarshal(b, &list); err != nil {
-					return false, err
-				}
-				if len(list.Items) == 0 {
-					return false, nil
-				}
-				pod = list.Items[0]
-				return true, nil
-			})
-			if err != nil {
-				b, _ := cp.Kubectl(ctx, nil, "get", "pipelinerun", name, "-n", "default", "-o", "yaml")
-				t.Fatalf("no clone Pod for %s: %v\n%s", name, err, b)
-			}
+			pod := firstPod(t, "default", "pipelinerun/"+name, "tekton.dev/pipelineRun="+name+",tekton.dev/pipelineTask=clone")
 			if pod.Status.Phase != corev1.PodPending {
 				t.Errorf("pod %s is %s; with no kubelet it must stay Pending", pod.Name, pod.Status.Phase)
 			}
@@ -131,6 +112,34 @@ func TestGeneratedRunsStart(t *testing.T) {
 			}
 		})
 	}
+}
+
+// firstPod waits up to a minute for a Pod matching selector in ns and
+// returns it; on timeout it fails the test with owner (kind/name) as YAML.
+func firstPod(t *testing.T, ns, owner, selector string) corev1.Pod {
+	t.Helper()
+	ctx := context.Background()
+	var pod corev1.Pod
+	err := cp.WaitFor(ctx, time.Minute, func() (bool, error) {
+		var list struct{ Items []corev1.Pod }
+		b, err := cp.Kubectl(ctx, nil, "get", "pods", "-n", ns, "-l", selector, "-o", "json")
+		if err != nil {
+			return false, err
+		}
+		if err := json.Unmarshal(b, &list); err != nil {
+			return false, err
+		}
+		if len(list.Items) == 0 {
+			return false, nil
+		}
+		pod = list.Items[0]
+		return true, nil
+	})
+	if err != nil {
+		b, _ := cp.Kubectl(ctx, nil, "get", owner, "-n", ns, "-o", "yaml")
+		t.Fatalf("no Pod %s for %s: %v\n%s", selector, owner, err, b)
+	}
+	return pod
 }
 
 // TestGeneratedEventListener runs the generated EventListener as a real sink

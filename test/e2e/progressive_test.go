@@ -4,11 +4,9 @@ package e2e
 
 import (
 	"context"
-	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/pipewright/pipewright/generator/generatortest"
 	corev1 "k8s.io/api/core/v1"
@@ -62,26 +60,7 @@ spec:
 		t.Fatalf("create TaskRun: %v\n%s", err, out)
 	}
 	name := strings.TrimPrefix(strings.TrimSpace(string(out)), "taskrun.tekton.dev/")
-	var pod corev1.Pod
-	err = cp.WaitFor(ctx, time.Minute, func() (bool, error) {
-		var list struct{ Items []corev1.Pod }
-		b, err := cp.Kubectl(ctx, nil, "get", "pods", "-n", ns, "-l", "tekton.dev/taskRun="+name, "-o", "json")
-		if err != nil {
-			return false, err
-		}
-		if err := json.Unmarshal(b, &list); err != nil {
-			return false, err
-		}
-		if len(list.Items) == 0 {
-			return false, nil
-		}
-		pod = list.Items[0]
-		return true, nil
-	})
-	if err != nil {
-		b, _ := cp.Kubectl(ctx, nil, "get", "taskrun", name, "-n", ns, "-o", "yaml")
-		t.Fatalf("no Pod for %s: %v\n%s", name, err, b)
-	}
+	pod := firstPod(t, ns, "taskrun/"+name, "tekton.dev/taskRun="+name)
 	var release *corev1.Container
 	for i, c := range pod.Spec.Containers {
 		if c.Name == "step-release" {
