@@ -3,8 +3,11 @@ package generator_test
 import (
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/pipewright/pipewright/generator"
 	"github.com/pipewright/pipewright/generator/check"
+	"github.com/pipewright/pipewright/generator/config"
 	"github.com/pipewright/pipewright/generator/generatortest"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -142,6 +145,26 @@ tools:
 		if !strings.Contains(strings.Join(groups, " "), want) {
 			t.Errorf("deployer role lacks %s: %v", want, groups)
 		}
+	}
+}
+
+// A canary that cannot promote within the deploy task's timeout is refused
+// at the field that sets its pace; the run's timeout leaves the canary its
+// time, and finally its own.
+func TestCanaryTimeBudget(t *testing.T) {
+	tool := generatortest.ToolImage(t)
+	_, err := generator.Project(generatortest.Config(t, "deploy:\n  strategy: canary\n  canary:\n    interval: 10m\ntools:\n  image: "+tool+"\n"))
+	if es := config.ErrorsOf(err); len(es) != 1 || !strings.Contains(es[0].Error(), "deploy.canary.interval: the canary needs at least 2h10m0s (4 steps × 3 samples × 10m + deadline 10m), more than the deploy task's 2h0m0s timeout") {
+		t.Fatalf("want a positioned refusal, got %v", err)
+	}
+	tree := generatortest.Project(t, "deploy:\n  strategy: canary\n  canary:\n    interval: 10m\noverrides:\n  deploy:\n    timeout: 3h\ntools:\n  image: "+tool+"\n")
+	var run v1.PipelineRun
+	if err := yaml.Unmarshal(tree["runs/release.yaml"], &run); err != nil {
+		t.Fatal(err)
+	}
+	to := run.Spec.Timeouts
+	if to.Pipeline.Duration != 4*time.Hour || to.Finally.Duration != 10*time.Minute || to.Tasks.Duration != 4*time.Hour-10*time.Minute {
+		t.Errorf("release run timeouts %+v, want 4h with 10m kept for finally", to)
 	}
 }
 

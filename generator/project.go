@@ -140,6 +140,23 @@ func checkTweaks(cfg *config.Loaded, pack buildpack.Pack) error {
 			}
 		}
 	}
+	if d := cfg.Deploy; d.Strategy == "canary" && !d.Disabled && d.Canary.Controller == "pipewright" {
+		// The quickest promotion must fit in the deploy task's timeout, or
+		// every release ends in a timeout instead of a decision.
+		interval, _ := time.ParseDuration(d.Canary.Interval)
+		deadline, _ := time.ParseDuration(d.Canary.Deadline)
+		need := time.Duration(len(d.Canary.Steps)*d.Canary.Samples)*interval + deadline
+		limit, field := pipeline.CanaryTimeout, "deploy.canary.interval"
+		if o, ok := cfg.Overrides["deploy"]; ok && o.Timeout != "" {
+			limit, _ = time.ParseDuration(o.Timeout)
+			field = "overrides.deploy.timeout"
+		}
+		if need > limit {
+			errs = append(errs, cfg.Errorf(field, fmt.Sprintf("shorten interval, samples or steps, or set overrides.deploy.timeout above %s", need),
+				"the canary needs at least %s (%d steps × %d samples × %s + deadline %s), more than the deploy task's %s timeout",
+				need, len(d.Canary.Steps), d.Canary.Samples, d.Canary.Interval, d.Canary.Deadline, limit))
+		}
+	}
 	tasks := []string{"set-pending", "clone", "lint", "test", "build-image", "deploy", "report-success", "report-failure",
 		"report-canary-success", "report-canary-failure"}
 	for _, k := range sortedKeys(cfg.Overrides) {
@@ -297,11 +314,26 @@ func (p *project) run(kind pipeline.Kind, params map[string]string) *v1.Pipeline
 		Params:         params,
 		ServiceAccount: p.serviceAccount(),
 		CacheClaim:     p.c.App.Name + "-cache",
-		Timeout:        time.Hour,
+		Timeout:        p.runTimeout(kind),
+		FinallyTimeout: 10 * time.Minute,
 		StepResources:  res,
 		StepNames:      steps,
 		Labels:         p.labels(),
 	})
+}
+
+// runTimeout is an hour for building and testing, plus the canary's own
+// time for a release that deploys one: the run's timeout must not cut the
+// canary short.
+func (p *project) runTimeout(kind pipeline.Kind) time.Duration {
+	if kind != pipeline.Release || p.c.Deploy.Strategy != "canary" || p.c.Deploy.Disabled {
+		return time.Hour
+	}
+	d := pipeline.CanaryTimeout
+	if o, ok := p.c.Overrides["deploy"]; ok && o.Timeout != "" {
+		d, _ = time.ParseDuration(o.Timeout) // validated by config
+	}
+	return time.Hour + d
 }
 
 func (p *project) serviceAccount() string { return p.c.App.Name + "-pipeline" }

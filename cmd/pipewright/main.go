@@ -4,15 +4,23 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/spf13/cobra"
 )
 
 func main() {
 	root := newRoot()
-	if err := root.Execute(); err != nil {
+	// SIGTERM is how Tekton stops a cancelled or timed-out step; the
+	// context lets long commands (canary) clean up before they exit.
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	err := root.ExecuteContext(ctx)
+	stop()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "pipewright:", err)
 		os.Exit(exitCode(err))
 	}

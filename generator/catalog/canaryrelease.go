@@ -68,8 +68,10 @@ func canaryRelease() Entry {
 			"TaskRun resumes or cleans up. With strategy flagger or argo-rollouts it sets the image and reports those " +
 			"controllers' verdict instead (timed-out when they give none by the deadline). Results: outcome (" + OutcomePromoted + ", " + OutcomeRolledBack + " or timed-out), final-weight and a " +
 			"one-line summary; the Markdown analysis report is written to the output workspace as " + CanaryReport + ". " +
-			"The Task fails unless the release was promoted. The service account needs: deployments get/create/update/delete and services " +
-			"get/create in the namespace, and update on the HTTPRoute, TrafficSplit, Flagger Canary or Argo Rollout it drives.",
+			"The Task fails unless the release was promoted. The service account needs, in the app's namespace: " +
+			"deployments get/create/update/delete, services get/create/update, and for the route it drives httproutes " +
+			"get/update or trafficsplits get/create/update; with flagger, canaries get and deployments get/update; " +
+			"with argo-rollouts, rollouts get/update.",
 		Spec: v1.TaskSpec{
 			Params: params,
 			Workspaces: []v1.WorkspaceDeclaration{

@@ -40,7 +40,7 @@ func goImage() Entry {
 			"the same commit gives the same digest; an SPDX SBOM of the binary's modules is attached as " +
 			"sha256-<digest>.sbom. Writes IMAGE_URL and IMAGE_DIGEST for Tekton Chains. The first step copies the pipewright " +
 			"program out of the tool image (param " + ToolImageParam + ") so the build step can run it next to the Go toolchain " +
-			"from the catalog's pinned golang image. Registry credentials come from the optional dockerconfig workspace.",
+			"from the catalog's pinned golang image. Registry credentials come from the optional dockerconfig workspace (a config.json) or the service account.",
 		Spec: v1.TaskSpec{
 			Params: params,
 			Workspaces: []v1.WorkspaceDeclaration{
@@ -77,8 +77,10 @@ export GOFLAGS="${PARAM_GOFLAGS}"
 if [ "${WORKSPACE_DOCKERCONFIG_BOUND}" = "true" ]; then
   export DOCKER_CONFIG="${WORKSPACE_DOCKERCONFIG_PATH}"
 fi
-# The checkout may belong to another uid; git must still read its commit time.
-git config --global --add safe.directory "$(pwd)"
+# The checkout may belong to another uid; git must still read its commit
+# time. The pattern covers the repository's top folder, whatever the
+# context subfolder is; HOME is this step's own.
+git config --global --add safe.directory '*'
 set -- --image "${PARAM_IMAGE}" --base "${PARAM_BASE}" --platform "${PARAM_PLATFORMS}" --sbom "${PARAM_SBOM}" \
   --image-url-file "${RESULT_IMAGE_URL_PATH}" --image-digest-file "${RESULT_IMAGE_DIGEST_PATH}"
 if [ -n "${PARAM_TAG}" ]; then set -- "$@" --tag "${PARAM_TAG}"; fi

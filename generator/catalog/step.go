@@ -230,7 +230,7 @@ const ToolImageParam = "pipewright-image"
 const ToolBinary = "/app/pipewright"
 
 func toolParam() v1.ParamSpec {
-	return reqParam(ToolImageParam, "The pipewright tool image, pinned by digest (REPO@sha256:...). Build and push it from pipewright's source with `pipewright image build --image REPO ./cmd/pipewright`; the last line it prints is the value.")
+	return reqParam(ToolImageParam, "The pipewright tool image, pinned by digest (REPO@sha256:...). Build and push it from pipewright's source with `pipewright image build --image REPO --platform linux/amd64,linux/arm64 ./cmd/pipewright`; the last line it prints is the value.")
 }
 
 func contextParam() v1.ParamSpec {

@@ -82,7 +82,7 @@ type Canary struct {
 	Traffic      string  `json:"traffic,omitempty" doc:"How traffic is split: gateway-api (HTTPRoute weights) or smi (TrafficSplit)." enum:"gateway-api,smi" default:"gateway-api"`
 	Route        string  `json:"route,omitempty" doc:"The HTTPRoute or TrafficSplit to shift; defaults to app.name."`
 	Controller   string  `json:"controller,omitempty" doc:"Who runs the canary: pipewright (this config's steps and analysis), flagger (set the image, wait for Flagger's Canary verdict) or argo-rollouts (set the Rollout's image, wait for its verdict)." enum:"pipewright,flagger,argo-rollouts" default:"pipewright"`
-	Deadline     string  `json:"deadline,omitempty" doc:"How long a Deployment may take to become available (pipewright), or the whole release may take (flagger, argo-rollouts); Go duration." default:"10m"`
+	Deadline     string  `json:"deadline,omitempty" doc:"How long a Deployment may take to become available (pipewright), or the whole release may take (flagger, argo-rollouts); Go duration. Defaults to 10m, or 30m with flagger and argo-rollouts." default:"10m"`
 }
 
 // GitHub is the repository that triggers the pipelines.

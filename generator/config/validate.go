@@ -160,8 +160,11 @@ func (l *Loaded) validate() Errors {
 	if c.Image.Builder == "go-image" && c.Build.Pack != "" && c.Build.Pack != "go" {
 		add(l.Errorf("image.builder", "use builder: dockerfile for the "+c.Build.Pack+" pack", "go-image builds Go main packages; this is the %s pack", c.Build.Pack))
 	}
-	if p := c.Image.Package; p != "" && (path.IsAbs(p) || p == ".." || strings.HasPrefix(p, "../")) {
+	if p := c.Image.Package; p != "" && (path.IsAbs(p) || p == ".." || strings.HasPrefix(p, "../") || strings.Contains(p, "/../")) {
 		add(l.Errorf("image.package", "a package path inside build.context, e.g. ./cmd/api", "%q leaves build.context", p))
+	} else if p != "" && p != "." && !strings.HasPrefix(p, "./") {
+		// go build reads cmd/api as a standard-library path, and -x as a flag.
+		add(l.Errorf("image.package", "write it relative to build.context: ./"+strings.TrimLeft(p, "-/"), "%q is not a relative package path", p))
 	}
 	for i, p := range c.Image.Platforms {
 		if !regexp.MustCompile(`^[a-z0-9]+/[a-z0-9]+(/v[0-9]+)?$`).MatchString(p) {
@@ -177,7 +180,7 @@ func (l *Loaded) validate() Errors {
 		}
 	}
 	pinnedRef("image.base", c.Image.Base, "pin the base by digest, e.g. gcr.io/distroless/static@sha256:...")
-	toolHint := "build and push the pipewright tool image with `pipewright image build --image REPO ./cmd/pipewright` and set tools.image to the REPO@sha256:... it prints"
+	toolHint := "build and push the pipewright tool image with `pipewright image build --image REPO --platform linux/amd64,linux/arm64 ./cmd/pipewright` and set tools.image to the REPO@sha256:... it prints"
 	pinnedRef("tools.image", c.Tools.Image, toolHint)
 	if c.Tools.Image == "" {
 		if c.Image.Builder == "go-image" {
@@ -237,7 +240,12 @@ func (c *Config) applyDefaults() {
 	def(&cn.Traffic, "gateway-api")
 	def(&cn.Route, c.App.Name)
 	def(&cn.Controller, "pipewright")
-	def(&cn.Deadline, "10m")
+	if cn.Controller == "pipewright" {
+		def(&cn.Deadline, "10m")
+	}
+	// Flagger's and Argo's own analysis usually takes longer than a
+	// Deployment takes to become available.
+	def(&cn.Deadline, "30m")
 	def(&c.Image.Builder, "dockerfile")
 	def(&c.Image.Package, ".")
 	if len(c.Image.Platforms) == 0 {

@@ -277,7 +277,7 @@ func (b *builder) deploy() v1.PipelineTask {
 		if _, ok := b.s.Timeouts["deploy"]; !ok {
 			// A canary lasts steps × samples × interval at least; a
 			// kubectl apply's 15 minutes would cut it short.
-			t.Timeout = &metav1.Duration{Duration: 2 * time.Hour}
+			t.Timeout = &metav1.Duration{Duration: CanaryTimeout}
 		}
 		return t
 	}
@@ -341,6 +341,9 @@ type RunSpec struct {
 	ServiceAccount string
 	CacheClaim     string // PVC for the cache workspace; empty = emptyDir
 	Timeout        time.Duration
+	// FinallyTimeout is kept back from Timeout for the finally tasks, so
+	// the outcome still reaches GitHub when the tasks use up their time.
+	FinallyTimeout time.Duration
 	StepResources  map[string]corev1.ResourceList // pipeline task -> requests for all its steps
 	StepNames      map[string][]string            // pipeline task -> its steps' names
 	Labels         map[string]string
@@ -372,7 +375,7 @@ func Run(r RunSpec) *v1.PipelineRun {
 				}},
 			}, cache},
 			TaskRunTemplate: v1.PipelineTaskRunTemplate{ServiceAccountName: r.ServiceAccount},
-			Timeouts:        &v1.TimeoutFields{Pipeline: &metav1.Duration{Duration: r.Timeout}},
+			Timeouts:        timeouts(r.Timeout, r.FinallyTimeout),
 		},
 	}
 	var names []string
@@ -388,6 +391,20 @@ func Run(r RunSpec) *v1.PipelineRun {
 		pr.Spec.TaskRunSpecs = append(pr.Spec.TaskRunSpecs, spec)
 	}
 	return pr
+}
+
+// CanaryTimeout is the canary deploy task's timeout unless overridden.
+const CanaryTimeout = 2 * time.Hour
+
+func timeouts(pipeline, finally time.Duration) *v1.TimeoutFields {
+	t := &v1.TimeoutFields{Pipeline: &metav1.Duration{Duration: pipeline}}
+	if finally > 0 {
+		// Tekton cancels finally with the rest when timeouts.pipeline runs
+		// out; tasks get the difference.
+		t.Tasks = &metav1.Duration{Duration: pipeline - finally}
+		t.Finally = &metav1.Duration{Duration: finally}
+	}
+	return t
 }
 
 // LocalRef refers to a Task by name in the same namespace (embedded copies

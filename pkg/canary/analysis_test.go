@@ -272,3 +272,31 @@ func TestPrometheusTimeoutParameter(t *testing.T) {
 	}
 	t.Logf("prometheus said: %v", err)
 }
+
+// A release stopped before its decision (Tekton's SIGTERM on a cancelled or
+// timed-out TaskRun cancels the context) rolls back instead of leaving the
+// traffic split; no Prometheus is needed, the stop comes first.
+func TestCancelledReleaseRollsBack(t *testing.T) {
+	var progress bytes.Buffer
+	cfg := releaseConfig("shop", "http://127.0.0.1:1", &progress)
+	cfg.Interval = time.Hour
+	ctx, cancel := context.WithCancelCause(context.Background())
+	time.AfterFunc(300*time.Millisecond, func() { cancel(errors.New("SIGTERM")) })
+	w, r, s := &recordingWorkload{}, &weightLog{}, &memStore{}
+	res, err := Run(ctx, cfg, w, r, s)
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, progress.String())
+	}
+	if res.Outcome != RolledBack || !strings.Contains(res.Reason, "stopped before a decision (SIGTERM)") {
+		t.Errorf("outcome %s reason %q", res.Outcome, res.Reason)
+	}
+	if got := []int(*r); len(got) != 2 || got[0] != 50 || got[1] != 0 {
+		t.Errorf("weights %v, want [50 0]", got)
+	}
+	if got := w.calls; len(got) != 2 || got[1] != "remove" {
+		t.Errorf("workload calls %v, want deploy then remove", got)
+	}
+	if s.st.Phase != RolledBack {
+		t.Errorf("stored phase %s", s.st.Phase)
+	}
+}

@@ -126,6 +126,13 @@ func Run(ctx context.Context, cfg Config, w Workload, r Router, s Store) (*Resul
 	}
 	run := &release{cfg: cfg, w: w, r: r, s: s, res: &Result{Config: cfg, Started: time.Now()}}
 	err := run.run(ctx)
+	if err != nil && ctx.Err() != nil && run.st.Phase == Progressing {
+		// Stopped before a decision (the TaskRun was cancelled or timed
+		// out, and Tekton sent SIGTERM): a split left in place would keep
+		// sending users to an unjudged version, so undo it now. A crash
+		// that allows no rollback is cleaned up by the next run instead.
+		err = run.rollback(ctx, fmt.Sprintf("stopped before a decision (%v)", context.Cause(ctx)))
+	}
 	run.res.Duration = time.Since(run.res.Started)
 	if err != nil {
 		return nil, err
