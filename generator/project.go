@@ -89,11 +89,22 @@ func Project(cfg *config.Loaded) (render.Tree, error) {
 		}
 	}
 	sort.Strings(resources)
+	// Kustomize's namespace: field would also move the deploy Role into
+	// the CI namespace; its NamespaceTransformer with unsetOnly fills in
+	// only the objects that name no namespace of their own.
+	nsTransformer := map[string]any{
+		"apiVersion": "builtin", "kind": "NamespaceTransformer",
+		"metadata":  map[string]any{"name": "pipewright-namespace", "namespace": c.App.Namespace},
+		"unsetOnly": true,
+	}
+	if err := add("namespace.yaml", nsTransformer, false); err != nil {
+		return nil, err
+	}
 	k := kusttypes.Kustomization{
-		TypeMeta:  kusttypes.TypeMeta{APIVersion: kusttypes.KustomizationVersion, Kind: kusttypes.KustomizationKind},
-		Namespace: c.App.Namespace,
-		Resources: resources,
-		Labels:    []kusttypes.Label{{Pairs: map[string]string{"app.kubernetes.io/part-of": c.App.Name}}},
+		TypeMeta:     kusttypes.TypeMeta{APIVersion: kusttypes.KustomizationVersion, Kind: kusttypes.KustomizationKind},
+		Transformers: []string{"namespace.yaml"},
+		Resources:    resources,
+		Labels:       []kusttypes.Label{{Pairs: map[string]string{"app.kubernetes.io/part-of": c.App.Name}}},
 	}
 	if err := add("kustomization.yaml", k, false); err != nil {
 		return nil, err

@@ -147,7 +147,7 @@ func TestInitRecreatesExamples(t *testing.T) {
 }
 
 func TestKustomizationRendersWithKustomize(t *testing.T) {
-	tree := generatortest.Project(t, "")
+	tree := generatortest.Project(t, "deploy:\n  namespace: production\n")
 	dir := t.TempDir()
 	if err := tree.Write(dir); err != nil {
 		t.Fatal(err)
@@ -162,8 +162,12 @@ func TestKustomizationRendersWithKustomize(t *testing.T) {
 		if r.GetKind() == "ClusterRole" || r.GetKind() == "ClusterRoleBinding" {
 			continue // cluster-scoped: kustomize rightly sets no namespace
 		}
-		if r.GetNamespace() != "default" {
-			t.Errorf("%s/%s: namespace %q, want default", r.GetKind(), r.GetName(), r.GetNamespace())
+		want := "default"
+		if r.GetName() == "hello-world-deployer" {
+			want = "production" // the deploy rights live where the app runs
+		}
+		if r.GetNamespace() != want {
+			t.Errorf("%s/%s: namespace %q, want %s", r.GetKind(), r.GetName(), r.GetNamespace(), want)
 		}
 	}
 	want := map[string]int{"Task": 6, "Pipeline": 2, "PersistentVolumeClaim": 1, "ServiceAccount": 2, "Role": 2, "RoleBinding": 2,

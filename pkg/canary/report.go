@@ -136,14 +136,16 @@ type ResultFiles struct {
 	Outcome, FinalWeight, Summary, Report string
 }
 
-// Write writes r's outcome, final weight, one-line summary and Markdown
-// report to the paths in f.
+// Write writes r's Markdown report, one-line summary, final weight and
+// outcome to the paths in f. The outcome goes last: a reader that sees it
+// (a pipeline's finally) never sees it without the rest, and a failed
+// write never leaves an outcome that contradicts the exit status.
 func (f ResultFiles) Write(r *Result) error {
 	for _, w := range []struct{ path, content string }{
-		{f.Outcome, string(r.Outcome)},
-		{f.FinalWeight, fmt.Sprint(r.FinalWeight)},
-		{f.Summary, r.Summary()},
 		{f.Report, r.Markdown()},
+		{f.Summary, r.Summary()},
+		{f.FinalWeight, fmt.Sprint(r.FinalWeight)},
+		{f.Outcome, string(r.Outcome)},
 	} {
 		if w.path == "" {
 			continue
