@@ -75,7 +75,7 @@ type Canary struct {
 	Steps        []int   `json:"steps,omitempty" doc:"Traffic percentages for the canary, increasing, ending at 100." default:"[10,25,50,100]"`
 	Interval     string  `json:"interval,omitempty" doc:"Time between analysis samples (Go duration)." default:"1m"`
 	Samples      int     `json:"samples,omitempty" doc:"Analysis samples per step." default:"3"`
-	FailureLimit int     `json:"failureLimit,omitempty" doc:"Failed or no-data samples tolerated before rollback." default:"2"`
+	FailureLimit int     `json:"failureLimit,omitempty" doc:"Failing or no-data samples that roll the release back (1: the first one does)." default:"2"`
 	SuccessRate  float64 `json:"successRate,omitempty" doc:"Minimum request success rate, in percent." default:"99"`
 	LatencyP99   string  `json:"latencyP99,omitempty" doc:"Maximum p99 latency (Go duration)." default:"500ms"`
 	Prometheus   string  `json:"prometheus,omitempty" doc:"Prometheus base URL." default:"http://prometheus.monitoring:9090"`

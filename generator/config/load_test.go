@@ -68,6 +68,8 @@ func TestBadConfigs(t *testing.T) {
 			`pipewright.yaml:8:3: image.builder: go-image builds Go main packages; this is the node pack (hint: use builder: dockerfile for the node pack)`},
 		{"package not relative", replace("  repository: ghcr.io/acme/api", "  repository: ghcr.io/acme/api\n  package: cmd/api"),
 			`pipewright.yaml:8:3: image.package: "cmd/api" is not a relative package path (hint: write it relative to build.context: ./cmd/api)`},
+		{"failure limit zero", good + "deploy:\n  canary:\n    failureLimit: 0\n",
+			`pipewright.yaml:12:5: deploy.canary.failureLimit: 0: the failure limit counts the failing samples that roll back, at least 1 (hint: 1 rolls back at the first failing sample)`},
 		{"bad platform", replace("  repository: ghcr.io/acme/api", "  repository: ghcr.io/acme/api\n  platforms: [amd64]"),
 			`pipewright.yaml:8:15: image.platforms[0]: "amd64" is not a platform (hint: os/arch such as linux/amd64 or linux/arm64)`},
 		{"canary steps not growing", good + "deploy:\n  canary:\n    steps: [50, 25, 100]\n",

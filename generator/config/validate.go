@@ -146,8 +146,10 @@ func (l *Loaded) validate() Errors {
 	if cn.Samples < 0 {
 		add(l.Errorf("deploy.canary.samples", "at least 1", "%d samples", cn.Samples))
 	}
-	if cn.FailureLimit < 0 {
-		add(l.Errorf("deploy.canary.failureLimit", "0 or more", "%d is negative", cn.FailureLimit))
+	if _, set := l.pos["deploy.canary.failureLimit"]; set && cn.FailureLimit < 1 {
+		// The limit counts the failures that roll back, so 1 is the
+		// strictest; an explicit 0 must not turn into the default 2.
+		add(l.Errorf("deploy.canary.failureLimit", "1 rolls back at the first failing sample", "%d: the failure limit counts the failing samples that roll back, at least 1", cn.FailureLimit))
 	}
 	if cn.SuccessRate < 0 || cn.SuccessRate > 100 {
 		add(l.Errorf("deploy.canary.successRate", "a percentage such as 99 or 99.9", "%v is not a percentage", cn.SuccessRate))
