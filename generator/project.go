@@ -465,8 +465,12 @@ func projectReadme(c *config.Config, pack buildpack.Pack, tasks, resources []str
 	}
 	fmt.Fprintf(&b, "## Pipelines\n\n- `%s-pull-request`: clone → lint ∥ test → image build (not published) → commit status in `finally`.\n", c.App.Name)
 	deploy := "kubectl apply of the new digest"
-	if c.Deploy.Strategy == "canary" {
-		deploy = fmt.Sprintf("canary release of the new digest (%s, steps %v, rolled back on Prometheus metrics; the decision is reported as the `%s/canary` status)", c.Deploy.Canary.Controller, c.Deploy.Canary.Steps, c.GitHub.StatusContext)
+	if cn := c.Deploy.Canary; c.Deploy.Strategy == "canary" {
+		how := fmt.Sprintf("steps %v, rolled back on Prometheus metrics", cn.Steps)
+		if cn.Controller != "pipewright" {
+			how = cn.Controller + " runs the steps and analysis"
+		}
+		deploy = fmt.Sprintf("canary release of the new digest (%s; the decision is reported as the `%s/canary` status)", how, c.GitHub.StatusContext)
 	}
 	if c.Deploy.Disabled {
 		deploy = "no deploy"

@@ -326,6 +326,9 @@ func description(kind Kind, s Spec) string {
 	deploy := "and deploy it with kubectl apply"
 	if s.Canary != nil {
 		deploy = "and release it as a canary, promoted or rolled back on its Prometheus metrics"
+		if ctl := s.Canary["strategy"]; ctl != "" && ctl != "pipewright" {
+			deploy = "and hand it to " + ctl + " as a canary, reporting that controller's verdict"
+		}
 	}
 	if !s.Deploy {
 		deploy = "without deploying"
