@@ -92,6 +92,7 @@ func crossObject(units []*unit) []Finding {
 	}
 	for _, p := range specs {
 		out = append(out, wiring(p, tasks)...)
+		out = append(out, passedImages(p, tasks)...)
 	}
 	for _, r := range runs {
 		if r.reason != "" {
@@ -131,6 +132,64 @@ func wiring(p pipelineAt, tasks map[string]*v1.TaskSpec) []Finding {
 			}
 		}
 		r.add("wiring", p.u.doc.at(at...), "%s", strings.TrimPrefix(msg, "pipeline "+p.name+", "))
+	}
+	return out
+}
+
+// passedImages judges the images a Pipeline hands to Tasks that run a step
+// image chosen by a param without a default (the Task leaves pinning to its
+// caller): a literal value, or the default of the pipeline param passed on,
+// must be pinned by digest like any step image.
+func passedImages(p pipelineAt, tasks map[string]*v1.TaskSpec) []Finding {
+	var out []Finding
+	r := reporter{u: p.u, out: &out}
+	pdefaults := map[string]int{}
+	for i, ps := range p.spec.Params {
+		pdefaults[ps.Name] = i
+	}
+	for _, pt := range append(append([]v1.PipelineTask{}, p.spec.Tasks...), p.spec.Finally...) {
+		if pt.TaskRef == nil || pt.TaskRef.Name == "" || tasks[pt.TaskRef.Name] == nil {
+			continue
+		}
+		ts := tasks[pt.TaskRef.Name]
+		for _, name := range imageParams(ts) {
+			for _, prm := range pt.Params {
+				if prm.Name != name {
+					continue
+				}
+				v, at := prm.Value.StringVal, locateNamed(p, locateTask(p, pt.Name), "params", name)
+				at = join(at, "value")
+				if m := imageParam.FindStringSubmatch(v); m != nil {
+					i, ok := pdefaults[m[1]]
+					if !ok || p.spec.Params[i].Default == nil {
+						continue // given by the run: judged where it is written
+					}
+					v, at = p.spec.Params[i].Default.StringVal, join(p.at, "params", i, "default")
+				}
+				if v == "" || strings.Contains(v, "$(") || strings.Contains(v, "@sha256:") {
+					continue
+				}
+				r.add("unpinned-image", p.u.doc.at(at...), "pipeline task %q passes image %s to param %q, which task %s runs as a step image; it is not pinned by digest", pt.Name, v, name, pt.TaskRef.Name)
+			}
+		}
+	}
+	return out
+}
+
+// imageParams are the params without a default that a Task's steps use as
+// their whole image.
+func imageParams(ts *v1.TaskSpec) []string {
+	var out []string
+	for _, s := range ts.Steps {
+		m := imageParam.FindStringSubmatch(s.Image)
+		if m == nil {
+			continue
+		}
+		for _, ps := range ts.Params {
+			if ps.Name == m[1] && ps.Default == nil {
+				out = append(out, m[1])
+			}
+		}
 	}
 	return out
 }

@@ -100,6 +100,11 @@ func TestFixtures(t *testing.T) {
 			"6:5 bad-ignore", // push: no reason
 			"24:9 run-as-root",
 		}},
+		{"tool-image.yaml", []string{ // a Task that leaves its step image to the caller
+			"30:16 unpinned-image", // by-param: the pipeline param's default is a tag
+			"37:18 unpinned-image", // by-tag
+			// by-digest is pinned
+		}},
 		{"invalid.yaml", []string{
 			"9:7 decode",           // unknown field scirpt
 			"24:7 tekton-validate", // duplicate step name
