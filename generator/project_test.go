@@ -314,3 +314,23 @@ func TestCanaryWithoutToolImageIsRefused(t *testing.T) {
 		t.Fatalf("want a positioned refusal, got %v", err)
 	}
 }
+
+// A Go project without a Dockerfile learns at init, in the config's
+// header, what its image build needs.
+func TestInitGoWithoutDockerfile(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module example.com/svc\n\ngo 1.26\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := generator.Init(dir, generator.InitOptions{Repo: "acme/svc"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(res.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "no Dockerfile: add one, or set image.builder: go-image and tools.image") {
+		t.Errorf("init wrote no Dockerfile hint:\n%s", b)
+	}
+}

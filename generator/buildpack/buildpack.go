@@ -97,6 +97,11 @@ func detectGo(dir string) (Detected, bool) {
 			d.Facts = append(d.Facts, "golangci-lint config "+c)
 		}
 	}
+	if !exists(dir, "Dockerfile") {
+		// The default image build reads a Dockerfile; say so now rather
+		// than when the first release fails.
+		d.Facts = append(d.Facts, "no Dockerfile: add one, or set image.builder: go-image and tools.image (no Dockerfile needed)")
+	}
 	return d, true
 }
 
