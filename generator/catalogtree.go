@@ -39,18 +39,40 @@ func Catalog() (render.Tree, error) {
 }
 
 // addGenericPipelines writes one pull-request and one release Pipeline per
-// build pack, made by the same code as a project's, with params in place of
-// project specifics and taskRefs to the installed catalog.
+// build pack, a canary release per pack, and the Go pack with go-image,
+// made by the same code as a project's, with params in place of project
+// specifics and taskRefs to the installed catalog.
 func addGenericPipelines(tree render.Tree) error {
+	type variant struct {
+		name    string
+		kind    pipeline.Kind
+		goImage bool
+		canary  bool
+	}
 	for _, pack := range buildpack.Packs {
-		for _, kind := range []pipeline.Kind{pipeline.PullRequest, pipeline.Release} {
-			p, err := pipeline.Build(kind, pipeline.Spec{
-				Name:    pack.Name + "-" + string(kind),
+		variants := []variant{
+			{pack.Name + "-pull-request", pipeline.PullRequest, false, false},
+			{pack.Name + "-release", pipeline.Release, false, false},
+			{pack.Name + "-release-canary", pipeline.Release, false, true},
+		}
+		if pack.Name == "go" {
+			variants = append(variants,
+				variant{"go-image-pull-request", pipeline.PullRequest, true, false},
+				variant{"go-image-release-canary", pipeline.Release, true, true})
+		}
+		for _, v := range variants {
+			spec := pipeline.Spec{
+				Name:    v.name,
 				Pack:    pack,
 				Deploy:  true,
+				GoImage: v.goImage,
 				TaskRef: pipeline.LocalRef,
 				Labels:  map[string]string{"app.kubernetes.io/version": "0.1", "app.kubernetes.io/part-of": "pipewright"},
-			})
+			}
+			if v.canary {
+				spec.Canary = map[string]string{} // canary-release's own defaults
+			}
+			p, err := pipeline.Build(v.kind, spec)
 			if err != nil {
 				return err
 			}
