@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/pipewright/pipewright/pkg/canary"
@@ -116,15 +117,18 @@ var (
 func strategyFlags(cmd *cobra.Command, strategy string) error {
 	lenient, _ := cmd.Flags().GetBool("ignore-unused-flags")
 	check := func(names []string, hint string) error {
+		var ignored []string
 		for _, n := range names {
 			if !cmd.Flags().Changed(n) {
 				continue
 			}
-			if lenient {
-				fmt.Fprintf(cmd.ErrOrStderr(), "canary: --%s ignored: it does not apply to --strategy %s\n", n, strategy)
-				continue
+			if !lenient {
+				return fmt.Errorf("--%s does not apply to --strategy %s (%s)", n, strategy, hint)
 			}
-			return fmt.Errorf("--%s does not apply to --strategy %s (%s)", n, strategy, hint)
+			ignored = append(ignored, "--"+n)
+		}
+		if len(ignored) > 0 {
+			fmt.Fprintf(cmd.ErrOrStderr(), "canary: not used by --strategy %s, ignored: %s\n", strategy, strings.Join(ignored, " "))
 		}
 		return nil
 	}
