@@ -2,15 +2,12 @@ package generator_test
 
 import (
 	"context"
-	"io"
-	"log"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
-	"github.com/google/go-containerregistry/pkg/registry"
 	"github.com/pipewright/pipewright/generator/generatortest"
 	"github.com/pipewright/pipewright/pkg/bundle"
+	"github.com/pipewright/pipewright/test/refregistry"
 )
 
 // The catalog pushed as a bundle, and a project generated with tasks.from:
@@ -18,14 +15,13 @@ import (
 // goes through the bundles resolver to that digest, and names a Task that
 // the bundle, read back, holds.
 func TestBundleModeReferencesThePushedCatalog(t *testing.T) {
-	s := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	defer s.Close()
+	reg := refregistry.InProcess(t)
 	ctx := context.Background()
 	objs, err := bundle.Load("../tasks")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ref, err := bundle.Push(ctx, strings.TrimPrefix(s.URL, "http://")+"/catalog:v0.1", objs, bundle.Options{})
+	ref, err := bundle.Push(ctx, reg+"/catalog:v0.1", objs, bundle.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,10 +2,7 @@ package catalog_test
 
 import (
 	"context"
-	"io"
-	"log"
 	"math/rand"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,10 +11,10 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/pipewright/pipewright/generator/catalog"
+	"github.com/pipewright/pipewright/test/refregistry"
 	"github.com/pipewright/pipewright/test/steprun"
 )
 
@@ -45,9 +42,7 @@ func TestGoImage(t *testing.T) {
 		t.Fatalf("build pipewright: %v\n%s", err, out)
 	}
 
-	s := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	defer s.Close()
-	reg := strings.TrimPrefix(s.URL, "http://")
+	reg := refregistry.InProcess(t)
 	base, err := random.Image(256, 1, random.WithSource(rand.NewSource(1)))
 	if err != nil {
 		t.Fatal(err)

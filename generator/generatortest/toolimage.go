@@ -1,22 +1,19 @@
 package generatortest
 
 import (
-	"io"
-	"log"
 	"math/rand"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/pipewright/pipewright/generator"
 	"github.com/pipewright/pipewright/generator/builtin"
 	"github.com/pipewright/pipewright/generator/config"
 	"github.com/pipewright/pipewright/generator/render"
+	"github.com/pipewright/pipewright/test/refregistry"
 )
 
 var tool struct {
@@ -37,14 +34,14 @@ var tool struct {
 func ToolImage(t testing.TB) string {
 	t.Helper()
 	tool.once.Do(func() {
-		s := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-		defer s.Close()
+		reg, stop := refregistry.Serve()
+		defer stop()
 		img, err := random.Image(1024, 2, random.WithSource(rand.NewSource(7)))
 		if err != nil {
 			tool.err = err
 			return
 		}
-		repo, _ := name.NewRepository(strings.TrimPrefix(s.URL, "http://") + "/pipewright")
+		repo, _ := name.NewRepository(reg + "/pipewright")
 		d, err := img.Digest()
 		if err != nil {
 			tool.err = err

@@ -7,9 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"log"
 	"math/rand"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,7 +16,6 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
@@ -35,9 +32,7 @@ var stamp = time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
 // newRegistry serves go-containerregistry's in-process registry.
 func newRegistry(t *testing.T) string {
 	t.Helper()
-	s := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	t.Cleanup(s.Close)
-	return strings.TrimPrefix(s.URL, "http://")
+	return refregistry.InProcess(t)
 }
 
 // platformImage is a small deterministic stand-in for a base image.
@@ -470,9 +465,7 @@ func TestOCIBase(t *testing.T) {
 // BenchmarkBuild is a warm rebuild and push of the hello service to the
 // in-process registry (make bench-image compares with ko end to end).
 func BenchmarkBuild(b *testing.B) {
-	s := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	defer s.Close()
-	reg := strings.TrimPrefix(s.URL, "http://")
+	reg := refregistry.InProcess(b)
 	baseRef, _ := name.ParseReference(reg + "/base:amd64")
 	img, err := random.Image(512, 1, random.WithSource(rand.NewSource(1)))
 	if err != nil {

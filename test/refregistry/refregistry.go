@@ -1,6 +1,8 @@
-// Package refregistry starts the reference registry server (distribution's
-// registry, Debian package docker-registry) on loopback for integration
-// tests, installing it with test/registry.sh when it is missing.
+// Package refregistry gives tests an OCI registry on loopback: the
+// reference registry server (distribution's registry, Debian package
+// docker-registry) for integration tests, installed with test/registry.sh
+// when it is missing, and go-containerregistry's in-process registry for
+// unit tests.
 package refregistry
 
 import (
