@@ -277,9 +277,7 @@ func TestFlaggerRelease(t *testing.T) {
 				standInFlagger(t, env, tc.ns, tc.steps)
 			}
 			var progress bytes.Buffer
-			cfg := Config{App: "shop", Namespace: tc.ns, Image: newImage, Progress: &progress}
-			c := ControllerFor(env.kc, env.dc, cfg, Cluster{Strategy: StrategyFlagger})
-			res, err := Follow(ctx, cfg, c, tc.deadline, 50*time.Millisecond)
+			res, err := follow(ctx, env, tc.ns, StrategyFlagger, tc.deadline, &progress)
 			t.Logf("progress:\n%s", progress.String())
 			if err != nil {
 				t.Fatal(err)
@@ -307,7 +305,7 @@ func TestFlaggerRelease(t *testing.T) {
 			// A re-run with the same image finds the verdict and writes nothing.
 			before := target.ResourceVersion
 			progress.Reset()
-			again, err := Follow(ctx, cfg, ControllerFor(env.kc, env.dc, cfg, Cluster{Strategy: StrategyFlagger}), time.Second, 50*time.Millisecond)
+			again, err := follow(ctx, env, tc.ns, StrategyFlagger, time.Second, &progress)
 			if err != nil || again.Outcome != tc.outcome || !again.Resumed {
 				t.Fatalf("re-run: %+v, %v\n%s", again, err, progress.String())
 			}
@@ -319,6 +317,13 @@ func TestFlaggerRelease(t *testing.T) {
 }
 
 // checkFollowed asserts what a Follow reports.
+// follow hands the release of newImage in ns to the strategy's controller,
+// as `pipewright canary --strategy` does, polling every 50ms.
+func follow(ctx context.Context, env kubeEnv, ns, strategy string, deadline time.Duration, progress *bytes.Buffer) (*Result, error) {
+	cfg := Config{App: "shop", Namespace: ns, Image: newImage, Progress: progress}
+	return Follow(ctx, cfg, ControllerFor(env.kc, env.dc, cfg, Cluster{Strategy: strategy}), deadline, 50*time.Millisecond)
+}
+
 func checkFollowed(t *testing.T, res *Result, outcome Phase, final int, weights []string, reason, firstPhase string) {
 	t.Helper()
 	if res.Outcome != outcome {
@@ -511,9 +516,7 @@ func TestArgoRolloutsRelease(t *testing.T) {
 				standInArgo(t, env, tc.ns, tc.steps)
 			}
 			var progress bytes.Buffer
-			cfg := Config{App: "shop", Namespace: tc.ns, Image: newImage, Progress: &progress}
-			c := ControllerFor(env.kc, env.dc, cfg, Cluster{Strategy: StrategyArgoRollouts})
-			res, err := Follow(ctx, cfg, c, tc.deadline, 50*time.Millisecond)
+			res, err := follow(ctx, env, tc.ns, StrategyArgoRollouts, tc.deadline, &progress)
 			t.Logf("progress:\n%s", progress.String())
 			if err != nil {
 				t.Fatal(err)
@@ -531,7 +534,7 @@ func TestArgoRolloutsRelease(t *testing.T) {
 				return
 			}
 			progress.Reset()
-			again, err := Follow(ctx, cfg, ControllerFor(env.kc, env.dc, cfg, Cluster{Strategy: StrategyArgoRollouts}), time.Second, 50*time.Millisecond)
+			again, err := follow(ctx, env, tc.ns, StrategyArgoRollouts, time.Second, &progress)
 			if err != nil || again.Outcome != tc.outcome || !again.Resumed {
 				t.Fatalf("re-run: %+v, %v\n%s", again, err, progress.String())
 			}
