@@ -85,15 +85,7 @@ func TestGeneratedRunsStart(t *testing.T) {
 			if pod.Status.Phase != corev1.PodPending {
 				t.Errorf("pod %s is %s; with no kubelet it must stay Pending", pod.Name, pod.Status.Phase)
 			}
-			var step *corev1.Container
-			for i, c := range pod.Spec.Containers {
-				if c.Name == "step-clone" {
-					step = &pod.Spec.Containers[i]
-				}
-			}
-			if step == nil {
-				t.Fatalf("pod %s has no step-clone container", pod.Name)
-			}
+			step := stepContainer(t, pod, "clone")
 			if !strings.Contains(step.Image, "git-init:v0.44.0@sha256:") {
 				t.Errorf("clone image %q is not the pinned git-init", step.Image)
 			}
@@ -140,6 +132,18 @@ func firstPod(t *testing.T, ns, owner, selector string) corev1.Pod {
 		t.Fatalf("no Pod %s for %s: %v\n%s", selector, owner, err, b)
 	}
 	return pod
+}
+
+// stepContainer is the container Tekton made for the step in pod.
+func stepContainer(t *testing.T, pod corev1.Pod, step string) corev1.Container {
+	t.Helper()
+	for _, c := range pod.Spec.Containers {
+		if c.Name == "step-"+step {
+			return c
+		}
+	}
+	t.Fatalf("pod %s has no step-%s container", pod.Name, step)
+	return corev1.Container{}
 }
 
 // TestGeneratedEventListener runs the generated EventListener as a real sink

@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/pipewright/pipewright/generator/generatortest"
-	corev1 "k8s.io/api/core/v1"
 )
 
 // TestProgressiveProjectInstalls generates the built-in example with
@@ -61,15 +60,7 @@ spec:
 	}
 	name := strings.TrimPrefix(strings.TrimSpace(string(out)), "taskrun.tekton.dev/")
 	pod := firstPod(t, ns, "taskrun/"+name, "tekton.dev/taskRun="+name)
-	var release *corev1.Container
-	for i, c := range pod.Spec.Containers {
-		if c.Name == "step-release" {
-			release = &pod.Spec.Containers[i]
-		}
-	}
-	if release == nil {
-		t.Fatalf("pod %s has no step-release container", pod.Name)
-	}
+	release := stepContainer(t, pod, "release")
 	if release.Image != tool {
 		t.Errorf("release step image %q, want the pinned tool image %s", release.Image, tool)
 	}
