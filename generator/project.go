@@ -157,9 +157,9 @@ func checkTweaks(cfg *config.Loaded, pack buildpack.Pack) error {
 		interval, _ := time.ParseDuration(d.Canary.Interval)
 		deadline, _ := time.ParseDuration(d.Canary.Deadline)
 		need := time.Duration(len(d.Canary.Steps)*d.Canary.Samples)*interval + deadline
-		limit, field := pipeline.CanaryTimeout, "deploy.canary.interval"
-		if o, ok := cfg.Overrides["deploy"]; ok && o.Timeout != "" {
-			limit, _ = time.ParseDuration(o.Timeout)
+		limit, overridden := canaryTimeout(cfg.Config)
+		field := "deploy.canary.interval"
+		if overridden {
 			field = "overrides.deploy.timeout"
 		}
 		if need > limit {
@@ -340,11 +340,18 @@ func (p *project) runTimeout(kind pipeline.Kind) time.Duration {
 	if kind != pipeline.Release || p.c.Deploy.Strategy != "canary" || p.c.Deploy.Disabled {
 		return time.Hour
 	}
-	d := pipeline.CanaryTimeout
-	if o, ok := p.c.Overrides["deploy"]; ok && o.Timeout != "" {
-		d, _ = time.ParseDuration(o.Timeout) // validated by config
-	}
+	d, _ := canaryTimeout(p.c)
 	return time.Hour + d
+}
+
+// canaryTimeout is the canary deploy task's timeout: overrides.deploy.timeout
+// when set (overridden), else pipeline.CanaryTimeout.
+func canaryTimeout(c *config.Config) (d time.Duration, overridden bool) {
+	if o, ok := c.Overrides["deploy"]; ok && o.Timeout != "" {
+		d, _ = time.ParseDuration(o.Timeout) // validated by config
+		return d, true
+	}
+	return pipeline.CanaryTimeout, false
 }
 
 func (p *project) serviceAccount() string { return p.c.App.Name + "-pipeline" }
