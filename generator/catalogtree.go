@@ -23,8 +23,17 @@ import (
 // generic per-pack pipelines into pipelines/, in tektoncd/catalog layout, and
 // validates the result, including every pipeline's wiring against the Tasks.
 func Catalog() (render.Tree, error) {
+	return CatalogWithImages(nil)
+}
+
+// CatalogWithImages is Catalog with catalog images replaced by images (from
+// `catalog --images FILE`), e.g. to install the catalog from a mirror.
+func CatalogWithImages(images catalog.ImageSet) (render.Tree, error) {
+	if err := images.Check(); err != nil {
+		return nil, err
+	}
 	tree := render.Tree{}
-	for _, e := range catalog.All() {
+	for _, e := range catalog.AllWith(images) {
 		if err := addTask(tree, e); err != nil {
 			return nil, err
 		}

@@ -27,13 +27,25 @@ import (
 // release pipelines, the Tasks they use (per tasks.from), a cache claim, the
 // pipeline service account, PipelineRun templates and a kustomization. The
 // tree has passed Tekton validation and the wiring check.
+// Catalog images are replaced per the config's images:.
 func Project(cfg *config.Loaded) (render.Tree, error) {
+	return ProjectWithImages(cfg, nil)
+}
+
+// ProjectWithImages is Project with catalog images replaced by the config's
+// images: and by images (from `generate --images FILE`), which wins for an
+// image both name; see ImageOverrides.
+func ProjectWithImages(cfg *config.Loaded, images catalog.ImageSet) (render.Tree, error) {
 	c := cfg.Config
 	pack, err := buildpack.Get(c.Build.Pack)
 	if err != nil {
 		return nil, cfg.Errorf("build.pack", "supported: "+strings.Join(config.Packs, ", "), "%v", err)
 	}
 	if err := checkTweaks(cfg, pack); err != nil {
+		return nil, err
+	}
+	set := ImageOverrides(cfg, images)
+	if err := set.Check(); err != nil {
 		return nil, err
 	}
 	p := newProject(c, pack)
@@ -65,7 +77,7 @@ func Project(cfg *config.Loaded) (render.Tree, error) {
 	used := p.usedTasks()
 	if c.Tasks.From == "embedded" {
 		for _, name := range used {
-			e, _ := catalog.Get(name)
+			e, _ := catalog.GetWith(name, set)
 			if err := add("tasks/"+name+".yaml", e.Task(), true); err != nil {
 				return nil, err
 			}
@@ -114,13 +126,24 @@ func Project(cfg *config.Loaded) (render.Tree, error) {
 	}
 	var known []*v1.Task
 	for _, name := range used {
-		e, _ := catalog.Get(name)
+		e, _ := catalog.GetWith(name, set)
 		known = append(known, e.Task())
 	}
 	if _, err := check.All(tree, known...); err != nil {
 		return nil, fmt.Errorf("generated output fails validation (a pipewright bug): %w", err)
 	}
 	return tree, nil
+}
+
+// ImageOverrides is the image set generation applies for cfg: the
+// config's images:, then images (from --images FILE), whose reference wins
+// for an image named in both. cfg may be nil (no config).
+func ImageOverrides(cfg *config.Loaded, images catalog.ImageSet) catalog.ImageSet {
+	var fromConfig catalog.ImageSet
+	if cfg != nil && cfg.Config != nil {
+		fromConfig = catalog.ImageSet(cfg.Images)
+	}
+	return fromConfig.Merge(images)
 }
 
 // checkTweaks reports lint/test params the pack's Tasks do not declare, and

@@ -10,13 +10,17 @@ import (
 func init() { subcommands = append(subcommands, catalogCmd) }
 
 func catalogCmd() *cobra.Command {
-	var out string
+	var out, images string
 	c := &cobra.Command{
 		Use:   "catalog",
 		Short: "Write the Task catalog (tasks/) and the generic pipelines (pipelines/)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			tree, err := generator.Catalog()
+			set, err := readImageFlag(images)
+			if err != nil {
+				return err
+			}
+			tree, err := generator.CatalogWithImages(set)
 			if err != nil {
 				return err
 			}
@@ -28,5 +32,6 @@ func catalogCmd() *cobra.Command {
 		},
 	}
 	c.Flags().StringVarP(&out, "output", "o", ".", "folder to write tasks/ and pipelines/ into")
+	c.Flags().StringVar(&images, "images", "", imagesFlagHelp+" (e.g. to install the catalog from a mirror)")
 	return c
 }

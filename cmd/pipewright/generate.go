@@ -21,7 +21,7 @@ func loadConfig(file string) (*config.Loaded, error) {
 }
 
 func generateCmd() *cobra.Command {
-	var file, out string
+	var file, out, images string
 	c := &cobra.Command{
 		Use:   "generate",
 		Short: "Generate a project's CI/CD set (pipelines, tasks, triggers, kustomization); the built-in example without -f",
@@ -31,7 +31,11 @@ func generateCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			tree, err := generator.Project(cfg)
+			set, err := readImageFlag(images)
+			if err != nil {
+				return err
+			}
+			tree, err := generator.ProjectWithImages(cfg, set)
 			if err != nil {
 				return err
 			}
@@ -44,6 +48,7 @@ func generateCmd() *cobra.Command {
 	}
 	c.Flags().StringVarP(&file, "file", "f", "", "project config (default: the built-in example project)")
 	c.Flags().StringVarP(&out, "output", "o", "out", "folder to write into")
+	c.Flags().StringVar(&images, "images", "", imagesFlagHelp+imagesPrecedence+" (pipewright images shows the result)")
 	return c
 }
 

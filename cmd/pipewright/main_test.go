@@ -67,7 +67,7 @@ func TestCLIBadInput(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, c := range []string{"generate", "init", "schema", "catalog"} {
+		for _, c := range []string{"generate", "init", "schema", "catalog", "images"} {
 			if !strings.Contains(string(out), "  "+c+" ") {
 				t.Errorf("--help lacks %s:\n%s", c, out)
 			}

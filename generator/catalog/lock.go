@@ -66,8 +66,7 @@ func ParseLock(b []byte, file string) (Lock, error) {
 	}
 	seen := map[string]bool{}
 	for i, e := range l.Images {
-		hex := strings.TrimPrefix(e.Digest, "sha256:")
-		if e.Name == "" || e.Repo == "" || !strings.HasPrefix(e.Digest, "sha256:") || len(hex) != 64 || strings.Trim(hex, "0123456789abcdef") != "" {
+		if e.Name == "" || e.Repo == "" || !validDigest(e.Digest) {
 			return Lock{}, fmt.Errorf("lock file %s: images[%d] (%q): name, repo and a sha256:<64 hex> digest are required", file, i, e.Name)
 		}
 		if seen[e.Name] {
@@ -76,6 +75,12 @@ func ParseLock(b []byte, file string) (Lock, error) {
 		seen[e.Name] = true
 	}
 	return l, nil
+}
+
+// validDigest reports whether d is sha256:<64 lowercase hex>.
+func validDigest(d string) bool {
+	hex, ok := strings.CutPrefix(d, "sha256:")
+	return ok && len(hex) == 64 && strings.Trim(hex, "0123456789abcdef") == ""
 }
 
 // Marshal is the lock file's bytes: indented JSON, entries sorted by name,

@@ -21,7 +21,11 @@ type Config struct {
 	Paths      []string  `json:"paths,omitempty" doc:"Monorepo path filters: run only when a changed file matches one of these globs (e.g. services/api/**). Empty runs on every change."`
 	Overrides  Overrides `json:"overrides,omitempty" doc:"Resource and timeout overrides per pipeline task."`
 	Tools      Tools     `json:"tools,omitempty" doc:"Images of pipewright's own tools, for steps that run pipewright itself."`
+	Images     Images    `json:"images,omitempty" doc:"Replace catalog images, e.g. with copies in a mirrored or air-gapped registry: catalog image name (golang, git-init, kubectl, ...; pipewright images lists them) to a reference pinned by digest, REPO[:TAG]@sha256:<64 hex>. Applies to every step image and image param default of the Tasks generate writes; pipewright generate --images FILE overrides it per image."`
 }
+
+// Images maps catalog image names to the references that replace them.
+type Images map[string]string
 
 // Tools are the images steps run pipewright from.
 type Tools struct {

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/pipewright/pipewright/generator/suggest"
 	yaml "go.yaml.in/yaml/v3"
 )
 
@@ -216,9 +217,15 @@ func (w *walker) walk(n *yaml.Node, t reflect.Type, path string) {
 			w.fail(n, path, "write key: value pairs indented under the key", "want a mapping, got %s", kindName(n))
 			return
 		}
+		seen := map[string]bool{}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
 			kp := join(path, k.Value)
+			if seen[k.Value] {
+				w.fail(k, kp, "remove one of them", "key %q appears twice", k.Value)
+				continue
+			}
+			seen[k.Value] = true
 			w.walk(v, t.Elem(), kp)
 			w.l.pos[kp] = pos{k.Line, k.Column}
 		}
@@ -252,40 +259,12 @@ func (w *walker) walk(n *yaml.Node, t reflect.Type, path string) {
 // DidYouMean suggests the closest known name, or lists them all; a hint for
 // any "unknown X" error.
 func DidYouMean(got string, names []string) string {
-	best, bestD := "", 3
-	for _, n := range names {
-		d := distance(strings.ToLower(got), strings.ToLower(n))
-		if d < bestD {
-			best, bestD = n, d
-		}
-	}
-	if best != "" {
+	if best := suggest.Closest(got, names); best != "" {
 		return fmt.Sprintf("did you mean %q?", best)
 	}
 	sorted := append([]string(nil), names...)
 	sort.Strings(sorted)
 	return "known fields: " + strings.Join(sorted, ", ")
-}
-
-// distance is the Levenshtein edit distance.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
 
 // ErrorsOf returns the config Errors inside err, if any.

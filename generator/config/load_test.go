@@ -37,7 +37,7 @@ func TestBadConfigs(t *testing.T) {
 		{"misspelt key", replace("  name: api", "  nmae: api"),
 			`pipewright.yaml:3:3: app.nmae: unknown field "nmae" (hint: did you mean "name"?)`},
 		{"unknown top-level key", good + "deploy_target: prod\n",
-			`pipewright.yaml:10:1: deploy_target: unknown field "deploy_target" (hint: known fields: apiVersion, app, build, deploy, github, image, overrides, paths, tasks, tools)`},
+			`pipewright.yaml:10:1: deploy_target: unknown field "deploy_target" (hint: known fields: apiVersion, app, build, deploy, github, image, images, overrides, paths, tasks, tools)`},
 		{"wrong type: mapping for string", replace("  pack: go", "  pack: {name: go}"),
 			`pipewright.yaml:5:9: build.pack: want a string, got a mapping (hint: write a single value)`},
 		{"wrong type: string for bool", replace("  repository: ghcr.io/acme/api", "  repository: ghcr.io/acme/api\n  prTag: yes-please"),
@@ -88,6 +88,20 @@ func TestBadConfigs(t *testing.T) {
 			`pipewright.yaml:1:1: the file is empty (hint: run ` + "`pipewright init`" + ` to write one)`},
 		{"unknown config version", replace("apiVersion: pipewright.dev/v1alpha1", "apiVersion: pipewright.dev/v2"),
 			`pipewright.yaml:1:1: apiVersion: unknown config version "pipewright.dev/v2" (hint: this pipewright reads pipewright.dev/v1alpha1)`},
+		{"image override by tag only", good + "images:\n  golang: mirror.example.com/library/golang:1.26.6\n",
+			`pipewright.yaml:11:3: images.golang: "mirror.example.com/library/golang:1.26.6" is not an image pinned by digest (REPO@sha256:<64 hex>): a digest must contain exactly one '@' separator (e.g. registry/repository@digest) saw: mirror.example.com/library/golang:1.26.6 (hint: pin it by digest: REPO[:TAG]@sha256:<64 hex>, e.g. mirror.example.com/library/golang:1.26.6@sha256:<64 hex>)`},
+		{"image override with a short digest", good + "images:\n  kubectl: mirror.example.com/kubectl@sha256:abc\n",
+			`pipewright.yaml:11:3: images.kubectl: "mirror.example.com/kubectl@sha256:abc" is not an image pinned by digest (REPO@sha256:<64 hex>): invalid checksum digest length: sha256:abc (hint: pin it by digest: REPO[:TAG]@sha256:<64 hex>, e.g. mirror.example.com/cloud-builders/kubectl@sha256:<64 hex>)`},
+		{"image override empty", good + "images:\n  git-init: \"\"\n",
+			`pipewright.yaml:11:3: images.git-init: is empty: want an image pinned by digest (REPO@sha256:<64 hex>) (hint: pin it by digest: REPO[:TAG]@sha256:<64 hex>, e.g. mirror.example.com/tekton-releases/github.com/tektoncd/pipeline/cmd/git-init:v0.44.0@sha256:<64 hex>)`},
+		{"image override of a misspelt image", good + "images:\n  golang: " + pinned + "\n  golnag: " + pinned + "\n",
+			`pipewright.yaml:12:3: images.golnag: no catalog image "golnag" (hint: did you mean "golang"? catalog images: distroless-static, git-init, golang, golangci-lint, kaniko, kubectl, maven, node, python, shell)`},
+		{"image override of an unknown image", good + "images:\n  nginx: " + pinned + "\n",
+			`pipewright.yaml:11:3: images.nginx: no catalog image "nginx" (hint: catalog images: distroless-static, git-init, golang, golangci-lint, kaniko, kubectl, maven, node, python, shell)`},
+		{"image override twice", good + "images:\n  golang: " + pinned + "\n  golang: " + pinned + "\n",
+			`pipewright.yaml:12:3: images.golang: key "golang" appears twice (hint: remove one of them)`},
+		{"image overrides not a mapping", good + "images: [golang]\n",
+			`pipewright.yaml:10:9: images: want a mapping, got a list (hint: write key: value pairs indented under the key)`},
 		{"context escapes repo", replace("  pack: go", "  pack: go\n  context: ../other"),
 			`pipewright.yaml:6:3: build.context: "../other" leaves the repository (hint: give a folder inside the repository, e.g. services/api)`},
 	} {
@@ -107,12 +121,29 @@ func TestBadConfigs(t *testing.T) {
 	}
 }
 
+// pinned is a stand-in override: a well-formed digest no registry serves.
+const pinned = "mirror.example.com/library/golang:1.26.6@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+func TestImageOverrides(t *testing.T) {
+	untagged := "mirror.example.com/cloud-builders/kubectl@sha256:" + strings.Repeat("ab", 32)
+	l, err := Parse("pipewright.yaml", []byte(good+"images:\n  golang: "+pinned+"\n  kubectl: "+untagged+"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(l.Images) != 2 || l.Images["golang"] != pinned || l.Images["kubectl"] != untagged {
+		t.Fatalf("images = %v", l.Images)
+	}
+	if l, err := Parse("pipewright.yaml", []byte(good)); err != nil || l.Images != nil {
+		t.Fatalf("no images: gives %v, %v", l.Images, err)
+	}
+}
+
 func TestSchemaCoversEveryField(t *testing.T) {
 	s, err := Schema()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`"pack"`, `"enum"`, `"canary"`, `"additionalProperties": false`, `"required"`, "Build pack: go, node"} {
+	for _, want := range []string{`"pack"`, `"enum"`, `"canary"`, `"additionalProperties": false`, `"required"`, "Build pack: go, node", `"images"`, `"propertyNames"`, `"git-init"`, `"pattern": "@sha256:[0-9a-f]{64}$"`} {
 		if !strings.Contains(string(s), want) {
 			t.Errorf("schema lacks %s", want)
 		}
@@ -127,6 +158,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("app: [unclosed\n"))
 	f.Add([]byte("a: &x [*x]\n"))
 	f.Add([]byte(good + "deploy:\n  canary:\n    steps: [50, 25]\n"))
+	f.Add([]byte(good + "images:\n  golnag: golang:1\n  kubectl: \"\"\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		l, err := Parse("f.yaml", data)
 		if err == nil {

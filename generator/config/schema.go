@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"reflect"
 	"strings"
+
+	"github.com/pipewright/pipewright/generator/catalog"
 )
 
 // Schema returns the JSON Schema (draft 2020-12) of pipewright.yaml,
@@ -14,6 +16,10 @@ func Schema() ([]byte, error) {
 	s["$schema"] = "https://json-schema.org/draft/2020-12/schema"
 	s["$id"] = "https://pipewright.dev/schema/pipewright.v1alpha1.json"
 	s["title"] = "pipewright.yaml"
+	// images: keys are the catalog's image names, values pinned references.
+	img := s["properties"].(map[string]any)["images"].(map[string]any)
+	img["propertyNames"] = map[string]any{"enum": catalog.ImageNames()}
+	img["additionalProperties"].(map[string]any)["pattern"] = "@sha256:[0-9a-f]{64}$"
 	b, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		return nil, err

@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"sort"
 	"strings"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/pipewright/pipewright/generator/catalog"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation"
 )
@@ -173,12 +175,16 @@ func (l *Loaded) validate() Errors {
 			add(l.Errorf(fmt.Sprintf("image.platforms[%d]", i), "os/arch such as linux/amd64 or linux/arm64", "%q is not a platform", p))
 		}
 	}
-	pinnedRef := func(p, val, hint string) {
+	pinned := func(p, val, hint string) {
 		if val == "" {
-			return
-		}
-		if _, err := name.NewDigest(val); err != nil {
+			add(l.Errorf(p, hint, "is empty: want an image pinned by digest (REPO@sha256:<64 hex>)"))
+		} else if _, err := name.NewDigest(val); err != nil {
 			add(l.Errorf(p, hint, "%q is not an image pinned by digest (REPO@sha256:<64 hex>): %v", val, err))
+		}
+	}
+	pinnedRef := func(p, val, hint string) {
+		if val != "" {
+			pinned(p, val, hint)
 		}
 	}
 	pinnedRef("image.base", c.Image.Base, "pin the base by digest, e.g. gcr.io/distroless/static@sha256:...")
@@ -191,6 +197,19 @@ func (l *Loaded) validate() Errors {
 		if d.Strategy == "canary" && !d.Disabled {
 			add(l.Errorf("deploy.strategy", "set tools.image: "+toolHint, "the canary deploy runs pipewright in its step and needs tools.image"))
 		}
+	}
+
+	names := make([]string, 0, len(c.Images))
+	for n := range c.Images {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if _, ok := catalog.LookupImage(n); !ok {
+			add(l.Errorf("images."+n, catalog.KnownImagesHint(n), "no catalog image %q", n))
+			continue
+		}
+		pinned("images."+n, c.Images[n], catalog.PinnedHint(n))
 	}
 
 	for task, o := range c.Overrides {
