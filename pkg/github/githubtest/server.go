@@ -2,12 +2,19 @@
 // answers the paths and JSON shapes go-github uses for commit statuses,
 // repository webhooks and check runs, keeps their state, and records every
 // request so a test can assert exactly what was sent.
+//
+// New starts one for a Go test. Serve starts one on a listener the caller
+// chose, for a harness whose Pods post statuses and check runs to it from
+// another network namespace; what they sent can be read back with Requests
+// in the same process, or from anywhere with GET /_githubtest/requests.
 package githubtest
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -15,16 +22,26 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
-// Request is one request the server received.
+// RequestsPath answers GET with every request recorded so far, as a JSON
+// array of Request in arrival order. It needs no token, is not recorded
+// itself and does not take a scripted reply.
+const RequestsPath = "/_githubtest/requests"
+
+// maxBody bounds a request body the server reads.
+const maxBody = 10 << 20
+
+// Request is one request the server received. Its JSON form, served at
+// RequestsPath, leaves out Auth so the endpoint does not hand out tokens.
 type Request struct {
-	Method string
-	Path   string // e.g. /repos/o/r/statuses/SHA
-	Query  string // raw query, e.g. check_name=pipewright
-	Auth   string // the Authorization header
-	Accept string
-	Body   any // the decoded JSON body; nil when there was none
+	Method string `json:"method"`
+	Path   string `json:"path"`  // e.g. /repos/o/r/statuses/SHA
+	Query  string `json:"query"` // raw query, e.g. check_name=pipewright
+	Auth   string `json:"-"`     // the Authorization header
+	Accept string `json:"accept"`
+	Body   any    `json:"body"` // the decoded JSON body; nil when there was none
 }
 
 // Reply is a scripted answer, sent instead of the normal one.
@@ -39,8 +56,14 @@ type Reply struct {
 type Server struct {
 	*httptest.Server
 	// Token is accepted for every call; AppToken also for check runs, which
-	// GitHub only allows to GitHub Apps.
+	// GitHub only allows to GitHub Apps. When Token is empty any non-empty
+	// bearer token is accepted; when AppToken is empty too, also for check
+	// runs. New sets both; Serve sets neither.
 	Token, AppToken string
+	// AnyRepo makes every OWNER/NAME exist, created empty on first use, and
+	// every sha a known commit of it, so statuses and check runs need no
+	// AddRepo first.
+	AnyRepo bool
 
 	mu       sync.Mutex
 	requests []Request
@@ -64,9 +87,40 @@ type repo struct {
 // extra holds handlers other files of the package add.
 var extra = map[string]func(*Server, http.ResponseWriter, *http.Request, *repo){}
 
-// New starts a server that knows no repositories; it stops with the test.
+// New starts a server on 127.0.0.1 that knows no repositories and takes
+// the tokens "test-token" and "ghs_test-app-token"; it stops with the test.
 func New(t testing.TB) *Server {
-	s := &Server{Token: "test-token", AppToken: "ghs_test-app-token", repos: map[string]*repo{}, nextID: 1000}
+	s := newServer()
+	s.Token, s.AppToken = "test-token", "ghs_test-app-token"
+	s.Server = httptest.NewServer(s.handler())
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Serve starts a server on l, which it closes with Close, for callers with
+// no testing.T: a harness whose Pods must reach it at an address it chose.
+// It knows no repositories and takes any bearer token; set AnyRepo, Token or
+// AppToken before the first request to change that. URL is "http://" and
+// l's address, so l should be bound to the address clients dial.
+func Serve(l net.Listener) *Server {
+	s := newServer()
+	s.Server = &httptest.Server{Listener: l, Config: &http.Server{
+		Handler:           s.handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute,
+		WriteTimeout:      time.Minute,
+		IdleTimeout:       2 * time.Minute,
+	}}
+	s.Start()
+	return s
+}
+
+func newServer() *Server {
+	return &Server{repos: map[string]*repo{}, nextID: 1000}
+}
+
+// handler is the API behind the request log, and RequestsPath beside it.
+func (s *Server) handler() http.Handler {
 	mux := http.NewServeMux()
 	for pattern, h := range map[string]handler{
 		"POST /repos/{owner}/{repo}/statuses/{sha}":          s.createStatus,
@@ -82,20 +136,40 @@ func New(t testing.TB) *Server {
 	for pattern, h := range extra {
 		mux.Handle(pattern, s.locked(func(w http.ResponseWriter, req *http.Request, r *repo) { h(s, w, req, r) }))
 	}
-	s.Server = httptest.NewServer(s.record(mux))
-	t.Cleanup(s.Close)
-	return s
+	top := http.NewServeMux()
+	top.HandleFunc("GET "+RequestsPath, func(w http.ResponseWriter, req *http.Request) {
+		writeJSON(w, http.StatusOK, s.Requests())
+	})
+	top.Handle("/", s.record(mux))
+	return top
 }
 
 // AddRepo makes OWNER/NAME exist with the given commits.
 func (s *Server) AddRepo(fullName string, shas ...string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := &repo{shas: map[string]bool{}, annotations: map[int64][]any{}}
+	r := newRepo()
 	for _, sha := range shas {
 		r.shas[sha] = true
 	}
 	s.repos[fullName] = r
+}
+
+func newRepo() *repo {
+	return &repo{shas: map[string]bool{}, annotations: map[int64][]any{}}
+}
+
+// known reports whether sha is a commit of r.
+func (s *Server) known(r *repo, sha string) bool {
+	return s.AnyRepo || r.shas[sha]
+}
+
+// view returns a repository for reading; an unknown one is empty.
+func (s *Server) view(fullName string) *repo {
+	if r := s.repos[fullName]; r != nil {
+		return r
+	}
+	return &repo{}
 }
 
 // AddHook puts an existing webhook on a repository and returns its id.
@@ -116,7 +190,8 @@ func (s *Server) Script(replies ...Reply) {
 	s.replies = append(s.replies, replies...)
 }
 
-// Requests returns what the server received so far, in order.
+// Requests returns what the server received so far, in order, leaving
+// out RequestsPath.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -127,14 +202,14 @@ func (s *Server) Requests() []Request {
 func (s *Server) Statuses(fullName string) []map[string]any {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return slices.Clone(s.repos[fullName].statuses)
+	return slices.Clone(s.view(fullName).statuses)
 }
 
 // Hooks returns a repository's webhooks as GitHub lists them.
 func (s *Server) Hooks(fullName string) []map[string]any {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return slices.Clone(s.repos[fullName].hooks)
+	return slices.Clone(s.view(fullName).hooks)
 }
 
 // HookSecret returns the secret last set on hook id (GitHub never shows it;
@@ -142,7 +217,7 @@ func (s *Server) Hooks(fullName string) []map[string]any {
 func (s *Server) HookSecret(fullName string, id int64) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, h := range s.repos[fullName].hooks {
+	for _, h := range s.view(fullName).hooks {
 		if h["id"] == id {
 			sec, _ := h["_secret"].(string)
 			return sec
@@ -155,21 +230,25 @@ func (s *Server) HookSecret(fullName string, id int64) string {
 func (s *Server) CheckRuns(fullName string) []map[string]any {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return slices.Clone(s.repos[fullName].checkRuns)
+	return slices.Clone(s.view(fullName).checkRuns)
 }
 
 // Annotations returns every annotation sent for check run id.
 func (s *Server) Annotations(fullName string, id int64) []any {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return slices.Clone(s.repos[fullName].annotations[id])
+	return slices.Clone(s.view(fullName).annotations[id])
 }
 
 // record logs each request, answers scripted replies, checks the token and
 // the repository, and hands the rest to the API handlers.
 func (s *Server) record(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		data, _ := io.ReadAll(req.Body)
+		data, err := io.ReadAll(http.MaxBytesReader(w, req.Body, maxBody))
+		if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
+			writeJSON(w, http.StatusRequestEntityTooLarge, apiError("Request body too large", ""))
+			return
+		}
 		rec := Request{Method: req.Method, Path: req.URL.Path, Query: req.URL.RawQuery,
 			Auth: req.Header.Get("Authorization"), Accept: req.Header.Get("Accept")}
 		if len(data) > 0 {
@@ -184,6 +263,7 @@ func (s *Server) record(next http.Handler) http.Handler {
 			scripted = &s.replies[0]
 			s.replies = s.replies[1:]
 		}
+		want, app := s.Token, s.AppToken
 		s.mu.Unlock()
 		if scripted != nil {
 			for k, v := range scripted.Header {
@@ -195,11 +275,11 @@ func (s *Server) record(next http.Handler) http.Handler {
 			return
 		}
 		token, _ := strings.CutPrefix(rec.Auth, "Bearer ")
-		if token == "" || (token != s.Token && token != s.AppToken) {
+		if token == "" || (want != "" && token != want && token != app) {
 			writeJSON(w, http.StatusUnauthorized, apiError("Bad credentials", "https://docs.github.com/rest"))
 			return
 		}
-		if strings.Contains(req.URL.Path, "/check-runs") && token != s.AppToken {
+		if strings.Contains(req.URL.Path, "/check-runs") && app != "" && token != app {
 			writeJSON(w, http.StatusForbidden, apiError("You must authenticate via a GitHub App.", "https://docs.github.com/rest/checks/runs#create-a-check-run"))
 			return
 		}
@@ -212,12 +292,17 @@ func (s *Server) record(next http.Handler) http.Handler {
 type handler func(w http.ResponseWriter, req *http.Request, r *repo)
 
 // locked finds the request's repository, answering 404 as GitHub does for
-// one that is missing or hidden from the token, and runs h.
+// one that is missing or hidden from the token (unless AnyRepo), and runs h.
 func (s *Server) locked(h handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		r := s.repos[req.PathValue("owner")+"/"+req.PathValue("repo")]
+		name := req.PathValue("owner") + "/" + req.PathValue("repo")
+		r := s.repos[name]
+		if r == nil && s.AnyRepo {
+			r = newRepo()
+			s.repos[name] = r
+		}
 		if r == nil {
 			writeJSON(w, http.StatusNotFound, apiError("Not Found", "https://docs.github.com/rest"))
 			return
@@ -250,7 +335,7 @@ func byID(w http.ResponseWriter, req *http.Request, list []map[string]any) map[s
 
 func (s *Server) createStatus(w http.ResponseWriter, req *http.Request, r *repo) {
 	sha := req.PathValue("sha")
-	if !r.shas[sha] {
+	if !s.known(r, sha) {
 		writeJSON(w, http.StatusUnprocessableEntity, apiError("No commit found for SHA: "+sha, "https://docs.github.com/rest/commits/statuses#create-a-commit-status"))
 		return
 	}
@@ -357,7 +442,7 @@ func (s *Server) editHook(w http.ResponseWriter, req *http.Request, r *repo) {
 
 func (s *Server) listCheckRuns(w http.ResponseWriter, req *http.Request, r *repo) {
 	ref, name := req.PathValue("ref"), req.URL.Query().Get("check_name")
-	if !r.shas[ref] {
+	if !s.known(r, ref) {
 		writeJSON(w, http.StatusUnprocessableEntity, apiError("No commit found for SHA: "+ref, ""))
 		return
 	}
@@ -376,7 +461,7 @@ func (s *Server) createCheckRun(w http.ResponseWriter, req *http.Request, r *rep
 		return
 	}
 	sha, _ := in["head_sha"].(string)
-	if in["name"] == nil || !r.shas[sha] {
+	if in["name"] == nil || !s.known(r, sha) {
 		writeJSON(w, http.StatusUnprocessableEntity, validation("CheckRun", "head_sha"))
 		return
 	}

@@ -1,0 +1,172 @@
+package githubtest_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"net/http"
+	"net/url"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	gogithub "github.com/google/go-github/v62/github"
+	"github.com/pipewright/pipewright/pkg/github/githubtest"
+)
+
+func serve(t *testing.T) *githubtest.Server {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := githubtest.Serve(l)
+	t.Cleanup(s.Close)
+	return s
+}
+
+func client(t *testing.T, s *githubtest.Server, token string) *gogithub.Client {
+	t.Helper()
+	c := gogithub.NewClient(nil)
+	if token != "" {
+		c = c.WithAuthToken(token)
+	}
+	u, err := url.Parse(s.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.BaseURL = u
+	return c
+}
+
+func code(err error) int {
+	var e *gogithub.ErrorResponse
+	if errors.As(err, &e) {
+		return e.Response.StatusCode
+	}
+	return 0
+}
+
+func TestServeAnyRepoAnyToken(t *testing.T) {
+	s := serve(t)
+	s.AnyRepo = true
+	ctx := context.Background()
+	gh := client(t, s, "whatever-a-pod-has")
+
+	st, _, err := gh.Repositories.CreateStatus(ctx, "someone", "anything", "deadbeef",
+		&gogithub.RepoStatus{State: gogithub.String("success"), Context: gogithub.String("pipewright/pr")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.GetState() != "success" || st.GetContext() != "pipewright/pr" {
+		t.Errorf("status answer %+v", st)
+	}
+	if got := s.Statuses("someone/anything"); len(got) != 1 || got[0]["state"] != "success" {
+		t.Errorf("server statuses %v", got)
+	}
+
+	run, _, err := gh.Checks.CreateCheckRun(ctx, "someone", "anything",
+		gogithub.CreateCheckRunOptions{Name: "ci", HeadSHA: "cafe", Status: gogithub.String("in_progress")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.GetHeadSHA() != "cafe" || len(s.CheckRuns("someone/anything")) != 1 {
+		t.Errorf("check run %+v, server has %v", run, s.CheckRuns("someone/anything"))
+	}
+
+	_, _, err = client(t, s, "").Repositories.CreateStatus(ctx, "someone", "anything", "deadbeef",
+		&gogithub.RepoStatus{State: gogithub.String("success")})
+	if code(err) != http.StatusUnauthorized {
+		t.Errorf("no token: got %v, want 401", err)
+	}
+}
+
+func TestServeDefaults(t *testing.T) {
+	s := serve(t)
+	ctx := context.Background()
+	status := &gogithub.RepoStatus{State: gogithub.String("pending")}
+
+	if got := s.Statuses("o/unknown"); len(got) != 0 {
+		t.Errorf("unknown repository has statuses %v", got)
+	}
+	if _, _, err := client(t, s, "any").Repositories.CreateStatus(ctx, "o", "unknown", "abc", status); code(err) != http.StatusNotFound {
+		t.Errorf("unknown repository without AnyRepo: got %v, want 404", err)
+	}
+	s.AddRepo("o/r", "abc")
+	if _, _, err := client(t, s, "any").Repositories.CreateStatus(ctx, "o", "r", "abc", status); err != nil {
+		t.Errorf("any token: %v", err)
+	}
+
+	s.Token = "only-this"
+	if _, _, err := client(t, s, "any").Repositories.CreateStatus(ctx, "o", "r", "abc", status); code(err) != http.StatusUnauthorized {
+		t.Errorf("wrong token once Token is set: got %v, want 401", err)
+	}
+	if _, _, err := client(t, s, "only-this").Repositories.CreateStatus(ctx, "o", "r", "abc", status); err != nil {
+		t.Errorf("Token: %v", err)
+	}
+	s.AppToken = "ghs_app"
+	opts := gogithub.CreateCheckRunOptions{Name: "ci", HeadSHA: "abc"}
+	if _, _, err := client(t, s, "only-this").Checks.CreateCheckRun(ctx, "o", "r", opts); code(err) != http.StatusForbidden {
+		t.Errorf("check run without the app token: got %v, want 403", err)
+	}
+	if _, _, err := client(t, s, "ghs_app").Checks.CreateCheckRun(ctx, "o", "r", opts); err != nil {
+		t.Errorf("check run with the app token: %v", err)
+	}
+}
+
+func TestRequestsEndpoint(t *testing.T) {
+	for name, start := range map[string]func(*testing.T) *githubtest.Server{
+		"Serve": serve,
+		"New":   func(t *testing.T) *githubtest.Server { return githubtest.New(t) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := start(t)
+			s.AddRepo("o/r", "abc")
+			ctx := context.Background()
+			gh := client(t, s, "test-token")
+			if _, _, err := gh.Repositories.CreateStatus(ctx, "o", "r", "abc",
+				&gogithub.RepoStatus{State: gogithub.String("failure"), Context: gogithub.String("ci")}); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := gh.Repositories.ListHooks(ctx, "o", "r", &gogithub.ListOptions{PerPage: 5}); err != nil {
+				t.Fatal(err)
+			}
+			// A scripted reply is for the API, not for the endpoint.
+			s.Script(githubtest.Reply{Status: http.StatusBadGateway})
+
+			get := func() []githubtest.Request {
+				t.Helper()
+				resp, err := http.Get(s.URL + githubtest.RequestsPath) // no token needed
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					t.Fatalf("GET %s: %s", githubtest.RequestsPath, resp.Status)
+				}
+				var got []githubtest.Request
+				if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
+					t.Fatal(err)
+				}
+				return got
+			}
+			want := []githubtest.Request{
+				{Method: "POST", Path: "/repos/o/r/statuses/abc", Accept: "application/vnd.github.v3+json",
+					Body: map[string]any{"state": "failure", "context": "ci"}},
+				{Method: "GET", Path: "/repos/o/r/hooks", Query: "per_page=5", Accept: "application/vnd.github.v3+json"},
+			}
+			if diff := cmp.Diff(want, get()); diff != "" {
+				t.Errorf("endpoint (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(want, get()); diff != "" {
+				t.Errorf("endpoint, second time (-want +got):\n%s", diff)
+			}
+			if got := s.Requests(); len(got) != 2 || got[0].Auth != "Bearer test-token" {
+				t.Errorf("Requests() = %+v, want the 2 API calls with their Authorization", got)
+			}
+			if _, _, err := gh.Repositories.ListHooks(ctx, "o", "r", nil); code(err) != http.StatusBadGateway {
+				t.Errorf("scripted reply: got %v, want 502", err)
+			}
+		})
+	}
+}
