@@ -19,3 +19,13 @@ else
   export GOMODCACHE="${HOME}/go/mod" GOCACHE="${HOME}/go/build"
 fi
 `
+
+// trustCheckout lets git read a checkout that belongs to another uid: on a
+// claim, the folder keeps the owner the clone step or the volume gave it and
+// only its group follows fsGroup, and git then refuses it ("dubious
+// ownership", exit 128), which makes go build's VCS stamping fail. The
+// pattern covers the repository's top folder, whatever the context subfolder
+// is; HOME is the step's own.
+const trustCheckout = `
+git config --global --add safe.directory '*'
+`

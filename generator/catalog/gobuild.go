@@ -40,7 +40,7 @@ func goBuild() Entry {
 				Results:    []string{"binaries"},
 				CPU:        "1", Memory: "2Gi",
 				Timeout: 20 * time.Minute,
-				Script: enterSource + goCache + `
+				Script: enterSource + goCache + trustCheckout + `
 export GOFLAGS="${PARAM_GOFLAGS}" GOOS="${PARAM_GOOS}" GOARCH="${PARAM_GOARCH}" CGO_ENABLED="${PARAM_CGO_ENABLED}"
 mkdir -p "${PARAM_OUTPUT}"
 set -f

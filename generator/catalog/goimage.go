@@ -72,15 +72,11 @@ func goImage() Entry {
 					Env:          []corev1.EnvVar{{Name: "PIPEWRIGHT", Value: toolBinDir + "/pipewright"}},
 					CPU:          "1", Memory: "2Gi",
 					Timeout: 30 * time.Minute,
-					Script: enterSource + goCache + `
+					Script: enterSource + goCache + trustCheckout + `
 export GOFLAGS="${PARAM_GOFLAGS}"
 if [ "${WORKSPACE_DOCKERCONFIG_BOUND}" = "true" ]; then
   export DOCKER_CONFIG="${WORKSPACE_DOCKERCONFIG_PATH}"
 fi
-# The checkout may belong to another uid; git must still read its commit
-# time. The pattern covers the repository's top folder, whatever the
-# context subfolder is; HOME is this step's own.
-git config --global --add safe.directory '*'
 set -- --image "${PARAM_IMAGE}" --base "${PARAM_BASE}" --platform "${PARAM_PLATFORMS}" --sbom "${PARAM_SBOM}" \
   --image-url-file "${RESULT_IMAGE_URL_PATH}" --image-digest-file "${RESULT_IMAGE_DIGEST_PATH}"
 if [ -n "${PARAM_TAG}" ]; then set -- "$@" --tag "${PARAM_TAG}"; fi

@@ -34,7 +34,7 @@ func goLint() Entry {
 				Workspaces: []string{"source", "cache"},
 				CPU:        "1", Memory: "2Gi",
 				Timeout: 20 * time.Minute,
-				Script: enterSource + goCache + `
+				Script: enterSource + goCache + trustCheckout + `
 export GOFLAGS="${PARAM_GOFLAGS}"
 set -f # packages like ./... are patterns for Go, not for the shell
 # shellcheck disable=SC2086 # flags and packages are lists
