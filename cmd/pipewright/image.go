@@ -28,7 +28,7 @@ func imageBuildCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "build --image REPO [--base REF] [--platform P,...] PACKAGE",
 		Short: "Compile a Go main package, layer it onto a base image and push it by digest",
-		Long: "Compiles PACKAGE with CGO_ENABLED=0 -trimpath per platform, appends the binary at /app/<name> to the\n" +
+		Long: "Compiles PACKAGE with CGO_ENABLED=0 -trimpath per platform, appends the binary at /app/<name> (--app-dir) to the\n" +
 			"base image (--base, else $" + image.BaseEnv + ", else the catalog's distroless static image),\n" +
 			"runs as user " + image.User + ", stamps SOURCE_DATE_EPOCH or the commit time, pushes by digest\n" +
 			"(an index for several platforms) and attaches an SPDX SBOM under the sha256-<digest>.sbom tag.\n" +
@@ -72,6 +72,7 @@ func imageBuildCmd() *cobra.Command {
 	f.StringSliceVar(&o.Tags, "tag", nil, "also point these tags at the result")
 	f.StringVar(&o.Source, "source", "", "org.opencontainers.image.source label (repository URL)")
 	f.StringVar(&o.Revision, "revision", "", "org.opencontainers.image.revision label (default: git HEAD)")
+	f.StringVar(&o.AppDir, "app-dir", image.AppDir, "folder the binary is placed in and PATH starts with (ko's layout is /ko-app)")
 	f.StringVar(&urlFile, "image-url-file", "", "write the IMAGE_URL result (the repository) to this file")
 	f.StringVar(&digestFile, "image-digest-file", "", "write the IMAGE_DIGEST result (sha256:…) to this file")
 	_ = c.MarkFlagRequired("image")

@@ -37,7 +37,8 @@ const BaseEnv = "PIPEWRIGHT_BASE_IMAGE"
 // "nonroot" user has this id, and a number needs no /etc/passwd entry.
 const User = "65532"
 
-// AppDir is the folder the binary is placed in.
+// AppDir is the folder the binary is placed in unless Options.AppDir says
+// otherwise.
 const AppDir = "/app"
 
 // OCI label and annotation keys.
@@ -65,7 +66,11 @@ type Options struct {
 	// means SourceTime(Dir).
 	Time     time.Time
 	Keychain authn.Keychain // empty means authn.DefaultKeychain
-	Log      io.Writer      // progress lines; nil discards
+	// AppDir is the absolute folder the binary goes to and PATH starts with;
+	// empty means AppDir. Tekton's helper images need /ko-app, the layout ko
+	// uses, because its controller runs /ko-app/<name> by that path.
+	AppDir string
+	Log    io.Writer // progress lines; nil discards
 }
 
 // Result is what was pushed.
@@ -124,6 +129,12 @@ func Build(ctx context.Context, pkg string, o Options) (Result, error) {
 	}
 	if o.Base == "" {
 		o.Base = DefaultBase()
+	}
+	if o.AppDir == "" {
+		o.AppDir = AppDir
+	}
+	if !path.IsAbs(o.AppDir) || path.Clean(o.AppDir) != o.AppDir || o.AppDir == "/" {
+		return Result{}, fmt.Errorf("image build: app dir %q: want a clean absolute folder such as %s", o.AppDir, AppDir)
 	}
 	baseRef, err := name.ParseReference(o.Base)
 	if err != nil {
@@ -348,7 +359,7 @@ func layer(base v1.Image, bin []byte, appName string, p v1.Platform, o Options) 
 	if m, err := base.MediaType(); err == nil && m == types.OCIManifestSchema1 {
 		mt = types.OCILayer
 	}
-	l, err := binaryLayer(bin, path.Join(AppDir, appName), o.Time, mt)
+	l, err := binaryLayer(bin, path.Join(o.AppDir, appName), o.Time, mt)
 	if err != nil {
 		return nil, err
 	}
@@ -372,7 +383,7 @@ func layer(base v1.Image, bin []byte, appName string, p v1.Platform, o Options) 
 	cf.OS, cf.Architecture, cf.Variant, cf.OSVersion = p.OS, p.Architecture, p.Variant, p.OSVersion
 	cf.Created = v1.Time{Time: o.Time}
 	cf.Author = "pipewright"
-	cf.Config.Entrypoint = []string{path.Join(AppDir, appName)}
+	cf.Config.Entrypoint = []string{path.Join(o.AppDir, appName)}
 	cf.Config.Cmd = nil
 	cf.Config.User = User
 	if cf.Config.Labels == nil {
@@ -384,23 +395,23 @@ func layer(base v1.Image, bin []byte, appName string, p v1.Platform, o Options) 
 	if o.Revision != "" {
 		cf.Config.Labels[LabelRevision] = o.Revision
 	}
-	cf.Config.Env = withPath(cf.Config.Env)
+	cf.Config.Env = withPath(cf.Config.Env, o.AppDir)
 	return mutate.ConfigFile(img, cf)
 }
 
-// withPath puts AppDir first on PATH so the binary runs by name too.
-func withPath(env []string) []string {
+// withPath puts dir first on PATH so the binary runs by name too.
+func withPath(env []string, dir string) []string {
 	out := make([]string, 0, len(env)+1)
 	found := false
 	for _, e := range env {
 		if v, ok := strings.CutPrefix(e, "PATH="); ok {
-			e = "PATH=" + AppDir + ":" + v
+			e = "PATH=" + dir + ":" + v
 			found = true
 		}
 		out = append(out, e)
 	}
 	if !found {
-		out = append(out, "PATH="+AppDir+":/usr/local/bin:/usr/bin:/bin")
+		out = append(out, "PATH="+dir+":/usr/local/bin:/usr/bin:/bin")
 	}
 	return out
 }

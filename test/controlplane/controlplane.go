@@ -20,6 +20,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/pipewright/pipewright/pkg/github/githubtest"
+	"github.com/pipewright/pipewright/test/gitserver"
 )
 
 const (
@@ -31,8 +34,16 @@ const (
 type Options struct {
 	Pipelines bool // Tekton Pipelines: controller and webhook
 	Triggers  bool // Tekton Triggers: controller, webhook, core interceptors (needs Pipelines)
+	// Node runs a real node: containerd, kubelet, kube-scheduler,
+	// kube-controller-manager, an OCI registry with stand-in step images,
+	// Tekton's helper images and the pipewright tool image (see node.go).
+	// Without it Pods stay Pending.
+	Node bool
 	// Progress receives one line per step; nil means os.Stderr.
 	Progress io.Writer
+	// Dir is the state folder (logs, kubeconfig, node state); empty means a
+	// new temporary folder. Stop removes it unless asked to keep logs.
+	Dir string
 }
 
 // ControlPlane is a running API server with Tekton installed, inside a
@@ -43,6 +54,16 @@ type ControlPlane struct {
 	logDir  string
 	pki     *pki
 	token   string // the admin's bearer token
+	// nodeToken authenticates the kubelet as system:node:<NodeName>.
+	nodeToken string
+	node      *node // nil without Options.Node
+	// stopProvisioner ends the volume provisioner's loop.
+	stopProvisioner func()
+	// Git serves bare repositories placed under Git.Root at Git.URL, and
+	// GitHub is the GitHub API test server, both on the node's address so
+	// Pods reach them. Nil without Options.Node.
+	Git    *gitserver.Server
+	GitHub *githubtest.Server
 	// Kubeconfig is an admin (system:masters) kubeconfig for the tests.
 	Kubeconfig string
 	progress   io.Writer
@@ -60,7 +81,12 @@ type ControlPlane struct {
 // Start runs etcd and kube-apiserver and installs what opts asks for. Call
 // Stop when done, also on failure; Start cleans up after itself if it fails.
 func Start(ctx context.Context, sb *Sandbox, opts Options) (_ *ControlPlane, err error) {
-	dir, err := os.MkdirTemp("", "pipewright-e2e-")
+	dir := opts.Dir
+	if dir == "" {
+		dir, err = os.MkdirTemp("", "pipewright-e2e-")
+	} else {
+		err = os.MkdirAll(dir, 0o700)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -86,8 +112,21 @@ func Start(ctx context.Context, sb *Sandbox, opts Options) (_ *ControlPlane, err
 	if err := os.MkdirAll(cp.logDir, 0o755); err != nil {
 		return nil, err
 	}
+	if opts.Node {
+		cp.node = &node{dir: filepath.Join(dir, "node")}
+		if err := os.MkdirAll(cp.node.dir, 0o755); err != nil {
+			return nil, err
+		}
+	}
 	if err := cp.startAPIServer(ctx); err != nil {
 		return nil, err
+	}
+	if cp.node != nil {
+		// Before Tekton: its controller is started with the helper images
+		// the node's registry holds.
+		if err := cp.startNode(ctx); err != nil {
+			return nil, err
+		}
 	}
 	if opts.Triggers && !opts.Pipelines {
 		return nil, errors.New("Tekton Triggers needs Tekton Pipelines installed")
@@ -138,8 +177,13 @@ func (cp *ControlPlane) startAPIServer(ctx context.Context) error {
 		return err
 	}
 	cp.token = randomHex(16)
+	cp.nodeToken = randomHex(16)
 	tokens := filepath.Join(cp.dir, "tokens.csv")
-	if err := os.WriteFile(tokens, []byte(cp.token+",admin,admin,system:masters\n"), 0o600); err != nil {
+	// The kubelet is a node to the Node authorizer: user system:node:<name>
+	// in group system:nodes.
+	lines := cp.token + ",admin,admin,system:masters\n" +
+		cp.nodeToken + ",system:node:" + NodeName + ",node," + "system:nodes\n"
+	if err := os.WriteFile(tokens, []byte(lines), 0o600); err != nil {
 		return err
 	}
 	cp.Kubeconfig = filepath.Join(cp.dir, "kubeconfig")
@@ -178,7 +222,9 @@ func (cp *ControlPlane) startAPIServer(ctx context.Context) error {
 		"--tls-cert-file=" + cp.pki.certFile,
 		"--tls-private-key-file=" + cp.pki.keyFile,
 		"--token-auth-file=" + tokens,
-		"--authorization-mode=RBAC",
+		"--authorization-mode=Node,RBAC",
+		// kubectl logs and exec reach the kubelet at the node's address.
+		"--kubelet-preferred-address-types=InternalIP",
 		"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
 		"--service-account-key-file=" + cp.pki.saKeyFile,
 		"--service-account-signing-key-file=" + cp.pki.saKeyFile,
@@ -373,6 +419,10 @@ func (cp *ControlPlane) stop(keepLogs bool) error {
 	procs := cp.procs
 	cp.procs = nil
 	cp.mu.Unlock()
+	if cp.stopProvisioner != nil {
+		cp.stopProvisioner()
+		cp.stopProvisioner = nil
+	}
 	var wg sync.WaitGroup
 	// Controllers and webhooks first, together; then the API server; etcd last.
 	for i := len(procs) - 1; i >= 0; i-- {
@@ -389,8 +439,19 @@ func (cp *ControlPlane) stop(keepLogs bool) error {
 			procs[i].stop(10 * time.Second)
 		}
 	}
-	err := cp.proxy.close()
+	err := errors.Join(cp.cleanupNode(), cp.proxy.close())
+	if cp.Git != nil {
+		err = errors.Join(err, cp.Git.Close())
+	}
+	if cp.GitHub != nil {
+		cp.GitHub.Close()
+	}
 	if keepLogs {
+		// The node's state (images, containers, volumes) is large and says
+		// nothing the logs do not.
+		if cp.node != nil {
+			err = errors.Join(err, os.RemoveAll(cp.node.dir))
+		}
 		fmt.Fprintf(cp.progress, "controlplane: logs kept in %s\n", cp.logDir)
 		return err
 	}

@@ -107,7 +107,13 @@ func (cp *ControlPlane) deployment(ctx context.Context, d *appsv1.Deployment, ve
 	}
 
 	args := make([]string, 0, len(c.Args))
-	for _, a := range c.Args {
+	for i, a := range c.Args {
+		if cp.node != nil {
+			if ref, ok := cp.node.imageArg(c.Args, i); ok {
+				args = append(args, ref)
+				continue
+			}
+		}
 		// Flags like --port=8080 name a container port directly.
 		if flag, val, ok := strings.Cut(a, "="); ok {
 			if container, ok := argPort[flag]; ok {

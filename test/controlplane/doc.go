@@ -15,10 +15,21 @@
 // Pipelines' events controller (CloudEvents) and remote resolvers
 // (config/resolvers), which the suite does not use.
 //
-// What it cannot do: no kubelet, scheduler or kube-controller-manager runs.
-// Pods are created but stay Pending, so no step ever executes; namespaces
-// get no "default" ServiceAccount unless CreateNamespace makes one; nothing
-// garbage-collects or finishes deleting a namespace.
+// With Options.Node it also runs a real node (node.go): Debian's containerd,
+// runc and CNI bridge, kubelet, kube-scheduler and kube-controller-manager
+// built from k8s.io/kubernetes, an OCI registry (Debian's docker-registry) on
+// the node address NodeIP holding the pause image, stand-in step images
+// (images.go, from test/tools/standins.sh), Tekton's helper images and the
+// pipewright tool image (both built with pipewright's image builder), a
+// default StorageClass with a local-volume provisioner (provisioner.go), a
+// git server and the GitHub API test server. Pods then really run: steps
+// execute in containers, and `kubectl logs` reads what they printed. Inside
+// the sandbox's mount namespace private tmpfs cover /run, /var/lib and
+// /var/log (containerd's, CNI's and kubelet's fixed paths), and kubelet's
+// sysctls are bind-mounted files, so the machine's own are never changed;
+// its cgroup root is the one thing outside the namespaces, uniquely named and
+// removed on Stop. Without a node, Pods stay Pending and CreateNamespace
+// makes the "default" ServiceAccount itself.
 //
 // How Services are reached. kube-apiserver calls an admission or conversion
 // webhook at the ClusterIP of the webhook's Service (its ClusterIP service

@@ -45,30 +45,64 @@ func Isolate() (*Sandbox, error) {
 	if os.Geteuid() != 0 {
 		return nil, errors.New("the e2e control plane needs root to create its network, mount and PID namespaces (run as root, as CI does)")
 	}
+	argv, env, err := sandboxCommand()
+	if err != nil {
+		return nil, err
+	}
+	return nil, fmt.Errorf("exec %s: %w", argv[0], syscall.Exec(argv[0], argv, env))
+}
+
+// IsolateChild is Isolate for a program that must know, from outside, the
+// PID whose namespaces are the sandbox's (make cluster writes it for
+// nsenter): instead of replacing itself, it returns the command that runs
+// it again inside the sandbox, with extraEnv added, for the caller to start.
+// Inside the sandbox it returns the Sandbox and a nil command.
+func IsolateChild(extraEnv ...string) (*exec.Cmd, *Sandbox, error) {
+	if v := os.Getenv(isolatedEnv); v != "" {
+		sb, err := enterSandbox(v)
+		return nil, sb, err
+	}
+	if os.Geteuid() != 0 {
+		return nil, nil, errors.New("the cluster needs root to create its network, mount and PID namespaces")
+	}
+	argv, env, err := sandboxCommand()
+	if err != nil {
+		return nil, nil, err
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = append(env, extraEnv...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	return cmd, nil, nil
+}
+
+// sandboxCommand builds the programs (that needs the module proxy, so it
+// happens before the network is cut off) and returns the unshare(1) command
+// line and environment that run this binary again inside new network, mount
+// and PID namespaces.
+func sandboxCommand() (argv, env []string, err error) {
 	unshare, err := exec.LookPath("unshare")
 	if err != nil {
-		return nil, fmt.Errorf("unshare (util-linux) is needed to isolate the control plane: %w", err)
+		return nil, nil, fmt.Errorf("unshare (util-linux) is needed to isolate the control plane: %w", err)
 	}
 	if _, err := exec.LookPath("ip"); err != nil {
-		return nil, fmt.Errorf("ip (iproute2) is needed to configure the sandbox's loopback: %w", err)
+		return nil, nil, fmt.Errorf("ip (iproute2) is needed to configure the sandbox's loopback: %w", err)
 	}
 	bins, err := Build()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	self, err := os.Executable()
 	if err != nil {
-		return nil, fmt.Errorf("finding the test binary: %w", err)
+		return nil, nil, fmt.Errorf("finding the running binary: %w", err)
 	}
 	state, err := json.Marshal(bins)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	// --kill-child: if unshare is killed (go test's timeout, ^C), the test
-	// binary gets SIGKILL, and with it the whole PID namespace.
-	argv := append([]string{unshare, "--net", "--mount", "--pid", "--fork", "--mount-proc", "--kill-child", "--", self}, os.Args[1:]...)
-	env := append(os.Environ(), isolatedEnv+"="+string(state))
-	return nil, fmt.Errorf("exec %s: %w", unshare, syscall.Exec(unshare, argv, env))
+	// --kill-child: if unshare is killed (go test's timeout, ^C), the binary
+	// gets SIGKILL, and with it the whole PID namespace.
+	argv = append([]string{unshare, "--net", "--mount", "--pid", "--fork", "--mount-proc", "--kill-child", "--", self}, os.Args[1:]...)
+	return argv, append(os.Environ(), isolatedEnv+"="+string(state)), nil
 }
 
 func enterSandbox(state string) (*Sandbox, error) {

@@ -95,7 +95,11 @@ func (cp *ControlPlane) StartEventListener(ctx context.Context, namespace, name 
 
 // Get decodes `kubectl get kind name -n namespace -o json` into into.
 func (cp *ControlPlane) Get(ctx context.Context, namespace, kind, name string, into any) error {
-	args := []string{"get", kind, name, "-o", "json"}
+	// An empty name lists kind (decode into a List).
+	args := []string{"get", kind, "-o", "json"}
+	if name != "" {
+		args = append(args, name)
+	}
 	if namespace != "" {
 		args = append(args, "-n", namespace)
 	}
@@ -122,12 +126,20 @@ func (cp *ControlPlane) WaitFor(ctx context.Context, timeout time.Duration, f fu
 
 // CreateNamespace creates a namespace with its "default" ServiceAccount,
 // which kube-controller-manager would add and Pod admission requires.
+// With a node, kube-controller-manager adds both the ServiceAccount and the
+// kube-root-ca.crt ConfigMap Pods mount; CreateNamespace waits for them.
 func (cp *ControlPlane) CreateNamespace(ctx context.Context, name string) error {
 	if _, err := cp.Kubectl(ctx, nil, "create", "namespace", name); err != nil {
 		return err
 	}
-	_, err := cp.Kubectl(ctx, nil, "create", "serviceaccount", "default", "-n", name)
-	return err
+	if cp.node == nil {
+		_, err := cp.Kubectl(ctx, nil, "create", "serviceaccount", "default", "-n", name)
+		return err
+	}
+	return cp.WaitFor(ctx, time.Minute, func() (bool, error) {
+		_, err := cp.Kubectl(ctx, nil, "get", "serviceaccount/default", "configmap/kube-root-ca.crt", "-n", name)
+		return err == nil, nil
+	})
 }
 
 // ApplyDir runs `kubectl apply -R -f dir` for each dir into namespace and

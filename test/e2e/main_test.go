@@ -20,7 +20,7 @@ import (
 var cp *controlplane.ControlPlane
 
 func TestMain(m *testing.M) {
-	opts := controlplane.Options{Pipelines: true, Triggers: true}
+	opts := controlplane.Options{Pipelines: true, Triggers: true, Node: true}
 	os.Exit(controlplane.RunTests(m, opts, func(c *controlplane.ControlPlane) { cp = c }))
 }
 

@@ -72,6 +72,12 @@ kldflags="-X k8s.io/component-base/version.gitVersion=$kver -X k8s.io/component-
 build etcd "$(version "$kube" go.etcd.io/etcd/server/v3)" "$kube" "" go.etcd.io/etcd/server/v3:etcd
 build kube-apiserver "$kver" "$kube" "$kldflags" k8s.io/kubernetes/cmd/kube-apiserver:kube-apiserver
 build kubectl "$kver" "$kube" "$kldflags" k8s.io/kubernetes/cmd/kubectl:kubectl
+# The node: kubelet and the two controllers a Deployment and a Pending Pod need.
+# Built after kube-apiserver so most of their packages come from the build cache.
+build kube-node "$kver" "$kube" "$kldflags" \
+  k8s.io/kubernetes/cmd/kubelet:kubelet \
+  k8s.io/kubernetes/cmd/kube-scheduler:kube-scheduler \
+  k8s.io/kubernetes/cmd/kube-controller-manager:kube-controller-manager
 
 pver=$(version "$tekton" github.com/tektoncd/pipeline)
 build tekton-pipelines "$pver" "$tekton" "" \
@@ -83,6 +89,17 @@ build tekton-triggers "$tver" "$tekton" "" \
   github.com/tektoncd/triggers/cmd/webhook:webhook \
   github.com/tektoncd/triggers/cmd/eventlistenersink:eventlistenersink \
   github.com/tektoncd/triggers/cmd/interceptors:interceptors
+
+# Tekton's helper images (entrypoint, nop, ...) are built by the harness with
+# pipewright image build inside its sandbox, which has no network: fetch their
+# modules now.
+(cd "$tekton" && go list -deps github.com/tektoncd/pipeline/cmd/entrypoint github.com/tektoncd/pipeline/cmd/nop \
+  github.com/tektoncd/pipeline/cmd/workingdirinit github.com/tektoncd/pipeline/cmd/sidecarlogresults >/dev/null)
+
+# The node's runtime (Debian's containerd, runc, CNI plugins) and the layers
+# of the stand-in step images.
+bash "$here/../node-packages.sh"
+bash "$here/standins.sh" "$cache/kubectl-$kver/kubectl" "$(cd "$kube" && go list -m -f '{{.Dir}}' k8s.io/kubernetes)"
 
 # The Tekton releases' own install manifests, straight from the module cache
 # (downloaded here in case the binaries were cached but the modules not).

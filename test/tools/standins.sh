@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Builds the layers of the stand-in step images the one-machine node runs in
+# place of the catalog's public images (no public registry is reachable here),
+# into ${XDG_CACHE_HOME:-$HOME/.cache}/pipewright/standin-<name>-<version>/,
+# and prints one "standin/<name>=<layer.tar.gz>" line per layer on stdout
+# (progress on stderr). The harness assembles images from them with
+# go-containerregistry and pushes them to the node's registry; generated
+# pipelines reach them through `generate --images`.
+#
+#   base    debootstrap --variant=minbase of the machine's Debian suite, plus
+#           git, curl, CA certificates, python3 with pytest, make
+#   go      the Go toolchain the suite runs with, at /usr/local/go
+#   node    the machine's Node.js and npm, at /usr/local
+#   kubectl the kubectl test/tools/build.sh built, at /usr/local/bin
+#   golangci-lint  the golangci-lint test/tools.sh built, at /usr/local/bin
+#   pause   the Kubernetes pause program (build/pause/linux/pause.c of
+#           k8s.io/kubernetes), compiled statically, at /pause
+#
+# Usage: standins.sh KUBECTL KUBERNETES_MODULE_DIR
+set -euo pipefail
+kubectl_bin=$1 kube_src=$2
+[ -x "$kubectl_bin" ] || { echo "standins: kubectl $kubectl_bin is not a program" >&2; exit 1; }
+[ -f "$kube_src/build/pause/linux/pause.c" ] || { echo "standins: no build/pause/linux/pause.c in $kube_src" >&2; exit 1; }
+cache="${XDG_CACHE_HOME:-$HOME/.cache}/pipewright"
+say() { [ -n "${PIPEWRIGHT_BUILD_QUIET:-}" ] || echo "standins: $*" >&2; }
+
+# layer NAME VERSION FUNC: runs FUNC ROOT to fill a folder, tars it into the
+# cache unless already there.
+layer() {
+  local name=$1 ver=$2 fill=$3
+  local out="$cache/standin-$name-$ver"
+  if [ ! -s "$out/layer.tar.gz" ]; then
+    local start=$SECONDS
+    say "$name $ver: building (once)"
+    rm -rf "$out.tmp"; mkdir -p "$out.tmp/root"
+    "$fill" "$out.tmp/root"
+    # Reproducible: sorted, fixed times, numeric owners, no gzip name/time.
+    tar --sort=name --mtime=@0 --numeric-owner --xattrs --exclude='./dev/*' --exclude='./proc/*' --exclude='./sys/*' \
+      -C "$out.tmp/root" -cf - . | gzip -n -1 >"$out.tmp/layer.tar.gz"
+    rm -rf "$out.tmp/root"
+    rm -rf "$out"; mv "$out.tmp" "$out"
+    say "$name: done in $((SECONDS - start))s ($(du -h "$out/layer.tar.gz" | cut -f1) compressed)"
+  fi
+  echo "standin/$name=$out/layer.tar.gz"
+}
+
+# The Debian suite and mirror the machine's apt uses, so debootstrap asks the
+# same archive apt does.
+suite=$(. /etc/os-release && echo "$VERSION_CODENAME")
+mirror=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
+[ -n "$mirror" ] || mirror=$(awk '$1 == "deb" && $3 !~ /security|updates/ {print $2; exit}' /etc/apt/sources.list 2>/dev/null || true)
+base_pkgs="ca-certificates,git,curl,python3,python3-pytest,make"
+fill_base() {
+  [ -n "$mirror" ] || { echo "standins: cannot tell the Debian mirror from /etc/apt" >&2; return 1; }
+  debootstrap --variant=minbase --include="$base_pkgs" "$suite" "$1" "$mirror" >"$cache/standin-base.log" 2>&1 ||
+    { tail -20 "$cache/standin-base.log" >&2; return 1; }
+  rm -rf "$1"/var/cache/apt/archives/*.deb "$1"/var/lib/apt/lists/* "$1"/var/log/* "$1"/tmp/*
+  chmod 1777 "$1/tmp"
+  # A passwd entry for the uid steps run as, so tools that look the user up
+  # (git, python's getpass) find one, as in distroless's nonroot user.
+  echo "nonroot:x:65532:65532:nonroot:/home/nonroot:/usr/sbin/nologin" >>"$1/etc/passwd"
+  echo "nonroot:x:65532:" >>"$1/etc/group"
+  mkdir -p "$1/home/nonroot"; chown 65532:65532 "$1/home/nonroot"
+}
+base_ver="$suite-$(echo "$base_pkgs" | sha256sum | cut -c1-8)"
+layer base "$base_ver" fill_base
+
+goroot=$(go env GOROOT)
+fill_go() { mkdir -p "$1/usr/local"; cp -a "$goroot" "$1/usr/local/go"; rm -rf "$1/usr/local/go/pkg/obj" "$1/usr/local/go/test"; }
+layer go "$(go env GOVERSION)" fill_go
+
+if command -v node >/dev/null && [ -d "$(dirname "$(readlink -f "$(command -v node)")")/../lib/node_modules/npm" ]; then
+  node_prefix=$(cd "$(dirname "$(readlink -f "$(command -v node)")")/.." && pwd)
+  fill_node() {
+    mkdir -p "$1/usr/local/bin" "$1/usr/local/lib/node_modules"
+    cp "$node_prefix/bin/node" "$1/usr/local/bin/node"
+    cp -a "$node_prefix/lib/node_modules/npm" "$1/usr/local/lib/node_modules/npm"
+    ln -s ../lib/node_modules/npm/bin/npm-cli.js "$1/usr/local/bin/npm"
+    ln -s ../lib/node_modules/npm/bin/npx-cli.js "$1/usr/local/bin/npx"
+  }
+  layer node "$(node --version)-npm$(npm --version 2>/dev/null)" fill_node
+else
+  say "node: no Node.js with npm on this machine; the node stand-in is left out"
+fi
+
+fill_kubectl() { mkdir -p "$1/usr/local/bin"; cp "$kubectl_bin" "$1/usr/local/bin/kubectl"; }
+layer kubectl "$("$kubectl_bin" version --client -o json | sed -n 's/.*"gitVersion": *"\([^"]*\)".*/\1/p' | head -1)" fill_kubectl
+
+lint_bin="$cache/golangci-lint-${GOLANGCI_LINT_VERSION:-v2.0.1}/golangci-lint"
+if [ -x "$lint_bin" ]; then
+  fill_lint() { mkdir -p "$1/usr/local/bin"; cp "$lint_bin" "$1/usr/local/bin/golangci-lint"; }
+  layer golangci-lint "${GOLANGCI_LINT_VERSION:-v2.0.1}" fill_lint
+else
+  say "golangci-lint: $lint_bin missing (make tools builds it); the go-lint stand-in is left out"
+fi
+
+pause_c="$kube_src/build/pause/linux/pause.c"
+fill_pause() {
+  gcc -Os -static -DVERSION="\"pipewright\"" -o "$1/pause" "$pause_c"
+  strip "$1/pause"
+}
+layer pause "$(sha256sum "$pause_c" | cut -c1-12)" fill_pause
