@@ -95,6 +95,7 @@ func outside(state string) error {
 			stop()
 		case err := <-exited:
 			os.Remove(env)
+			os.Remove(filepath.Join(state, innerEnv))
 			if err != nil {
 				return fmt.Errorf("cluster ended: %w (state and logs in %s)", err, state)
 			}
