@@ -6,7 +6,7 @@
 test: e2e
 
 ## e2e-tools: build (or find cached) the programs the e2e suite runs
-e2e-tools:
+e2e-tools: tools
 	@bash test/tools/build.sh >/dev/null
 
 ## e2e: apply the catalog and pipewright's output to a real API server running Tekton
