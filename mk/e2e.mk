@@ -11,8 +11,15 @@ e2e-tools: tools
 
 ## e2e: apply the catalog and pipewright's output to a real API server running Tekton
 e2e: e2e-tools
+	@bash test/prometheus.sh >/dev/null
+	@sh test/crds.sh
 	$(GO) vet -tags e2e ./test/e2e
 	$(GO) test -tags e2e -count=1 -timeout 15m -v ./test/e2e
 	@left=$$(pgrep -f '$(CACHE)/(etcd|kube-apiserver|kubectl|tekton-)' || true); \
 	if [ -n "$$left" ]; then echo "e2e: programs left running:"; ps -o pid,args -p $$left; exit 1; fi; \
 	echo "e2e: nothing left running"
+
+## bench-node: Pod start and one-step TaskRun on the real node vs the bare command (bench-node.txt)
+.PHONY: bench-node
+bench-node: e2e-tools
+	$(GO) test -tags e2e -count=1 -timeout 15m -run '^$$' -bench . -benchtime 10x ./test/e2e 2>/dev/null | grep -E '^(Benchmark|goos|goarch|cpu|PASS|ok)' | tee bench-node.txt

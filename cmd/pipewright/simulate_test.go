@@ -9,7 +9,7 @@ import (
 // TestSimulateExitCodes runs the command as main does: 0 fired, 1 not
 // fired, 2 error.
 func TestSimulateExitCodes(t *testing.T) {
-	const dir = "../../../shared/testdata/github-webhooks/"
+	const dir = "../../test/testdata/github-webhooks/"
 	for _, c := range []struct {
 		args   []string
 		code   int

@@ -17,7 +17,7 @@ import (
 )
 
 const (
-	payloads = "../../../shared/testdata/github-webhooks"
+	payloads = "../../test/testdata/github-webhooks"
 	secret   = "It's a Secret to Everybody"
 	repo     = "Codertocat/Hello-World"
 	prHead   = "ec26c3e57ca3a959ca5aad62de7213c562f8c821"

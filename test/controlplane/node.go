@@ -160,11 +160,16 @@ func removeCgroupTree(root string) error {
 }
 
 // removeStaleCgroupRoots removes the cgroup roots of earlier runs that were
-// killed before cleaning up, when no process is left in them.
+// killed before cleaning up, when no process is left in them. A root made in
+// the last half hour may be a suite starting beside this one (it is empty
+// until its kubelet runs), so it is left alone.
 func removeStaleCgroupRoots() {
 	for _, ctrl := range cgroupControllers() {
 		stale, _ := filepath.Glob(filepath.Join("/sys/fs/cgroup", ctrl, "pipewright-*"))
 		for _, dir := range stale {
+			if fi, err := os.Stat(dir); err != nil || time.Since(fi.ModTime()) < 30*time.Minute {
+				continue
+			}
 			_ = removeCgroupTree(dir)
 		}
 	}

@@ -151,25 +151,7 @@ func TestCatalogTasksRun(t *testing.T) {
 	if err := cp.CreateNamespace(ctx, ns); err != nil {
 		t.Fatal(err)
 	}
-	imagesFile, err := cp.ImagesFile()
-	if err != nil {
-		t.Fatal(err)
-	}
-	images, err := catalog.ReadImageFile(imagesFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tree, err := generator.CatalogWithImages(images)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	if err := tree.Write(dir); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := cp.ApplyDir(ctx, ns, filepath.Join(dir, "tasks")); err != nil {
-		t.Fatalf("%v\n%s", err, out)
-	}
+	applyCatalog(t, ns)
 	sha, err := cp.Git.CreateRepo("acme", "hello", helloRepo, "hello")
 	if err != nil {
 		t.Fatal(err)
@@ -294,6 +276,32 @@ spec:
 	statuses := cp.GitHub.Statuses("acme/hello")
 	if len(statuses) != 1 || statuses[0]["state"] != "success" || !strings.HasSuffix(fmt.Sprint(statuses[0]["url"]), "/statuses/"+sha) {
 		t.Errorf("GitHub test server statuses = %v, want one success for %s", statuses, sha)
+	}
+}
+
+// applyCatalog installs every catalog Task into ns with the node's stand-in
+// images, as `pipewright catalog --images` writes them.
+func applyCatalog(t *testing.T, ns string) {
+	t.Helper()
+	ctx := context.Background()
+	imagesFile, err := cp.ImagesFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	images, err := catalog.ReadImageFile(imagesFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree, err := generator.CatalogWithImages(images)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := tree.Write(dir); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := cp.ApplyDir(ctx, ns, filepath.Join(dir, "tasks")); err != nil {
+		t.Fatalf("%v\n%s", err, out)
 	}
 }
 

@@ -24,7 +24,7 @@ import (
 
 // webhooks is the folder of real GitHub payloads shared by the project's
 // tests.
-var webhooks = filepath.Join(repoRoot(), "..", "shared", "testdata", "github-webhooks")
+var webhooks = filepath.Join(repoRoot(), "test", "testdata", "github-webhooks")
 
 // minimalListener is a small EventListener of the test's own: the github
 // ClusterInterceptor checks the signature and event type, and a trigger
