@@ -153,6 +153,10 @@ func Start(ctx context.Context, sb *Sandbox, opts Options) (_ *ControlPlane, err
 			return nil, err
 		}
 	}
+	if cp.node != nil {
+		// Last: Services whose backends the harness runs were routed above.
+		cp.node.stopPodServices = cp.startPodServices(cp.node.client)
+	}
 	cp.logf("control plane ready")
 	return cp, nil
 }

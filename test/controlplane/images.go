@@ -35,6 +35,9 @@ type NodeImages struct {
 	// Tekton maps Tekton Pipelines' helper programs (entrypoint, nop,
 	// workingdirinit, sidecarlogresults) to their images.
 	Tekton map[string]string
+	// Triggers maps Tekton Triggers' programs that run as Pods
+	// (eventlistenersink) to their images.
+	Triggers map[string]string
 	// Tool is the pipewright tool image built from this checkout.
 	Tool string
 }
@@ -168,6 +171,14 @@ func (cp *ControlPlane) pushImages(ctx context.Context) error {
 			return err
 		}
 		n.images.Tekton[h] = ref
+	}
+	n.images.Triggers = map[string]string{}
+	for _, h := range []string{"eventlistenersink"} {
+		ref, err := cp.buildImage(ctx, tektonMod, "github.com/tektoncd/triggers/cmd/"+h, "tekton/triggers/"+h, "/ko-app")
+		if err != nil {
+			return err
+		}
+		n.images.Triggers[h] = ref
 	}
 	root := filepath.Join(filepath.Dir(BuildScript()), "..", "..")
 	if n.images.Tool, err = cp.buildImage(ctx, root, "./cmd/pipewright", "pipewright", ""); err != nil {

@@ -16,6 +16,8 @@ import (
 
 	"github.com/pipewright/pipewright/pkg/github/githubtest"
 	"github.com/pipewright/pipewright/test/gitserver"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
 )
 
 // The node's addresses. NodeIP is added to the sandbox's loopback: Pods,
@@ -44,6 +46,10 @@ type node struct {
 	cgroupRoot string // e.g. /pipewright-1a2b3c, in every cgroup v1 controller
 	registry   string // host:port as Pods and containerd see it
 	images     NodeImages
+	client     kubernetes.Interface
+	dns        *clusterDNS
+	// stopPodServices ends the Service proxy for Pod endpoints.
+	stopPodServices func()
 }
 
 // sysctls kubelet wants; with protectKernelDefaults off it would write any
@@ -185,6 +191,12 @@ func (cp *ControlPlane) cleanupNode() error {
 	if n == nil {
 		return nil
 	}
+	if n.stopPodServices != nil {
+		n.stopPodServices()
+	}
+	if n.dns != nil {
+		n.dns.close()
+	}
 	killAllButSelf()
 	var errs []error
 	if err := unmountUnder(n.dir); err != nil {
@@ -304,6 +316,16 @@ func (cp *ControlPlane) startNode(ctx context.Context) error {
 	}
 	if err := cp.startContainerd(ctx); err != nil {
 		return err
+	}
+	cfg, err := clientcmd.BuildConfigFromFlags("", cp.Kubeconfig)
+	if err != nil {
+		return err
+	}
+	if n.client, err = kubernetes.NewForConfig(cfg); err != nil {
+		return err
+	}
+	if n.dns, err = startClusterDNS(n.client); err != nil {
+		return fmt.Errorf("cluster DNS: %w", err)
 	}
 	if err := cp.startControllers(ctx); err != nil {
 		return err
@@ -568,6 +590,8 @@ podLogsDir: %s
 volumePluginDir: %s
 serializeImagePulls: false
 resolvConf: /etc/resolv.conf
+clusterDNS: [%s]
+clusterDomain: %s
 evictionHard:
   memory.available: 100Mi
   nodefs.available: "1%%"
@@ -581,7 +605,7 @@ fileCheckFrequency: 20s
 syncFrequency: 10s
 nodeStatusUpdateFrequency: 2s
 `, n.cgroupRoot, filepath.Join(n.dir, "containerd.sock"), filepath.Join(n.dir, "containerd.sock"), NodeIP,
-		filepath.Join(n.dir, "pod-logs"), filepath.Join(n.dir, "volume-plugins"))
+		filepath.Join(n.dir, "pod-logs"), filepath.Join(n.dir, "volume-plugins"), NodeIP, clusterDomain)
 	path := filepath.Join(n.dir, "kubelet.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 		return err
@@ -626,6 +650,10 @@ func (n *node) imageArg(args []string, i int) (string, bool) {
 	a := args[i]
 	if rest, ok := strings.CutPrefix(a, koPrefix+"pipeline/cmd/"); ok {
 		ref, ok := n.images.Tekton[rest]
+		return ref, ok
+	}
+	if rest, ok := strings.CutPrefix(a, koPrefix+"triggers/cmd/"); ok {
+		ref, ok := n.images.Triggers[rest]
 		return ref, ok
 	}
 	if i > 0 && args[i-1] == "-shell-image" {

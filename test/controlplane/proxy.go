@@ -15,18 +15,36 @@ import (
 type serviceProxy struct {
 	mu        sync.Mutex
 	listeners []net.Listener
+	frontends map[string]bool // ClusterIP:port already served
 	wg        sync.WaitGroup
+}
+
+// serves reports whether frontend is already forwarded.
+func (p *serviceProxy) serves(frontend string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.frontends[frontend]
 }
 
 // forward listens on frontend ("10.96.0.12:443") and forwards every
 // connection to backend ("127.0.0.1:20001").
 func (p *serviceProxy) forward(frontend, backend string) error {
+	return p.forwardTo(frontend, func() string { return backend })
+}
+
+// forwardTo is forward with the backend chosen per connection, for Services
+// whose endpoints are Pods that come and go; "" refuses the connection.
+func (p *serviceProxy) forwardTo(frontend string, backend func() string) error {
 	l, err := net.Listen("tcp", frontend)
 	if err != nil {
 		return fmt.Errorf("service proxy: %w", err)
 	}
 	p.mu.Lock()
 	p.listeners = append(p.listeners, l)
+	if p.frontends == nil {
+		p.frontends = map[string]bool{}
+	}
+	p.frontends[frontend] = true
 	p.mu.Unlock()
 	p.wg.Add(1)
 	go func() {
@@ -36,7 +54,12 @@ func (p *serviceProxy) forward(frontend, backend string) error {
 			if err != nil {
 				return
 			}
-			go pipe(c, backend)
+			b := backend()
+			if b == "" {
+				c.Close()
+				continue
+			}
+			go pipe(c, b)
 		}
 	}()
 	return nil

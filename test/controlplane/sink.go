@@ -5,24 +5,36 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
+	"strconv"
+	"strings"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 )
 
-// EventListenerSink is an EventListener's sink running as a local process.
+// EventListenerSink is an EventListener's sink: with a node, the Pod the
+// Triggers controller's Deployment runs; without, a local process.
 type EventListenerSink struct {
 	// URL is the EventListener's address as Triggers reports it
 	// (http://el-<name>.<namespace>.svc.cluster.local:8080); it resolves and
 	// routes inside the sandbox like it would inside a cluster.
 	URL string
 	p   *process
+	// pod is the sink's Pod (namespace/name) when it runs on the node.
+	pod string
+	cp  *ControlPlane
 }
 
-// Stop ends the sink process.
-func (s *EventListenerSink) Stop() { s.p.stop(5 * time.Second) }
+// Stop ends the sink process; a sink Pod stays until its EventListener is
+// deleted.
+func (s *EventListenerSink) Stop() {
+	if s.p != nil {
+		s.p.stop(5 * time.Second)
+	}
+}
 
 // StartEventListener runs the sink for an EventListener that has been
 // applied. The Triggers controller reconciles the EventListener into a
@@ -61,6 +73,9 @@ func (cp *ControlPlane) StartEventListener(ctx context.Context, namespace, name 
 	var svc corev1.Service
 	if err := cp.Get(ctx, namespace, "service", d.Name, &svc); err != nil {
 		return nil, fmt.Errorf("eventlistener %s/%s: %w", namespace, name, err)
+	}
+	if cp.node != nil {
+		return cp.eventListenerPod(ctx, &d, &svc, el.Status.Address.URL)
 	}
 	p, ports, err := cp.deployment(ctx, &d, cp.versions["tekton-triggers"], map[string]int32{"--port": 8080})
 	if err != nil {
@@ -153,4 +168,68 @@ func (cp *ControlPlane) ApplyDir(ctx context.Context, namespace string, dirs ...
 }
 
 // Log returns the last lines of the sink's log.
-func (s *EventListenerSink) Log(lines int) string { return s.p.tail(lines) }
+func (s *EventListenerSink) Log(lines int) string {
+	if s.p != nil {
+		return s.p.tail(lines)
+	}
+	ns, name, _ := strings.Cut(s.pod, "/")
+	out, err := s.cp.Kubectl(context.Background(), nil, "logs", "-n", ns, name, "--tail="+strconv.Itoa(lines))
+	if err != nil {
+		return err.Error()
+	}
+	return string(out)
+}
+
+// eventListenerPod waits for the sink Pod the Triggers controller's
+// Deployment runs on the node to be ready, and makes the Service's name
+// resolve for the tests (Pods resolve it through the cluster DNS).
+func (cp *ControlPlane) eventListenerPod(ctx context.Context, d *appsv1.Deployment, svc *corev1.Service, url string) (*EventListenerSink, error) {
+	var pod string
+	err := cp.WaitFor(ctx, 2*time.Minute, func() (bool, error) {
+		var pods corev1.PodList
+		sel := []string{}
+		for k, v := range d.Spec.Selector.MatchLabels {
+			sel = append(sel, k+"="+v)
+		}
+		out, err := cp.Kubectl(ctx, nil, "get", "pods", "-n", d.Namespace, "-l", strings.Join(sel, ","), "-o", "json")
+		if err != nil {
+			return false, err
+		}
+		if err := json.Unmarshal(out, &pods); err != nil {
+			return false, err
+		}
+		for _, p := range pods.Items {
+			for _, c := range p.Status.Conditions {
+				if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue {
+					pod = p.Namespace + "/" + p.Name
+					return true, nil
+				}
+			}
+		}
+		return false, nil
+	})
+	if err != nil {
+		desc, _ := cp.Kubectl(ctx, nil, "describe", "pods", "-n", d.Namespace)
+		return nil, fmt.Errorf("eventlistener %s/%s: no ready sink Pod: %w\n%s", d.Namespace, d.Name, err, desc)
+	}
+	if err := cp.addHost(svc.Spec.ClusterIP, svc.Name+"."+svc.Namespace+".svc", svc.Name+"."+svc.Namespace+".svc.cluster.local"); err != nil {
+		return nil, err
+	}
+	sink := &EventListenerSink{URL: url, pod: pod, cp: cp}
+	// The Service proxy picks the endpoint up within a second; wait until a
+	// request goes through.
+	err = poll(ctx, 30*time.Second, 200*time.Millisecond, func() (bool, error) {
+		client := &http.Client{Timeout: time.Second}
+		resp, err := client.Get("http://" + hostPort(svc.Spec.ClusterIP, 8080) + "/live")
+		if err != nil {
+			return false, nil
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("eventlistener %s/%s: Service %s not reachable: %w", d.Namespace, d.Name, svc.Name, err)
+	}
+	cp.logf("eventlistener %s ready (Pod %s)", d.Name, pod)
+	return sink, nil
+}
