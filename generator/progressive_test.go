@@ -83,7 +83,7 @@ tools:
 	}
 	bp := params(build)
 	for k, want := range map[string]string{
-		"package": "./cmd/hello", "platforms": "linux/amd64,linux/arm64", "tag": "$(params.revision)",
+		"package": "./cmd/hello", "platforms": "linux/amd64,linux/arm64", "tag": "$(tasks.clone.results.commit)",
 		"pipewright-image": "$(params.pipewright-image)", "image": "$(params.image)",
 	} {
 		if bp[k] != want {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/pipewright/pipewright/generator/buildpack"
 	"github.com/pipewright/pipewright/generator/catalog"
 	"github.com/pipewright/pipewright/generator/check"
@@ -24,8 +25,9 @@ import (
 )
 
 // Project generates a project's CI/CD set from its loaded config: the PR and
-// release pipelines, the Tasks they use (per tasks.from), a cache claim, the
-// pipeline service account, PipelineRun templates and a kustomization. The
+// release pipelines, the Tasks they use (per tasks.from), the pipeline
+// service account (and with build.cache: shared the cache claims),
+// PipelineRun templates, the triggers, a kustomization and a README. The
 // tree has passed Tekton validation and the wiring check.
 // Catalog images are replaced per the config's images:.
 func Project(cfg *config.Loaded) (render.Tree, error) {
@@ -121,7 +123,7 @@ func ProjectWithImages(cfg *config.Loaded, images catalog.ImageSet) (render.Tree
 	if err := add("kustomization.yaml", k, false); err != nil {
 		return nil, err
 	}
-	if err := tree.Add("README.md", projectReadme(c, pack, used, resources)); err != nil {
+	if err := tree.Add("README.md", projectReadme(p, pack, used, resources)); err != nil {
 		return nil, err
 	}
 	var known []*v1.Task
@@ -192,7 +194,7 @@ func checkTweaks(cfg *config.Loaded, pack buildpack.Pack) error {
 		}
 	}
 	tasks := []string{"set-pending", "clone", "lint", "test", "build-image", "deploy", "report-success", "report-failure",
-		"report-canary-success", "report-canary-failure"}
+		"report-clone-failure", "report-canary-success", "report-canary-failure"}
 	for _, k := range sortedKeys(cfg.Overrides) {
 		found := false
 		for _, t := range tasks {
@@ -254,6 +256,7 @@ func (p *project) spec(kind pipeline.Kind) pipeline.Spec {
 		NoLint:        c.Build.Lint.Disabled,
 		NoTest:        c.Build.Test.Disabled,
 		PRTag:         c.Image.PRTag,
+		SharedCache:   c.Build.Cache == "shared",
 		Deploy:        !c.Deploy.Disabled,
 		GoImage:       c.Image.Builder == "go-image",
 		GoImageParams: p.goImageParams(),
@@ -342,17 +345,29 @@ func (p *project) run(kind pipeline.Kind, params map[string]string) *v1.Pipeline
 			steps[k] = pipeline.Steps(p.catalogTaskOf(k))
 		}
 	}
+	var cacheClaim, pushSecret string
+	if p.c.Build.Cache == "shared" {
+		cacheClaim = p.cacheClaim(kind)
+	}
+	// Pull-request runs build the pull request's code (with a Dockerfile,
+	// kaniko runs its RUN lines): they get no push credentials, not even
+	// with image.prTag. Their pipeline declares the dockerconfig workspace
+	// all the same, for whoever binds it knowingly.
+	if kind == pipeline.Release {
+		pushSecret = p.c.Image.PushSecret
+	}
 	return pipeline.Run(pipeline.RunSpec{
-		Pipeline:       p.name(kind),
-		GenerateName:   p.name(kind) + "-",
-		Params:         params,
-		ServiceAccount: p.serviceAccount(),
-		CacheClaim:     p.c.App.Name + "-cache",
-		Timeout:        p.runTimeout(kind),
-		FinallyTimeout: 10 * time.Minute,
-		StepResources:  res,
-		StepNames:      steps,
-		Labels:         p.labels(),
+		Pipeline:           p.name(kind),
+		GenerateName:       p.name(kind) + "-",
+		Params:             params,
+		ServiceAccount:     p.serviceAccount(),
+		CacheClaim:         cacheClaim,
+		DockerConfigSecret: pushSecret,
+		Timeout:            p.runTimeout(kind),
+		FinallyTimeout:     10 * time.Minute,
+		StepResources:      res,
+		StepNames:          steps,
+		Labels:             p.labels(),
 	})
 }
 
@@ -378,6 +393,12 @@ func canaryTimeout(c *config.Config) (d time.Duration, overridden bool) {
 }
 
 func (p *project) serviceAccount() string { return p.c.App.Name + "-pipeline" }
+
+// cacheClaim is the shared cache claim of a pipeline (build.cache: shared):
+// one per kind, so pull-request code never writes what a release reads.
+func (p *project) cacheClaim(kind pipeline.Kind) string {
+	return p.c.App.Name + "-cache-" + string(kind)
+}
 
 // catalogTaskOf maps a pipeline task name to its catalog Task.
 func (p *project) catalogTaskOf(pt string) string {
@@ -429,25 +450,30 @@ type fileObj struct {
 	obj  any
 }
 
-// support is what the pipelines need besides themselves: the cache claim and
-// the service account runs use, with rights to deploy.
+// support is what the pipelines need besides themselves: the service
+// account runs use, with rights to deploy, and with build.cache: shared the
+// cache claims.
 func (p *project) support() []fileObj {
 	c := p.c
 	meta := func(name string) metav1.ObjectMeta {
 		return metav1.ObjectMeta{Name: name, Labels: p.labels()}
 	}
-	pvc := &corev1.PersistentVolumeClaim{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "PersistentVolumeClaim"},
-		ObjectMeta: meta(c.App.Name + "-cache"),
-		Spec: corev1.PersistentVolumeClaimSpec{
-			// ReadWriteOnce works everywhere; concurrent runs on different
-			// nodes need a ReadWriteMany class instead.
-			AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
-			Resources:   corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("5Gi")}},
-		},
-	}
 	sa := &corev1.ServiceAccount{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ServiceAccount"}, ObjectMeta: meta(p.serviceAccount())}
-	out := []fileObj{{"cache-pvc.yaml", pvc}, {"rbac/pipeline-serviceaccount.yaml", sa}}
+	out := []fileObj{{"rbac/pipeline-serviceaccount.yaml", sa}}
+	if c.Build.Cache == "shared" {
+		for _, kind := range []pipeline.Kind{pipeline.PullRequest, pipeline.Release} {
+			out = append(out, fileObj{"cache/" + string(kind) + ".yaml", &corev1.PersistentVolumeClaim{
+				TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "PersistentVolumeClaim"},
+				ObjectMeta: meta(p.cacheClaim(kind)),
+				Spec: corev1.PersistentVolumeClaimSpec{
+					// ReadWriteOnce works everywhere; concurrent runs on
+					// different nodes need a ReadWriteMany class instead.
+					AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+					Resources:   corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse(pipeline.SharedCacheSize)}},
+				},
+			}})
+		}
+	}
 	if !c.Deploy.Disabled {
 		verbs := []string{"get", "list", "watch", "create", "update", "patch"}
 		role := &rbacv1.Role{
@@ -484,35 +510,98 @@ var canaryRules = []rbacv1.PolicyRule{
 	{APIGroups: []string{"argoproj.io"}, Resources: []string{"rollouts"}, Verbs: []string{"get", "list", "watch", "update", "patch"}},
 }
 
-func projectReadme(c *config.Config, pack buildpack.Pack, tasks, resources []string) []byte {
+func projectReadme(p *project, pack buildpack.Pack, tasks, resources []string) []byte {
+	c := p.c
 	var b strings.Builder
 	fmt.Fprintf(&b, "# CI/CD for %s\n\n<!-- Generated by pipewright; do not edit. Change pipewright.yaml and run `pipewright generate`. -->\n\n", c.App.Name)
 	fmt.Fprintf(&b, "Build pack **%s**, image `%s`, GitHub `%s` (default branch `%s`), Tasks from **%s**.\n\n",
 		pack.Name, c.Image.Repository, c.GitHub.Repository, c.GitHub.DefaultBranch, c.Tasks.From)
-	fmt.Fprintf(&b, "## Install\n\n```sh\nkubectl create secret generic %s --from-literal=token=<GitHub token> -n %s\nkubectl apply -k .\n```\n\n", c.GitHub.TokenSecret, c.App.Namespace)
+
+	ns := c.App.Namespace
+	b.WriteString("## Secrets\n\n")
+	fmt.Fprintf(&b, "Create these in namespace `%s`, where the pipelines and the EventListener run, before the first run; no file here holds a secret value.\n\n", ns)
+	b.WriteString("| Secret | Key | Used by |\n|---|---|---|\n")
+	fmt.Fprintf(&b, "| `%s` | `secret` | The EventListener's GitHub interceptor, to check each delivery's `X-Hub-Signature-256`; the repository's webhook gets the same value. |\n", c.GitHub.WebhookSecret)
+	tokenUse, scopes := "The commit statuses (task github-set-status, read into its step's environment by the kubelet)", "commit statuses: read and write (classic token: `repo:status`)"
+	if len(c.Paths) > 0 {
+		tokenUse += " and the `paths` filter's lookup of a pull request's changed files"
+		scopes += ", pull requests: read"
+	}
+	fmt.Fprintf(&b, "| `%s` | `token` | %s. Scopes: %s. |\n", c.GitHub.TokenSecret, tokenUse, scopes)
+	fmt.Fprintf(&b, "| `%s` | `%s` | The image push of `build-image` in release runs, mounted as its `dockerconfig` workspace (as `config.json`). It is not attached to the service account, so no other step sees it, and pull-request runs never get it. |\n\n",
+		c.Image.PushSecret, corev1.DockerConfigJsonKey)
+	fmt.Fprintf(&b, "```sh\n# the webhook secret: a random value, kept in a file for the webhook below\nopenssl rand -hex 32 > webhook-secret\n")
+	fmt.Fprintf(&b, "kubectl create secret generic %s -n %s --from-file=secret=webhook-secret\n", c.GitHub.WebhookSecret, ns)
+	fmt.Fprintf(&b, "kubectl create secret generic %s -n %s --from-literal=token=<GitHub token>\n", c.GitHub.TokenSecret, ns)
+	fmt.Fprintf(&b, "kubectl create secret docker-registry %s -n %s --docker-server=%s --docker-username=<registry user> --docker-password=<registry token with push rights>\n```\n\n",
+		c.Image.PushSecret, ns, registryServer(c.Image.Repository))
+	if c.Image.PRTag {
+		fmt.Fprintf(&b, "`image.prTag` is set, but pull-request runs get no push credentials: they build the pull request's code, and with a Dockerfile run it, where any credential is readable. Their `pr-<number>` pushes work with a registry that lets the cluster push without them; otherwise bind workspace `%s` in `triggers/template-pull-request.yaml` yourself, to a credential that can push nothing else (`pipewright lint` reports it as `secrets-in-untrusted-run`).\n\n", pipeline.DockerConfigWorkspace)
+	}
+
+	fmt.Fprintf(&b, "## Install\n\n```sh\nkubectl apply -k .\npipewright github webhook --repo %s --url https://<public URL of Service el-%s-listener, port 8080>/ --secret-file webhook-secret\n```\n\n", c.GitHub.Repository, c.App.Name)
 	if c.Tasks.From == "cluster" {
 		b.WriteString("The pipelines use the pipewright catalog installed in the cluster (`kubectl apply -R -f tasks/` from pipewright).\n\n")
 	}
-	fmt.Fprintf(&b, "## Pipelines\n\n- `%s-pull-request`: clone → lint ∥ test → image build (not published) → commit status in `finally`.\n", c.App.Name)
-	deploy := "kubectl apply of the new digest"
+	fmt.Fprintf(&b, "The ChatOps trigger (`/retest`, `/ok-to-test`) calls the `%s` ClusterInterceptor (`triggers/clusterinterceptor.yaml`, one per cluster, so not in the kustomization): `pipewright interceptor serve` behind Service `%s` in namespace `%s`, with a GitHub token of its own.\n\n",
+		trigger.Interceptor, trigger.InterceptorService, ns)
+
+	b.WriteString("## Pipelines\n\n")
+	flow := func(kind pipeline.Kind) string {
+		if ch := pipeline.Checks(kind, p.spec(kind)); ch != "" {
+			return "clone → " + ch + " → "
+		}
+		return "clone → "
+	}
+	build := "image build (not published)"
+	if c.Image.PRTag {
+		build = "image build and push as `pr-<number>`"
+	}
+	fmt.Fprintf(&b, "- `%s-pull-request`: %s%s → commit status in `finally`.\n", c.App.Name, flow(pipeline.PullRequest), build)
+	deploy := " → kubectl apply of the new digest"
 	if cn := c.Deploy.Canary; c.Deploy.Strategy == "canary" {
 		how := fmt.Sprintf("steps %v, rolled back on Prometheus metrics", cn.Steps)
 		if cn.Controller != "pipewright" {
 			how = cn.Controller + " runs the steps and analysis"
 		}
-		deploy = fmt.Sprintf("canary release of the new digest (%s; the decision is reported as the `%s/canary` status)", how, c.GitHub.StatusContext)
+		deploy = fmt.Sprintf(" → canary release of the new digest (%s; the decision is reported as the `%s/canary` status)", how, c.GitHub.StatusContext)
 	}
 	if c.Deploy.Disabled {
-		deploy = "no deploy"
+		deploy = ""
 	}
-	fmt.Fprintf(&b, "- `%s-release`: clone → test → image build and push by digest → %s → commit status in `finally`.\n\n", c.App.Name, deploy)
-	fmt.Fprintf(&b, "Run one by hand: `kubectl create -f runs/release.yaml` (builds `%s`).\n\n", c.GitHub.DefaultBranch)
+	fmt.Fprintf(&b, "- `%s-release`: %simage build and push by digest, tagged with the commit%s → commit status in `finally`.\n\n", c.App.Name, flow(pipeline.Release), deploy)
+	b.WriteString("Statuses go on the commit clone checked out: the pending one once clone has resolved it. When the clone itself fails there is no such commit, and the failure is posted on `revision` as the run gave it (a sha from the triggers).\n\n")
+	fmt.Fprintf(&b, "Run one by hand: `kubectl create -f runs/release.yaml` (builds `%s`; give `revision` a commit sha instead for a failed clone to be reported too).\n\n", c.GitHub.DefaultBranch)
+
+	b.WriteString("## Volumes\n\n")
+	if c.Build.Cache == "shared" {
+		fmt.Fprintf(&b, "Each run clones into a volume of its own (workspace `%s`, a %s `volumeClaimTemplate`, folder `%s`). The build caches are on claims kept between runs (`build.cache: shared`): `%s` for pull requests and `%s` for releases, so pull-request code never writes what a release reads. ",
+			pipeline.SourceWorkspace, pipeline.SourceVolumeSize, pipeline.SourceSubPath, p.cacheClaim(pipeline.PullRequest), p.cacheClaim(pipeline.Release))
+		b.WriteString("Lint and test TaskRuns bind two claims, which Tekton refuses at its default `coschedule: workspaces`: set `coschedule` to `pipelineruns` (or `disabled`) in configmap `feature-flags` of namespace `tekton-pipelines`. With `ReadWriteOnce` claims, runs at the same time must share a node; across nodes the claims need a `ReadWriteMany` storage class.\n\n")
+	} else {
+		fmt.Fprintf(&b, "Each run gets one volume (workspace `%s`, a %s `volumeClaimTemplate`): the checkout in its `%s` folder, the build caches in its `%s` folder, shared by the run's tasks. Every TaskRun so binds one claim, as Tekton's default `coschedule: workspaces` requires, and no cache outlives its run: a pull request's code cannot poison a release's modules or build cache. ",
+			pipeline.SourceWorkspace, pipeline.RunVolumeSize, pipeline.SourceSubPath, pipeline.CacheSubPath)
+		b.WriteString("`build.cache: shared` keeps the caches between runs instead, on claims that need Tekton's `coschedule` feature flag at `pipelineruns` or `disabled`.\n\n")
+	}
+	fmt.Fprintf(&b, "The runs' Pods have `fsGroup: %d`, the group the steps run as, so that they can write the freshly provisioned volume.\n\n", pipeline.FSGroup)
+
 	b.WriteString("## Files\n\n")
 	for _, r := range resources {
 		fmt.Fprintf(&b, "- `%s`\n", r)
 	}
 	fmt.Fprintf(&b, "\nTasks used: %s.\n", strings.Join(tasks, ", "))
 	return []byte(b.String())
+}
+
+// registryServer is the --docker-server of kubectl create secret
+// docker-registry for an image repository: its registry host, or Docker
+// Hub's v1 address.
+func registryServer(repo string) string {
+	r, err := name.NewRepository(repo)
+	if err != nil || r.RegistryStr() == name.DefaultRegistry {
+		return "https://index.docker.io/v1/"
+	}
+	return r.RegistryStr()
 }
 
 // Summary is the short report `generate` prints.

@@ -170,7 +170,8 @@ func TestKustomizationRendersWithKustomize(t *testing.T) {
 			t.Errorf("%s/%s: namespace %q, want %s", r.GetKind(), r.GetName(), r.GetNamespace(), want)
 		}
 	}
-	want := map[string]int{"Task": 6, "Pipeline": 2, "PersistentVolumeClaim": 1, "ServiceAccount": 2, "Role": 2, "RoleBinding": 2,
+	// No PersistentVolumeClaim: each run makes its own (volumeClaimTemplate).
+	want := map[string]int{"Task": 6, "Pipeline": 2, "ServiceAccount": 2, "Role": 2, "RoleBinding": 2,
 		"ClusterRole": 1, "ClusterRoleBinding": 1, "EventListener": 1, "TriggerBinding": 3, "TriggerTemplate": 2}
 	if !reflect.DeepEqual(kinds, want) {
 		t.Fatalf("kustomize rendered %v, want %v", kinds, want)
@@ -206,14 +207,14 @@ func TestPipelineShape(t *testing.T) {
 	if !reflect.DeepEqual(byName["build-image"].RunAfter, []string{"lint", "test"}) {
 		t.Errorf("build-image runAfter = %v", byName["build-image"].RunAfter)
 	}
-	if len(byName["set-pending"].RunAfter) != 0 {
-		t.Error("the pending status must be set at start")
+	if !reflect.DeepEqual(byName["set-pending"].RunAfter, []string{"clone"}) {
+		t.Error("the pending status must be set as soon as clone has resolved the commit")
 	}
 	var finally []string
 	for _, f := range pr.Spec.Finally {
 		finally = append(finally, f.Name)
 	}
-	if !reflect.DeepEqual(finally, []string{"report-success", "report-failure"}) {
+	if !reflect.DeepEqual(finally, []string{"report-success", "report-failure", "report-clone-failure"}) {
 		t.Errorf("finally = %v", finally)
 	}
 	for _, p := range byName["build-image"].Params {
@@ -226,7 +227,7 @@ func TestPipelineShape(t *testing.T) {
 	for _, pt := range rel.Spec.Tasks {
 		names = append(names, pt.Name)
 	}
-	if !reflect.DeepEqual(names, []string{"set-pending", "clone", "test", "build-image", "deploy"}) {
+	if !reflect.DeepEqual(names, []string{"clone", "set-pending", "test", "build-image", "deploy"}) {
 		t.Errorf("release tasks = %v", names)
 	}
 }

@@ -108,5 +108,6 @@ fi
 			},
 		},
 		Example: map[string]string{"image": "ghcr.io/pipewright/example-go@sha256:<digest>", "app": "example-go", "namespace": "production"},
+		Writes:  []string{"output"},
 	}
 }

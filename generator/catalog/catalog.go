@@ -35,6 +35,23 @@ type Entry struct {
 	// RootSteps names the steps declared to run as root, with the reason;
 	// it becomes the pipewright.dev/root-steps annotation the linter reads.
 	RootSteps map[string]string
+	// Writes names the workspaces the Task's steps write into (a checkout
+	// they install dependencies or write reports into), besides cache
+	// workspaces: the Go, npm, pip and Maven caches lock their own entries,
+	// so tasks running at the same time may share one. Two pipeline tasks
+	// that write the same folder must not run at the same time; the
+	// pipeline builder checks it with check.ParallelWriters.
+	Writes []string
+}
+
+// Writes is what Entry.Writes says of the catalog Task task; nil for a
+// Task the catalog does not have.
+func Writes(task string) []string {
+	e, err := Get(task)
+	if err != nil {
+		return nil
+	}
+	return e.Writes
 }
 
 // RootStepsAnnotation lists a Task's justified root steps, "step: reason"

@@ -9,7 +9,7 @@ cd "${WORKSPACE_SOURCE_PATH}/${PARAM_CONTEXT}"
 `
 
 // goCache points Go's module and build caches (and golangci-lint's) at the
-// optional cache workspace, so runs share them.
+// optional cache workspace, so the tasks (or runs) binding it share them.
 const goCache = `
 if [ "${WORKSPACE_CACHE_BOUND}" = "true" ]; then
   export GOMODCACHE="${WORKSPACE_CACHE_PATH}/go/mod"

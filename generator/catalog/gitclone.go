@@ -52,6 +52,7 @@ func gitClone() Entry {
 			}.build()},
 		},
 		Example: map[string]string{"url": "https://github.com/pipewright/example-go", "revision": "main"},
+		Writes:  []string{"output"},
 	}
 }
 

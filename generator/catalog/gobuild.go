@@ -57,5 +57,6 @@ echo "built: ${built}"
 			}.build()},
 		},
 		Example: map[string]string{"goarch": "arm64"},
+		Writes:  []string{"source"}, // the binaries, under output
 	}
 }

@@ -45,7 +45,7 @@ func goImage() Entry {
 			Params: params,
 			Workspaces: []v1.WorkspaceDeclaration{
 				workspace("source", "The checked-out source (a git checkout: its commit time stamps the image).", false),
-				workspace("cache", "Optional cache shared between runs (Go module and build cache).", true),
+				workspace("cache", "Optional cache (Go module and build cache), shared by the tasks, or runs, that bind the same folder.", true),
 				workspace("dockerconfig", "A Docker config.json with registry credentials.", true),
 			},
 			Results: []v1.TaskResult{

@@ -61,5 +61,6 @@ echo "coverage: ${total:-0}%"
 			}.build()},
 		},
 		Example: map[string]string{"race": "true"},
+		Writes:  []string{"source"},
 	}
 }

@@ -59,5 +59,6 @@ fi
 			}.build()},
 		},
 		Example: map[string]string{},
+		Writes:  []string{"source"},
 	}
 }

@@ -70,5 +70,6 @@ esac
 			}.build()},
 		},
 		Example: map[string]string{},
+		Writes:  []string{"source"},
 	}
 }

@@ -62,5 +62,6 @@ python3 -m pytest "$@" ${PARAM_PYTEST_ARGS}
 			}.build()},
 		},
 		Example: map[string]string{},
+		Writes:  []string{"source"},
 	}
 }

@@ -211,11 +211,12 @@ func paramNames(ps []v1.ParamSpec) []string {
 }
 
 // sourceAndCache are the workspaces of every build and test Task: the
-// checked-out source and an optional cache shared between runs.
+// checked-out source and an optional cache, shared by the tasks (or runs)
+// that bind the same folder.
 func sourceAndCache(cacheWhat string) []v1.WorkspaceDeclaration {
 	return []v1.WorkspaceDeclaration{
 		workspace("source", "The checked-out source.", false),
-		workspace("cache", "Optional cache shared between runs ("+cacheWhat+").", true),
+		workspace("cache", "Optional cache ("+cacheWhat+"), shared by the tasks, or runs, that bind the same folder.", true),
 	}
 }
 

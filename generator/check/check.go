@@ -2,7 +2,8 @@
 // code: strict decoding into the real Go types, SetDefaults and Validate, and
 // a wiring check across objects that Tekton's Validate does not do (a
 // Pipeline's use of the Tasks it references). generate, lint and the tests
-// all use it.
+// all use it. ParallelWriters finds pipeline tasks that may write one folder
+// at the same time, for whoever knows which workspaces its Tasks write.
 package check
 
 import (

@@ -44,6 +44,7 @@ type Build struct {
 	Context string    `json:"context,omitempty" doc:"Folder of the project inside the repository." default:"."`
 	Lint    TaskTweak `json:"lint,omitempty" doc:"The lint task: enabled and params passed to its catalog Task (e.g. flags for go-lint)."`
 	Test    TaskTweak `json:"test,omitempty" doc:"The unit-test task: params passed to its catalog Task (e.g. race for go-test, script for node-test)."`
+	Cache   string    `json:"cache,omitempty" doc:"Where the build caches (Go modules and build cache, npm, pip, Maven) live. run: in the run's own volume, beside the checkout, shared by its tasks and deleted with it; every TaskRun binds one claim, as Tekton's default coschedule: workspaces requires. shared: on a claim per pipeline kept between runs (<app>-cache-pull-request, <app>-cache-release, so pull requests never write the release's cache); lint and test TaskRuns then bind two claims, which needs Tekton's coschedule feature flag (configmap feature-flags in tekton-pipelines) set to pipelineruns or disabled, and runs on several nodes at once need a ReadWriteMany storage class." enum:"run,shared" default:"run"`
 }
 
 // TaskTweak turns a pipeline task on or off and overrides its params.
@@ -61,6 +62,7 @@ type Image struct {
 	Package    string   `json:"package,omitempty" doc:"With builder go-image: the Go main package to build, relative to build.context." default:"."`
 	Platforms  []string `json:"platforms,omitempty" doc:"With builder go-image: os/arch platforms; more than one pushes an image index." default:"[linux/amd64]"`
 	Base       string   `json:"base,omitempty" doc:"With builder go-image: the base image, pinned by digest; defaults to the catalog's distroless static image."`
+	PushSecret string   `json:"pushSecret,omitempty" doc:"Secret with the registry credentials to push image.repository (type kubernetes.io/dockerconfigjson, as kubectl create secret docker-registry makes it). Mounted only into the image build of release runs (and of pull-request runs with prTag), never into the service account. Defaults to <app>-registry."`
 }
 
 // Deploy is the release pipeline's deploy stage.

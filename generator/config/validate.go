@@ -100,7 +100,8 @@ func (l *Loaded) validate() Errors {
 	if b := c.GitHub.DefaultBranch; b != "" && (!branchName.MatchString(b) || strings.HasPrefix(b, "refs/")) {
 		add(l.Errorf("github.defaultBranch", "a branch name such as main, without refs/heads/", "%q is not a branch name", b))
 	}
-	for _, s := range []struct{ path, val string }{{"github.tokenSecret", c.GitHub.TokenSecret}, {"github.webhookSecret", c.GitHub.WebhookSecret}} {
+	oneOf("build.cache", c.Build.Cache, []string{"run", "shared"})
+	for _, s := range []struct{ path, val string }{{"github.tokenSecret", c.GitHub.TokenSecret}, {"github.webhookSecret", c.GitHub.WebhookSecret}, {"image.pushSecret", c.Image.PushSecret}} {
 		if s.val != "" {
 			k8sName(s.path, s.val, 63)
 		}
@@ -268,6 +269,8 @@ func (c *Config) applyDefaults() {
 	// Deployment takes to become available.
 	def(&cn.Deadline, "30m")
 	def(&c.Image.Builder, "dockerfile")
+	def(&c.Image.PushSecret, c.App.Name+"-registry")
+	def(&c.Build.Cache, "run")
 	def(&c.Image.Package, ".")
 	if len(c.Image.Platforms) == 0 {
 		c.Image.Platforms = []string{"linux/amd64"}

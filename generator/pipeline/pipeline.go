@@ -5,17 +5,21 @@
 package pipeline
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"time"
 
 	"github.com/pipewright/pipewright/generator/buildpack"
 	"github.com/pipewright/pipewright/generator/catalog"
+	"github.com/pipewright/pipewright/generator/check"
+	"github.com/tektoncd/pipeline/pkg/apis/pipeline/pod"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/selection"
+	"k8s.io/utils/ptr"
 )
 
 // Kind is which pipeline: the pull-request one or the release one.
@@ -35,6 +39,11 @@ type Spec struct {
 	NoLint, NoTest         bool
 	PRTag                  bool // PR builds push REPO:pr-<n> instead of not pushing
 	Deploy                 bool // release pipeline deploys
+	// SharedCache puts the build caches on a workspace of their own
+	// (CacheWorkspace), which runs bind to a claim kept between runs,
+	// instead of the run's own volume. Lint and test TaskRuns then bind
+	// two claims, which Tekton's default coschedule: workspaces refuses.
+	SharedCache bool
 	// GoImage builds the image with go-image (pipewright image build)
 	// instead of image-build (kaniko and a Dockerfile); GoImageParams are
 	// its package, platforms, base.
@@ -83,14 +92,45 @@ var defaultTimeouts = map[string]time.Duration{
 	"clone": 10 * time.Minute, "lint": 20 * time.Minute, "test": 30 * time.Minute,
 	"build-image": 30 * time.Minute, "deploy": 15 * time.Minute,
 	"set-pending": 5 * time.Minute, "report-success": 5 * time.Minute, "report-failure": 5 * time.Minute,
+	"report-clone-failure":  5 * time.Minute,
 	"report-canary-success": 5 * time.Minute, "report-canary-failure": 5 * time.Minute,
 }
 
-// Workspaces of every pipeline.
+// Every pipeline has one volume workspace, SourceWorkspace, which a run
+// binds to a claim of its own (a volumeClaimTemplate): the checkout is its
+// SourceSubPath folder and the build caches its CacheSubPath folder. A
+// TaskRun so binds one claim however many Task workspaces it maps onto it,
+// as Tekton's default coschedule: workspaces requires, and no two runs
+// share a cache: a pull request's code cannot poison a release's modules or
+// build cache.
 const (
 	SourceWorkspace = "source"
-	CacheWorkspace  = "cache"
+	SourceSubPath   = "src"
+	CacheSubPath    = "cache"
+	// CacheWorkspace is the second volume workspace of pipelines built
+	// with Spec.SharedCache, where the caches live instead.
+	CacheWorkspace = "cache"
+	// DockerConfigWorkspace holds registry credentials (a config.json
+	// from a Secret) for the image build of pipelines that push.
+	DockerConfigWorkspace = "dockerconfig"
 )
+
+// CommitResult is what status tasks and image tags use as the commit: the
+// sha clone checked out, whatever revision (a branch in a manual run) it
+// was given.
+const CommitResult = "$(tasks.clone.results.commit)"
+
+// ws is where a Task workspace goes: a pipeline workspace and a folder in it.
+type ws struct{ workspace, subPath string }
+
+func (b *builder) src() ws { return ws{SourceWorkspace, SourceSubPath} }
+
+func (b *builder) cache() ws {
+	if b.s.SharedCache {
+		return ws{CacheWorkspace, ""}
+	}
+	return ws{SourceWorkspace, CacheSubPath}
+}
 
 type builder struct {
 	s     Spec
@@ -106,15 +146,15 @@ func (b *builder) p(name string) v1.ParamValue {
 
 func lit(v string) v1.ParamValue { return *v1.NewStructuredValues(v) }
 
-func (b *builder) task(name, catalogTask string, runAfter []string, ps map[string]v1.ParamValue, ws map[string]string) v1.PipelineTask {
+func (b *builder) task(name, catalogTask string, runAfter []string, ps map[string]v1.ParamValue, wss map[string]ws) v1.PipelineTask {
 	var plist v1.Params
 	for k, v := range ps {
 		plist = append(plist, v1.Param{Name: k, Value: v})
 	}
 	sort.Slice(plist, func(i, j int) bool { return plist[i].Name < plist[j].Name })
 	var wlist []v1.WorkspacePipelineTaskBinding
-	for k, v := range ws {
-		wlist = append(wlist, v1.WorkspacePipelineTaskBinding{Name: k, Workspace: v})
+	for k, v := range wss {
+		wlist = append(wlist, v1.WorkspacePipelineTaskBinding{Name: k, Workspace: v.workspace, SubPath: v.subPath})
 	}
 	sort.Slice(wlist, func(i, j int) bool { return wlist[i].Name < wlist[j].Name })
 	timeout := defaultTimeouts[name]
@@ -131,10 +171,11 @@ func (b *builder) task(name, catalogTask string, runAfter []string, ps map[strin
 	}
 }
 
+// status sets a commit status on the commit clone checked out.
 func (b *builder) status(name, state, description string) v1.PipelineTask {
 	return b.task(name, "github-set-status", nil, map[string]v1.ParamValue{
 		"repo-full-name":    b.p("repo-full-name"),
-		"sha":               b.p("revision"),
+		"sha":               lit(CommitResult),
 		"state":             lit(state),
 		"context":           b.p("status-context"),
 		"description":       lit(description),
@@ -150,27 +191,40 @@ func withTweaks(base map[string]v1.ParamValue, tweaks map[string]string) map[str
 	return base
 }
 
-// Build returns the pipeline of the given kind.
+// Build returns the pipeline of the given kind. It refuses (a pipewright
+// bug) a pipeline in which two tasks that may run at the same time write
+// the same folder.
 func Build(kind Kind, s Spec) (*v1.Pipeline, error) {
 	b := &builder{s: s, kind: kind, used: map[string]bool{}}
-	srcCache := map[string]string{"source": SourceWorkspace, "cache": CacheWorkspace}
+	srcCache := map[string]ws{"source": b.src(), "cache": b.cache()}
 
-	b.tasks = append(b.tasks, b.status("set-pending", "pending", string(kind)+" pipeline running"))
 	b.tasks = append(b.tasks, b.task("clone", "git-clone", nil, map[string]v1.ParamValue{
 		"url": b.p("repo-url"), "revision": b.p("revision"),
-	}, map[string]string{"output": SourceWorkspace}))
-	checks := []string{}
-	if s.Pack.Lint != "" && !s.NoLint && kind == PullRequest {
+	}, map[string]ws{"output": b.src()}))
+	// The pending status waits for the commit clone resolved: a manual run
+	// gives a branch name as revision, which is no commit to set it on.
+	pending := b.status("set-pending", "pending", string(kind)+" pipeline running")
+	pending.RunAfter = []string{"clone"}
+	b.tasks = append(b.tasks, pending)
+	lint, test := s.lints(kind), s.tests()
+	var checks []string
+	if test {
+		b.tasks = append(b.tasks, b.task("test", s.Pack.Test, []string{"clone"}, withTweaks(map[string]v1.ParamValue{"context": b.p("context")}, s.TestParams), srcCache))
+		checks = append(checks, "test")
+	}
+	if lint {
 		ps := map[string]v1.ParamValue{"context": b.p("context")}
 		if s.Pack.Lint == "node-test" {
 			ps["script"] = lit("lint") // node lints through its package.json script
 		}
-		b.tasks = append(b.tasks, b.task("lint", s.Pack.Lint, []string{"clone"}, withTweaks(ps, s.LintParams), srcCache))
-		checks = append(checks, "lint")
-	}
-	if s.Pack.Test != "" && !s.NoTest {
-		b.tasks = append(b.tasks, b.task("test", s.Pack.Test, []string{"clone"}, withTweaks(map[string]v1.ParamValue{"context": b.p("context")}, s.TestParams), srcCache))
-		checks = append(checks, "test")
+		after := []string{"clone"}
+		if s.lintAfterTest(kind) {
+			// Both install the dependencies into the one checkout (npm ci
+			// empties node_modules first): one at a time.
+			after, checks = []string{"test"}, nil
+		}
+		b.tasks = append(b.tasks, b.task("lint", s.Pack.Lint, after, withTweaks(ps, s.LintParams), srcCache))
+		checks = append([]string{"lint"}, checks...)
 	}
 	if len(checks) == 0 {
 		checks = []string{"clone"}
@@ -185,11 +239,35 @@ func Build(kind Kind, s Spec) (*v1.Pipeline, error) {
 	ok := b.status("report-success", "success", string(kind)+" pipeline succeeded")
 	ok.When = v1.WhenExpressions{{Input: "$(tasks.status)", Operator: selection.In, Values: []string{"Succeeded", "Completed"}}}
 	bad := b.status("report-failure", "failure", string(kind)+" pipeline failed")
-	bad.When = v1.WhenExpressions{{Input: "$(tasks.status)", Operator: selection.In, Values: []string{"Failed", "None"}}}
+	bad.When = v1.WhenExpressions{
+		{Input: "$(tasks.status)", Operator: selection.In, Values: []string{"Failed", "None"}},
+		{Input: "$(tasks.clone.status)", Operator: selection.In, Values: []string{"Succeeded"}},
+	}
+	// Without a clone there is no commit result, and Tekton skips a finally
+	// task that reads a missing result: the failure goes to the revision
+	// the run was given (a sha from the triggers; a manual run's branch
+	// name GitHub refuses, and the run fails anyway).
+	early := b.status("report-clone-failure", "failure", string(kind)+" pipeline failed: the clone failed")
+	early.Params = setParam(early.Params, "sha", b.p("revision"))
+	early.When = v1.WhenExpressions{{Input: "$(tasks.clone.status)", Operator: selection.NotIn, Values: []string{"Succeeded"}}}
 
-	finally := []v1.PipelineTask{ok, bad}
+	finally := []v1.PipelineTask{ok, bad, early}
 	if kind == Release && s.Deploy && s.Canary != nil {
 		finally = append(finally, b.canaryStatus("success"), b.canaryStatus("failure"))
+	}
+	workspaces := []v1.PipelineWorkspaceDeclaration{{
+		Name: SourceWorkspace,
+		Description: "A fresh volume per run: the checkout in its " + SourceSubPath + " folder, the build caches in its " +
+			CacheSubPath + " folder.",
+	}}
+	if s.SharedCache {
+		workspaces[0].Description = "A fresh volume per run for the checkout, in its " + SourceSubPath + " folder."
+		workspaces = append(workspaces, v1.PipelineWorkspaceDeclaration{Name: CacheWorkspace,
+			Description: "Build caches kept between runs of this pipeline (a claim of its own; needs Tekton's coschedule feature flag at pipelineruns or disabled)."})
+	}
+	if b.pushes() {
+		workspaces = append(workspaces, v1.PipelineWorkspaceDeclaration{Name: DockerConfigWorkspace, Optional: true,
+			Description: "Registry credentials for the image push: a config.json, e.g. from a kubernetes.io/dockerconfigjson Secret. Bound only to build-image."})
 	}
 	p := &v1.Pipeline{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "tekton.dev/v1", Kind: "Pipeline"},
@@ -198,10 +276,7 @@ func Build(kind Kind, s Spec) (*v1.Pipeline, error) {
 			Description: description(kind, s),
 			Tasks:       b.tasks,
 			Finally:     finally,
-			Workspaces: []v1.PipelineWorkspaceDeclaration{
-				{Name: SourceWorkspace, Description: "The checked-out source; a fresh volume per run."},
-				{Name: CacheWorkspace, Description: "Build caches shared between runs.", Optional: true},
-			},
+			Workspaces:  workspaces,
 		},
 	}
 	for _, prm := range params {
@@ -216,23 +291,79 @@ func Build(kind Kind, s Spec) (*v1.Pipeline, error) {
 		}
 		p.Spec.Params = append(p.Spec.Params, ps)
 	}
+	if errs := check.ParallelWriters(p.Name, &p.Spec, catalog.Writes); len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
 	return p, nil
 }
 
+// lints and tests report whether the pipeline has a lint and a test task.
+func (s Spec) lints(kind Kind) bool { return s.Pack.Lint != "" && !s.NoLint && kind == PullRequest }
+func (s Spec) tests() bool          { return s.Pack.Test != "" && !s.NoTest }
+
+// lintAfterTest reports whether lint must wait for test: both write the
+// checkout (node-test, which lints and tests, installs node_modules there).
+func (s Spec) lintAfterTest(kind Kind) bool {
+	return s.lints(kind) && s.tests() && writes(s.Pack.Lint, "source") && writes(s.Pack.Test, "source")
+}
+
+func writes(task, workspace string) bool {
+	for _, w := range catalog.Writes(task) {
+		if w == workspace {
+			return true
+		}
+	}
+	return false
+}
+
+// Checks describes the lint and test stage of a pipeline for people, e.g.
+// "lint ∥ test", "test → lint", "test"; empty when it has neither.
+func Checks(kind Kind, s Spec) string {
+	switch lint, test := s.lints(kind), s.tests(); {
+	case lint && test && s.lintAfterTest(kind):
+		return "test → lint"
+	case lint && test:
+		return "lint ∥ test"
+	case lint:
+		return "lint"
+	case test:
+		return "test"
+	}
+	return ""
+}
+
+// setParam replaces the value of the param called name.
+func setParam(ps v1.Params, name string, v v1.ParamValue) v1.Params {
+	for i := range ps {
+		if ps[i].Name == name {
+			ps[i].Value = v
+		}
+	}
+	return ps
+}
+
+// Pushes reports whether the pipeline of kind pushes its image, and so
+// declares the DockerConfigWorkspace: a release always, a pull request
+// with PRTag.
+func Pushes(kind Kind, s Spec) bool { return kind == Release || s.PRTag }
+
+func (b *builder) pushes() bool { return Pushes(b.kind, b.s) }
+
 // buildImage is the build-image task: go-image or image-build. Release
-// builds are pushed and tagged with the commit; pull-request builds are
-// built without pushing, or pushed as pr-<number> with PRTag.
+// builds are pushed and tagged with the commit clone checked out;
+// pull-request builds are built without pushing, or pushed as pr-<number>
+// with PRTag. Only a pushing build gets the registry credentials.
 func (b *builder) buildImage(checks []string) v1.PipelineTask {
 	s := b.s
-	tag, push := "$(params.revision)", true
-	b.used["image"], b.used["revision"] = true, true
-	if b.kind == PullRequest {
-		if s.PRTag {
-			tag = "pr-$(params.pr-number)"
-			b.used["pr-number"] = true
-		} else {
-			push = false
-		}
+	tag, push := CommitResult, b.pushes()
+	b.used["image"] = true
+	if b.kind == PullRequest && s.PRTag {
+		tag = "pr-$(params.pr-number)"
+		b.used["pr-number"] = true
+	}
+	wss := map[string]ws{"source": b.src()}
+	if push {
+		wss["dockerconfig"] = ws{DockerConfigWorkspace, ""}
 	}
 	if s.GoImage {
 		ps := map[string]v1.ParamValue{
@@ -246,8 +377,8 @@ func (b *builder) buildImage(checks []string) v1.PipelineTask {
 			ps["no-push"] = lit("true")
 			ps["tag"] = lit("")
 		}
-		return b.task("build-image", "go-image", checks, withTweaks(ps, s.GoImageParams),
-			map[string]string{"source": SourceWorkspace, "cache": CacheWorkspace})
+		wss["cache"] = b.cache()
+		return b.task("build-image", "go-image", checks, withTweaks(ps, s.GoImageParams), wss)
 	}
 	ps := map[string]v1.ParamValue{
 		"context":    b.p("context"),
@@ -257,7 +388,7 @@ func (b *builder) buildImage(checks []string) v1.PipelineTask {
 	if !push {
 		ps["no-push"] = lit("true")
 	}
-	return b.task("build-image", "image-build", checks, ps, map[string]string{"source": SourceWorkspace})
+	return b.task("build-image", "image-build", checks, ps, wss)
 }
 
 // deploy rolls the new digest out: kubectl-apply, or canary-release when
@@ -273,7 +404,7 @@ func (b *builder) deploy() v1.PipelineTask {
 			"namespace":            b.p("namespace"),
 		}
 		t := b.task("deploy", "canary-release", []string{"build-image"}, withTweaks(ps, b.s.Canary),
-			map[string]string{"output": SourceWorkspace})
+			map[string]ws{"output": b.src()})
 		if _, ok := b.s.Timeouts["deploy"]; !ok {
 			// A canary lasts steps × samples × interval at least; a
 			// kubectl apply's 15 minutes would cut it short.
@@ -287,7 +418,7 @@ func (b *builder) deploy() v1.PipelineTask {
 		"deployment": b.p("deployment"),
 		"container":  b.p("container"),
 		"image":      newImage,
-	}, map[string]string{"source": SourceWorkspace})
+	}, map[string]ws{"source": b.src()})
 }
 
 // canaryStatus reports the canary's decision as its own commit status
@@ -299,7 +430,7 @@ func (b *builder) deploy() v1.PipelineTask {
 func (b *builder) canaryStatus(state string) v1.PipelineTask {
 	t := b.task("report-canary-"+state, "github-set-status", nil, map[string]v1.ParamValue{
 		"repo-full-name":    b.p("repo-full-name"),
-		"sha":               b.p("revision"),
+		"sha":               lit(CommitResult),
 		"state":             lit(state),
 		"context":           lit("$(params.status-context)/canary"),
 		"description":       lit("$(tasks.deploy.results.summary)"),
@@ -321,7 +452,17 @@ func description(kind Kind, s Spec) string {
 		checks = "no tests (" + s.Pack.Name + " pack)"
 	}
 	if kind == PullRequest {
-		return fmt.Sprintf("Pull-request CI (%s pack): clone, lint and test in parallel, build the image without publishing it, and report the outcome to GitHub as a commit status on the PR head.", s.Pack.Name)
+		steps := map[string]string{
+			"lint ∥ test": "lint and test in parallel, ",
+			"test → lint": "test, then lint (both install dependencies into the checkout), ",
+			"lint":        "lint, ",
+			"test":        "test, ",
+		}[Checks(kind, s)]
+		build := "build the image without publishing it"
+		if s.PRTag {
+			build = "build the image and push it as pr-<number>"
+		}
+		return fmt.Sprintf("Pull-request CI (%s pack): clone, %s%s, and report the outcome to GitHub as a commit status on the PR head.", s.Pack.Name, steps, build)
 	}
 	deploy := "and deploy it with kubectl apply"
 	if s.Canary != nil {
@@ -342,8 +483,14 @@ type RunSpec struct {
 	GenerateName   string
 	Params         map[string]string // values (may be Triggers $(tt.params.x))
 	ServiceAccount string
-	CacheClaim     string // PVC for the cache workspace; empty = emptyDir
-	Timeout        time.Duration
+	// CacheClaim is the claim the cache workspace of a pipeline built with
+	// Spec.SharedCache binds; empty for the others.
+	CacheClaim string
+	// DockerConfigSecret is the kubernetes.io/dockerconfigjson Secret bound
+	// as the dockerconfig workspace of a pipeline that pushes; empty for
+	// one that does not.
+	DockerConfigSecret string
+	Timeout            time.Duration
 	// FinallyTimeout is kept back from Timeout for the finally tasks, so
 	// the outcome still reaches GitHub when the tasks use up their time.
 	FinallyTimeout time.Duration
@@ -352,17 +499,54 @@ type RunSpec struct {
 	Labels         map[string]string
 }
 
-// Run is a PipelineRun of a pipeline: the source workspace on a fresh
-// volumeClaimTemplate, the cache on a shared claim.
+// Sizes of the run's own volume (the checkout and, unless shared, the
+// build caches) and of a shared cache claim.
+const (
+	RunVolumeSize    = "5Gi"
+	SourceVolumeSize = "1Gi" // the checkout alone, with a shared cache
+	SharedCacheSize  = "5Gi"
+)
+
+// FSGroup is the group every TaskRun Pod's volumes are made writable for:
+// the group the catalog's non-root steps run as. A freshly provisioned
+// volume's root belongs to root (0755); without it no step could write the
+// checkout.
+const FSGroup int64 = catalog.NonRootUID
+
+// Run is a PipelineRun of a pipeline: its source workspace on a fresh
+// volumeClaimTemplate (one claim per run, for the checkout and the caches),
+// the shared cache claim when there is one, the registry credentials
+// Secret when the pipeline pushes, and the Pods' fsGroup.
 func Run(r RunSpec) *v1.PipelineRun {
 	var ps v1.Params
 	for k, v := range r.Params {
 		ps = append(ps, v1.Param{Name: k, Value: lit(v)})
 	}
 	sort.Slice(ps, func(i, j int) bool { return ps[i].Name < ps[j].Name })
-	cache := v1.WorkspaceBinding{Name: CacheWorkspace, EmptyDir: &corev1.EmptyDirVolumeSource{}}
+	size := RunVolumeSize
 	if r.CacheClaim != "" {
-		cache = v1.WorkspaceBinding{Name: CacheWorkspace, PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: r.CacheClaim}}
+		size = SourceVolumeSize
+	}
+	wss := []v1.WorkspaceBinding{{
+		Name: SourceWorkspace,
+		VolumeClaimTemplate: &corev1.PersistentVolumeClaim{Spec: corev1.PersistentVolumeClaimSpec{
+			AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+			Resources:   corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse(size)}},
+		}},
+	}}
+	if r.CacheClaim != "" {
+		wss = append(wss, v1.WorkspaceBinding{Name: CacheWorkspace, PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: r.CacheClaim}})
+	}
+	if r.DockerConfigSecret != "" {
+		// kubectl create secret docker-registry stores the config under
+		// .dockerconfigjson; the image builders read DOCKER_CONFIG/config.json.
+		// Optional: without the Secret the push fails with the registry's
+		// answer instead of the Pod waiting for a volume until its timeout.
+		wss = append(wss, v1.WorkspaceBinding{Name: DockerConfigWorkspace, Secret: &corev1.SecretVolumeSource{
+			SecretName: r.DockerConfigSecret,
+			Items:      []corev1.KeyToPath{{Key: corev1.DockerConfigJsonKey, Path: "config.json"}},
+			Optional:   ptr.To(true),
+		}})
 	}
 	pr := &v1.PipelineRun{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "tekton.dev/v1", Kind: "PipelineRun"},
@@ -370,15 +554,17 @@ func Run(r RunSpec) *v1.PipelineRun {
 		Spec: v1.PipelineRunSpec{
 			PipelineRef: &v1.PipelineRef{Name: r.Pipeline},
 			Params:      ps,
-			Workspaces: []v1.WorkspaceBinding{{
-				Name: SourceWorkspace,
-				VolumeClaimTemplate: &corev1.PersistentVolumeClaim{Spec: corev1.PersistentVolumeClaimSpec{
-					AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
-					Resources:   corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}},
+			Workspaces:  wss,
+			TaskRunTemplate: v1.PipelineTaskRunTemplate{
+				ServiceAccountName: r.ServiceAccount,
+				PodTemplate: &pod.PodTemplate{SecurityContext: &corev1.PodSecurityContext{
+					FSGroup: ptr.To(FSGroup),
+					// A fresh claim's root is all there is to change; a
+					// claim already right is not walked again.
+					FSGroupChangePolicy: ptr.To(corev1.FSGroupChangeOnRootMismatch),
 				}},
-			}, cache},
-			TaskRunTemplate: v1.PipelineTaskRunTemplate{ServiceAccountName: r.ServiceAccount},
-			Timeouts:        timeouts(r.Timeout, r.FinallyTimeout),
+			},
+			Timeouts: timeouts(r.Timeout, r.FinallyTimeout),
 		},
 	}
 	var names []string
