@@ -220,6 +220,9 @@ func TestCommittedImagesComeFromTheLock(t *testing.T) {
 				return err
 			}
 			for _, m := range imageLine.FindAllStringSubmatch(string(b), -1) {
+				if strings.HasPrefix(m[1], "${") {
+					continue // a line a script writes (kubectl-apply's kustomize patch), not a step's image
+				}
 				seen++
 				if !refs[m[1]] {
 					t.Errorf("%s: image %s is not from the lock", p, m[1])

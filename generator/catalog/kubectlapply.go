@@ -24,8 +24,10 @@ func kubectlApply() Entry {
 		Categories:  []string{"Deployment"},
 		Tags:        []string{"kubernetes", "deploy"},
 		Summary:     "Applies a folder of Kubernetes manifests and waits for a Deployment's rollout.",
-		Details: "Applies with server-side apply, optionally sets one container's image (the digest a build produced), " +
-			"and waits for the rollout with a timeout; a rollout that does not finish fails the Task. " +
+		Details: "Applies with server-side apply; with deployment, container and image it sets that container's image (the digest " +
+			"a build produced) in the same apply, through a kustomize patch, so every release owns the image field under one " +
+			"field manager and rolls out once; then waits for the rollout with a timeout. A missing manifests folder, a " +
+			"rollout that does not finish, or a Deployment without that container fails the Task. " +
 			"Runs with the TaskRun's service account, which needs rights to the objects applied.",
 		Spec: v1.TaskSpec{
 			Params:     params,
@@ -38,19 +40,72 @@ func kubectlApply() Entry {
 				Timeout:    15 * time.Minute,
 				Script: `
 cd "${WORKSPACE_SOURCE_PATH}"
+manifests="${PARAM_PATH%/}"
+case "${manifests}" in
+  "" | /* | .. | ../* | */../* | */..)
+    echo "path must be a folder inside the repository, not '${PARAM_PATH}'" >&2
+    exit 1 ;;
+esac
+if [ ! -d "${manifests}" ]; then
+  echo "no manifests folder '${manifests}' in the repository (hint: add it, or set deploy.manifests in pipewright.yaml)" >&2
+  exit 1
+fi
 set --
 if [ -n "${PARAM_NAMESPACE}" ]; then
   set -- --namespace "${PARAM_NAMESPACE}"
 fi
-if [ -f "${PARAM_PATH}/kustomization.yaml" ]; then
-  kubectl "$@" apply --server-side --field-manager=pipewright -k "${PARAM_PATH}"
+kustomization=""
+for f in kustomization.yaml kustomization.yml Kustomization; do
+  if [ -f "${manifests}/${f}" ]; then kustomization="${f}"; fi
+done
+if [ -z "${PARAM_DEPLOYMENT}" ] || [ -z "${PARAM_CONTAINER}" ] || [ -z "${PARAM_IMAGE}" ]; then
+  if [ -n "${kustomization}" ]; then
+    kubectl "$@" apply --server-side --field-manager=pipewright -k "${manifests}"
+  else
+    kubectl "$@" apply --server-side --field-manager=pipewright -R -f "${manifests}"
+  fi
 else
-  kubectl "$@" apply --server-side --field-manager=pipewright -R -f "${PARAM_PATH}"
+  # The image goes into the same server-side apply as the manifests, under
+  # the same field manager: the next release owns and changes it without a
+  # conflict (kubectl set image after an apply made another manager own it),
+  # and the Deployment rolls out once, straight to the new image.
+  for v in "${PARAM_DEPLOYMENT}" "${PARAM_CONTAINER}"; do
+    case "${v}" in *[!a-z0-9.-]*) echo "not a Kubernetes name: '${v}'" >&2; exit 1 ;; esac
+  done
+  case "${PARAM_IMAGE}" in *[!A-Za-z0-9./:@_-]*) echo "not an image reference: '${PARAM_IMAGE}'" >&2; exit 1 ;; esac
+  if [ -n "${kustomization}" ]; then
+    dir="$(mktemp -d "${PWD}/.pipewright-deploy-XXXXXX")"
+    printf 'resources:\n  - "../%s"\n' "${manifests}" > "${dir}/kustomization.yaml"
+  else
+    # A plain folder: list its manifests, as apply -R -f would take them.
+    dir="${manifests}"
+    files="$(cd "${dir}" && find . -type f \( -name '*.yaml' -o -name '*.yml' -o -name '*.json' \) | LC_ALL=C sort)"
+    echo "resources:" > "${dir}/kustomization.yaml"
+    printf '%s\n' "${files}" | while IFS= read -r f; do printf '  - "%s"\n' "${f#./}"; done >> "${dir}/kustomization.yaml"
+  fi
+  cat >> "${dir}/kustomization.yaml" <<EOF
+patches:
+  - target: {kind: Deployment, name: ${PARAM_DEPLOYMENT}}
+    patch: |-
+      apiVersion: apps/v1
+      kind: Deployment
+      metadata:
+        name: ${PARAM_DEPLOYMENT}
+      spec:
+        template:
+          spec:
+            containers:
+              - name: ${PARAM_CONTAINER}
+                image: ${PARAM_IMAGE}
+EOF
+  kubectl "$@" apply --server-side --field-manager=pipewright --force-conflicts -k "${dir}"
+  got="$(kubectl "$@" get "deployment/${PARAM_DEPLOYMENT}" -o "jsonpath={.spec.template.spec.containers[?(@.name==\"${PARAM_CONTAINER}\")].image}")"
+  if [ "${got}" != "${PARAM_IMAGE}" ]; then
+    echo "deployment ${PARAM_DEPLOYMENT} has no container ${PARAM_CONTAINER} set to ${PARAM_IMAGE} after the apply (found '${got}'; hint: check deploy.deployment and deploy.container)" >&2
+    exit 1
+  fi
 fi
 if [ -n "${PARAM_DEPLOYMENT}" ]; then
-  if [ -n "${PARAM_IMAGE}" ] && [ -n "${PARAM_CONTAINER}" ]; then
-    kubectl "$@" set image "deployment/${PARAM_DEPLOYMENT}" "${PARAM_CONTAINER}=${PARAM_IMAGE}"
-  fi
   kubectl "$@" rollout status "deployment/${PARAM_DEPLOYMENT}" --timeout "${PARAM_ROLLOUT_TIMEOUT}"
 fi
 `,

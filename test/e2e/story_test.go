@@ -1,0 +1,321 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pipewright/pipewright/generator"
+	"github.com/pipewright/pipewright/generator/catalog"
+	"github.com/pipewright/pipewright/generator/config"
+	corev1 "k8s.io/api/core/v1"
+)
+
+// storyRepo is the built-in example's repository as the git server holds
+// it: a Go service with a test, and its Deployment and Service.
+var storyRepo = map[string]string{
+	"go.mod":       "module github.com/Codertocat/Hello-World\n\ngo 1.26\n",
+	"main.go":      strings.ReplaceAll(helloRepo["main.go"], "hello from pipewright", "hello from release 1"),
+	"main_test.go": strings.ReplaceAll(helloRepo["main_test.go"], "hello from pipewright", "hello from release 1"),
+	"k8s/app.yaml": `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: hello-world}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: hello-world}}
+  template:
+    metadata: {labels: {app: hello-world}}
+    spec:
+      securityContext: {runAsNonRoot: true, runAsUser: 65532}
+      containers:
+      - name: hello-world
+        image: placeholder.invalid/hello-world
+        ports: [{containerPort: 8080}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: hello-world}
+spec:
+  selector: {app: hello-world}
+  ports: [{port: 80, targetPort: 8080}]
+`,
+}
+
+// TestWholeStory is the story a team lives, on a default Tekton install:
+// the generated project is applied as generated (with the node's stand-in
+// images through --images, the tool image and the GitHub API test server in
+// the config), a signed real pull_request.opened delivery reaches the
+// EventListener Pod that Triggers runs, the pull-request PipelineRun passes
+// every Task and the head commit gets pending then success; a commit whose
+// test fails gets failure; then a signed push to the default branch
+// releases: the image is built by pipewright's builder from the tool image,
+// pushed by digest, and deployed, and a second release replaces it.
+func TestWholeStory(t *testing.T) {
+	ctx := context.Background()
+	ns := "story"
+	if err := cp.CreateNamespace(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	cfgYAML := fmt.Sprintf(`apiVersion: pipewright.dev/v1alpha1
+app: {name: hello-world, namespace: %s}
+build:
+  pack: go
+  # The golang stand-in has no C compiler for -race, and gotestsum (the
+  # JUnit report) would come from the module proxy, which Pods cannot reach.
+  test: {params: {race: "false", junit-report: ""}}
+image: {repository: %s/codertocat/hello-world, builder: go-image}
+tools: {image: %q}
+github:
+  repository: Codertocat/Hello-World
+  defaultBranch: master
+  apiURL: %s
+`, ns, cp.Registry(), cp.Images().Tool, cp.GitHub.URL)
+	cfg, err := config.Parse("pipewright.yaml", []byte(cfgYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	imagesFile, err := cp.ImagesFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	images, err := catalog.ReadImageFile(imagesFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree, err := generator.ProjectWithImages(cfg, images)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := tree.Write(dir); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := cp.Kubectl(ctx, nil, "apply", "-k", dir); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	secret := randomSecret(t)
+	for _, args := range [][]string{
+		{"create", "secret", "generic", "github-webhook", "-n", ns, "--from-literal=secret=" + secret},
+		{"create", "secret", "generic", "github-token", "-n", ns, "--from-literal=token=" + randomSecret(t)},
+	} {
+		if out, err := cp.Kubectl(ctx, nil, args...); err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+	}
+	sha1, err := cp.Git.CreateRepo("Codertocat", "Hello-World", storyRepo, "release 1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink, err := cp.StartEventListener(ctx, ns, "hello-world-listener")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cloneURL := cp.Git.RepoURL("Codertocat", "Hello-World")
+	context := "pipewright/hello-world"
+
+	// A pull request: pending, then success, on its head commit.
+	start := time.Now()
+	postGitHub(t, sink.URL, "pull_request", prPayload(t, sha1, cloneURL), secret)
+	pr := waitNewRun(t, ns, "hello-world-pull-request", nil)
+	run := waitPipelineRun(t, ns, pr, 15*time.Minute)
+	feedback := time.Since(start)
+	runs := taskRuns(t, ns, pr)
+	reportRuns(t, runs)
+	if !run.Status.GetCondition("Succeeded").IsTrue() {
+		t.Fatalf("pull-request run %s: %s\n%s\nsink:\n%s", pr, run.Status.GetCondition("Succeeded").GetMessage(), failedLogs(ns, runs), sink.Log(30))
+	}
+	t.Logf("PR feedback time (signed delivery to final status): %s", feedback.Round(100*time.Millisecond))
+	if got := statesFor(sha1, context); strings.Join(got, ",") != "pending,success" {
+		t.Errorf("statuses for %s = %v, want pending then success", sha1, got)
+	}
+
+	// A commit whose test fails: the run fails at test, the status says so.
+	broken := map[string]string{"main_test.go": strings.ReplaceAll(storyRepo["main_test.go"], `"hello from release 1"`, `"something else"`)}
+	sha2, err := cp.Git.Commit("Codertocat", "Hello-World", broken, "break the test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{pr: true}
+	postGitHub(t, sink.URL, "pull_request", prPayload(t, sha2, cloneURL), secret)
+	pr2 := waitNewRun(t, ns, "hello-world-pull-request", seen)
+	run = waitPipelineRun(t, ns, pr2, 15*time.Minute)
+	runs = taskRuns(t, ns, pr2)
+	reportRuns(t, runs)
+	if run.Status.GetCondition("Succeeded").IsTrue() {
+		t.Errorf("pull-request run %s of a failing test succeeded", pr2)
+	}
+	if tr, ok := runs["test"]; !ok || tr.Status.GetCondition("Succeeded").IsTrue() {
+		t.Errorf("the test Task did not fail: %+v", tr.Status.Conditions)
+	}
+	if got := statesFor(sha2, context); strings.Join(got, ",") != "pending,failure" {
+		t.Errorf("statuses for %s = %v, want pending then failure", sha2, got)
+	}
+
+	// Fix it and merge: the release builds, pushes and deploys.
+	fixed := map[string]string{"main_test.go": storyRepo["main_test.go"]}
+	sha3, err := cp.Git.Commit("Codertocat", "Hello-World", fixed, "fix the test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	digest1 := release(t, ns, sink.URL, secret, sha3, cloneURL)
+	expectServing(t, ns, digest1, "hello from release 1")
+
+	// A second release of a new commit replaces it cleanly.
+	next := map[string]string{
+		"main.go":      strings.ReplaceAll(storyRepo["main.go"], "release 1", "release 2"),
+		"main_test.go": strings.ReplaceAll(storyRepo["main_test.go"], "release 1", "release 2"),
+	}
+	sha4, err := cp.Git.Commit("Codertocat", "Hello-World", next, "release 2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	digest2 := release(t, ns, sink.URL, secret, sha4, cloneURL)
+	if digest2 == digest1 {
+		t.Errorf("the second release pushed the same digest %s", digest2)
+	}
+	expectServing(t, ns, digest2, "hello from release 2")
+}
+
+// release posts a signed push of sha to the default branch and waits for
+// the release run; it returns the digest the run pushed.
+func release(t *testing.T, ns, sinkURL, secret, sha, cloneURL string) string {
+	t.Helper()
+	before, _ := pipelineRuns(context.Background(), ns)
+	seen := map[string]bool{}
+	for _, r := range before {
+		seen[r.Name] = true
+	}
+	postGitHub(t, sinkURL, "push", pushPayload(t, sha, cloneURL), secret)
+	name := waitNewRun(t, ns, "hello-world-release", seen)
+	run := waitPipelineRun(t, ns, name, 15*time.Minute)
+	runs := taskRuns(t, ns, name)
+	reportRuns(t, runs)
+	if !run.Status.GetCondition("Succeeded").IsTrue() {
+		t.Fatalf("release run %s: %s\n%s", name, run.Status.GetCondition("Succeeded").GetMessage(), failedLogs(ns, runs))
+	}
+	digest := result(runs["build-image"], "IMAGE_DIGEST")
+	if !strings.HasPrefix(digest, "sha256:") {
+		t.Fatalf("release run %s pushed no digest (results %+v)", name, runs["build-image"].Status.Results)
+	}
+	if got := result(runs["clone"], "commit"); got != sha {
+		t.Errorf("release run cloned %s, want %s", got, sha)
+	}
+	return digest
+}
+
+// expectServing checks that the Deployment's Pods run exactly digest and
+// answer with body.
+func expectServing(t *testing.T, ns, digest, body string) {
+	t.Helper()
+	ctx := context.Background()
+	var pods corev1.PodList
+	err := cp.WaitFor(ctx, 2*time.Minute, func() (bool, error) {
+		if err := cp.Get(ctx, ns, "pods", "", &pods); err != nil {
+			return false, err
+		}
+		n := 0
+		for _, p := range pods.Items {
+			if p.Labels["app"] != "hello-world" || p.DeletionTimestamp != nil {
+				continue
+			}
+			if p.Status.Phase != corev1.PodRunning || !strings.HasSuffix(p.Spec.Containers[0].Image, "@"+digest) {
+				return false, nil
+			}
+			n++
+		}
+		return n > 0, nil
+	})
+	if err != nil {
+		t.Fatalf("the Deployment does not run %s only: %v", digest, err)
+	}
+	for _, p := range pods.Items {
+		if p.Labels["app"] != "hello-world" || p.DeletionTimestamp != nil {
+			continue
+		}
+		got, err := httpGet(fmt.Sprintf("http://%s:8080/", p.Status.PodIP))
+		if err != nil || strings.TrimSpace(got) != body {
+			t.Errorf("pod %s answers %q (%v), want %q", p.Name, got, err, body)
+		}
+	}
+}
+
+// waitNewRun waits for a PipelineRun of pipeline that is not in seen.
+func waitNewRun(t *testing.T, ns, pipeline string, seen map[string]bool) string {
+	t.Helper()
+	ctx := context.Background()
+	var name string
+	err := cp.WaitFor(ctx, time.Minute, func() (bool, error) {
+		runs, err := pipelineRuns(ctx, ns)
+		for _, r := range runs {
+			if r.Spec.PipelineRef != nil && r.Spec.PipelineRef.Name == pipeline && !seen[r.Name] {
+				name = r.Name
+				return true, nil
+			}
+		}
+		return false, err
+	})
+	if err != nil {
+		t.Fatalf("no new %s run: %v", pipeline, err)
+	}
+	return name
+}
+
+// statesFor lists the states posted for sha under context, oldest first.
+func statesFor(sha, context string) []string {
+	var out []string
+	for _, r := range cp.GitHub.Requests() {
+		if r.Method != "POST" || !strings.HasSuffix(r.Path, "/statuses/"+sha) {
+			continue
+		}
+		body, _ := r.Body.(map[string]any)
+		if body["context"] == context {
+			out = append(out, fmt.Sprint(body["state"]))
+		}
+	}
+	return out
+}
+
+// prPayload is GitHub's pull_request.opened example for the built-in
+// repository with its head at sha and its clone URL on the git server.
+func prPayload(t *testing.T, sha, cloneURL string) []byte {
+	t.Helper()
+	var p map[string]any
+	if err := json.Unmarshal(readPayload(t, "pull_request.opened.json"), &p); err != nil {
+		t.Fatal(err)
+	}
+	p["repository"].(map[string]any)["clone_url"] = cloneURL
+	pr := p["pull_request"].(map[string]any)
+	head := pr["head"].(map[string]any)
+	head["sha"] = sha
+	head["repo"].(map[string]any)["clone_url"] = cloneURL
+	b, err := json.Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// pushPayload is GitHub's push example to a new branch, made a push of sha
+// to the default branch (master) with the git server's clone URL.
+func pushPayload(t *testing.T, sha, cloneURL string) []byte {
+	t.Helper()
+	var p map[string]any
+	if err := json.Unmarshal(readPayload(t, "push.with-new-branch.json"), &p); err != nil {
+		t.Fatal(err)
+	}
+	if p["ref"] != "refs/heads/master" {
+		t.Fatalf("the push example's ref is %v", p["ref"])
+	}
+	p["after"] = sha
+	p["repository"].(map[string]any)["clone_url"] = cloneURL
+	b, err := json.Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
