@@ -21,6 +21,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	kusttypes "sigs.k8s.io/kustomize/api/types"
 )
 
@@ -98,7 +99,7 @@ func ProjectWithImages(cfg *config.Loaded, images catalog.ImageSet) (render.Tree
 		return nil, err
 	}
 	for _, o := range triggers {
-		if err := add(o.File, o.Obj, !o.Shared); err != nil {
+		if err := add(o.File, o.Obj, true); err != nil {
 			return nil, err
 		}
 	}
@@ -111,7 +112,22 @@ func ProjectWithImages(cfg *config.Loaded, images catalog.ImageSet) (render.Tree
 		"metadata":  map[string]any{"name": "pipewright-namespace", "namespace": c.App.Namespace},
 		"unsetOnly": true,
 	}
-	if err := add("namespace.yaml", nsTransformer, false); err != nil {
+	transformers := []any{nsTransformer}
+	if trigger.HasChatOps(c) {
+		// Kustomize knows ClusterRoles are cluster-scoped, but not
+		// Triggers' ClusterInterceptor: it would get the namespace too.
+		transformers = append(transformers, map[string]any{
+			"apiVersion": "builtin", "kind": "PatchTransformer",
+			"metadata": map[string]any{"name": "pipewright-cluster-scoped"},
+			"target":   map[string]any{"group": "triggers.tekton.dev", "kind": "ClusterInterceptor"},
+			"patch":    `[{"op": "remove", "path": "/metadata/namespace"}]`,
+		})
+	}
+	nsYAML, err := render.MarshalAll(transformers...)
+	if err != nil {
+		return nil, fmt.Errorf("namespace.yaml: %w", err)
+	}
+	if err := tree.Add("namespace.yaml", nsYAML); err != nil {
 		return nil, err
 	}
 	k := kusttypes.Kustomization{
@@ -357,17 +373,21 @@ func (p *project) run(kind pipeline.Kind, params map[string]string) *v1.Pipeline
 		pushSecret = p.c.Image.PushSecret
 	}
 	return pipeline.Run(pipeline.RunSpec{
-		Pipeline:           p.name(kind),
-		GenerateName:       p.name(kind) + "-",
-		Params:             params,
-		ServiceAccount:     p.serviceAccount(),
-		CacheClaim:         cacheClaim,
-		DockerConfigSecret: pushSecret,
-		Timeout:            p.runTimeout(kind),
-		FinallyTimeout:     10 * time.Minute,
-		StepResources:      res,
-		StepNames:          steps,
-		Labels:             p.labels(),
+		Pipeline:       p.name(kind),
+		GenerateName:   p.name(kind) + "-",
+		Params:         params,
+		ServiceAccount: p.serviceAccount(kind),
+		// Pull-request runs (fork code too, after /ok-to-test) get no API
+		// token: their service account has no rights either, but no step
+		// of theirs gets to find out.
+		NoServiceAccountToken: kind == pipeline.PullRequest,
+		CacheClaim:            cacheClaim,
+		DockerConfigSecret:    pushSecret,
+		Timeout:               p.runTimeout(kind),
+		FinallyTimeout:        10 * time.Minute,
+		StepResources:         res,
+		StepNames:             steps,
+		Labels:                p.labels(),
 	})
 }
 
@@ -392,7 +412,12 @@ func canaryTimeout(c *config.Config) (d time.Duration, overridden bool) {
 	return pipeline.CanaryTimeout, false
 }
 
-func (p *project) serviceAccount() string { return p.c.App.Name + "-pipeline" }
+// serviceAccount is the service account runs of a kind use: pull-request
+// runs and release runs each have their own, so that the code of a pull
+// request never runs with the release's deploy rights. <app>-pull-request
+// has no binding, no secrets and no token; <app>-release is bound to the
+// deployer Role.
+func (p *project) serviceAccount(kind pipeline.Kind) string { return p.c.App.Name + "-" + string(kind) }
 
 // cacheClaim is the shared cache claim of a pipeline (build.cache: shared):
 // one per kind, so pull-request code never writes what a release reads.
@@ -451,15 +476,19 @@ type fileObj struct {
 }
 
 // support is what the pipelines need besides themselves: the service
-// account runs use, with rights to deploy, and with build.cache: shared the
-// cache claims.
+// accounts runs use (the release one with rights to deploy), and with
+// build.cache: shared the cache claims.
 func (p *project) support() []fileObj {
 	c := p.c
 	meta := func(name string) metav1.ObjectMeta {
 		return metav1.ObjectMeta{Name: name, Labels: p.labels()}
 	}
-	sa := &corev1.ServiceAccount{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ServiceAccount"}, ObjectMeta: meta(p.serviceAccount())}
-	out := []fileObj{{"rbac/pipeline-serviceaccount.yaml", sa}}
+	saType := metav1.TypeMeta{APIVersion: "v1", Kind: "ServiceAccount"}
+	// The pull-request account is bound to nothing, names no secrets, and
+	// its token is mounted nowhere, whatever a run's podTemplate says.
+	prSA := &corev1.ServiceAccount{TypeMeta: saType, ObjectMeta: meta(p.serviceAccount(pipeline.PullRequest)), AutomountServiceAccountToken: ptr.To(false)}
+	releaseSA := &corev1.ServiceAccount{TypeMeta: saType, ObjectMeta: meta(p.serviceAccount(pipeline.Release))}
+	out := []fileObj{{"rbac/pull-request-serviceaccount.yaml", prSA}, {"rbac/release-serviceaccount.yaml", releaseSA}}
 	if c.Build.Cache == "shared" {
 		for _, kind := range []pipeline.Kind{pipeline.PullRequest, pipeline.Release} {
 			out = append(out, fileObj{"cache/" + string(kind) + ".yaml", &corev1.PersistentVolumeClaim{
@@ -492,7 +521,7 @@ func (p *project) support() []fileObj {
 			TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "RoleBinding"},
 			ObjectMeta: metav1.ObjectMeta{Name: c.App.Name + "-deployer", Namespace: c.Deploy.Namespace, Labels: p.labels()},
 			RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: c.App.Name + "-deployer"},
-			Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Name: p.serviceAccount(), Namespace: c.App.Namespace}},
+			Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Name: p.serviceAccount(pipeline.Release), Namespace: c.App.Namespace}},
 		}
 		out = append(out, fileObj{"rbac/deployer-role.yaml", role}, fileObj{"rbac/deployer-rolebinding.yaml", rb})
 	}
@@ -523,8 +552,16 @@ func projectReadme(p *project, pack buildpack.Pack, tasks, resources []string) [
 	b.WriteString("| Secret | Key | Used by |\n|---|---|---|\n")
 	fmt.Fprintf(&b, "| `%s` | `secret` | The EventListener's GitHub interceptor, to check each delivery's `X-Hub-Signature-256`; the repository's webhook gets the same value. |\n", c.GitHub.WebhookSecret)
 	tokenUse, scopes := "The commit statuses (task github-set-status, read into its step's environment by the kubelet)", "commit statuses: read and write (classic token: `repo:status`)"
+	var lookups []string
 	if len(c.Paths) > 0 {
-		tokenUse += " and the `paths` filter's lookup of a pull request's changed files"
+		lookups = append(lookups, "the `paths` filter's lookup of a pull request's changed files")
+	}
+	if trigger.HasChatOps(c) {
+		lookups = append(lookups, "the ChatOps interceptor's lookups of pull requests, collaborator permissions and the OWNERS file (mounted into its Pod as a file)")
+		scopes += ", contents: read"
+	}
+	if len(lookups) > 0 {
+		tokenUse += " and " + strings.Join(lookups, " and ")
 		scopes += ", pull requests: read"
 	}
 	fmt.Fprintf(&b, "| `%s` | `token` | %s. Scopes: %s. |\n", c.GitHub.TokenSecret, tokenUse, scopes)
@@ -540,11 +577,24 @@ func projectReadme(p *project, pack buildpack.Pack, tasks, resources []string) [
 	}
 
 	fmt.Fprintf(&b, "## Install\n\n```sh\nkubectl apply -k .\npipewright github webhook --repo %s --url https://<public URL of Service el-%s-listener, port 8080>/ --secret-file webhook-secret\n```\n\n", c.GitHub.Repository, c.App.Name)
+	cluster := "the EventListener's ClusterRole and ClusterRoleBinding"
+	if trigger.HasChatOps(c) {
+		cluster = "the EventListener's and the ChatOps interceptor's ClusterRoles and ClusterRoleBindings, and the interceptor's ClusterInterceptor"
+	}
+	fmt.Fprintf(&b, "The kustomization holds cluster-scoped objects (%s): applying it needs cluster-admin, once, and again when they change.\n\n", cluster)
 	if c.Tasks.From == "cluster" {
 		b.WriteString("The pipelines use the pipewright catalog installed in the cluster (`kubectl apply -R -f tasks/` from pipewright).\n\n")
 	}
-	fmt.Fprintf(&b, "The ChatOps trigger (`/retest`, `/ok-to-test`) calls the `%s` ClusterInterceptor (`triggers/clusterinterceptor.yaml`, one per cluster, so not in the kustomization): `pipewright interceptor serve` behind Service `%s` in namespace `%s`, with a GitHub token of its own.\n\n",
-		trigger.Interceptor, trigger.InterceptorService, ns)
+	b.WriteString("## ChatOps\n\n")
+	if trigger.HasChatOps(c) {
+		fmt.Fprintf(&b, "The ChatOps trigger (`/retest`, `/ok-to-test <sha>` on a pull request) calls ClusterInterceptor `%s` (`triggers/interceptor/`): `pipewright interceptor serve` from the tool image, in Deployment `%s` behind Service `%s` (port %d) in namespace `%s`, with Secret `%s` mounted read-only as its token file. ",
+			trigger.InterceptorName(c), trigger.InterceptorService(c), trigger.InterceptorService(c), trigger.InterceptorPort, ns, c.GitHub.TokenSecret)
+		fmt.Fprintf(&b, "Triggers calls it over HTTPS: at startup it makes a CA and a serving certificate for `%s.%s.svc`, and writes the CA into the ClusterInterceptor's `caBundle` (with the label `server/type: https`) with its own service account, which may get and patch that one ClusterInterceptor and nothing else. ",
+			trigger.InterceptorService(c), ns)
+		b.WriteString("Until it has, and for up to a minute after it restarts (a new CA, which EventListeners reload every minute), ChatOps commands fail; the other triggers do not depend on it.\n\n")
+	} else {
+		b.WriteString("Off: the ChatOps interceptor (`/retest`, `/ok-to-test <sha>`) runs from the pipewright tool image, and `tools.image` is not set. The EventListener has no ChatOps trigger: comments start no runs, and a pull request from a fork whose author is not trusted does not run at all. Set `tools.image` (see pipewright's README) and generate again to turn it on.\n\n")
+	}
 
 	b.WriteString("## Pipelines\n\n")
 	flow := func(kind pipeline.Kind) string {
@@ -572,6 +622,14 @@ func projectReadme(p *project, pack buildpack.Pack, tasks, resources []string) [
 	fmt.Fprintf(&b, "- `%s-release`: %simage build and push by digest, tagged with the commit%s → commit status in `finally`.\n\n", c.App.Name, flow(pipeline.Release), deploy)
 	b.WriteString("Statuses go on the commit clone checked out: the pending one once clone has resolved it. When the clone itself fails there is no such commit, and the failure is posted on `revision` as the run gave it (a sha from the triggers).\n\n")
 	fmt.Fprintf(&b, "Run one by hand: `kubectl create -f runs/release.yaml` (builds `%s`; give `revision` a commit sha instead for a failed clone to be reported too).\n\n", c.GitHub.DefaultBranch)
+
+	b.WriteString("## Service accounts\n\n")
+	fmt.Fprintf(&b, "- `%s`: pull-request runs. It has no RoleBinding and no secrets, and no token (`automountServiceAccountToken: false` on the account and in the runs' podTemplate): a pull request's code, a fork's too after `/ok-to-test`, gets no Kubernetes API token and no registry credentials.\n", p.serviceAccount(pipeline.PullRequest))
+	if c.Deploy.Disabled {
+		fmt.Fprintf(&b, "- `%s`: release runs. It has no rights (`deploy.disabled`).\n\n", p.serviceAccount(pipeline.Release))
+	} else {
+		fmt.Fprintf(&b, "- `%s`: release runs. It is bound to Role `%s-deployer` in namespace `%s`, and its token is what the deploy step uses.\n\n", p.serviceAccount(pipeline.Release), c.App.Name, c.Deploy.Namespace)
+	}
 
 	b.WriteString("## Volumes\n\n")
 	if c.Build.Cache == "shared" {

@@ -171,8 +171,10 @@ func TestKustomizationRendersWithKustomize(t *testing.T) {
 		}
 	}
 	// No PersistentVolumeClaim: each run makes its own (volumeClaimTemplate).
-	want := map[string]int{"Task": 6, "Pipeline": 2, "ServiceAccount": 2, "Role": 2, "RoleBinding": 2,
-		"ClusterRole": 1, "ClusterRoleBinding": 1, "EventListener": 1, "TriggerBinding": 3, "TriggerTemplate": 2}
+	// Service accounts: pull-request runs, release runs, the EventListener.
+	// No ChatOps without tools.image: two bindings, no interceptor.
+	want := map[string]int{"Task": 6, "Pipeline": 2, "ServiceAccount": 3, "Role": 2, "RoleBinding": 2,
+		"ClusterRole": 1, "ClusterRoleBinding": 1, "EventListener": 1, "TriggerBinding": 2, "TriggerTemplate": 2}
 	if !reflect.DeepEqual(kinds, want) {
 		t.Fatalf("kustomize rendered %v, want %v", kinds, want)
 	}

@@ -2,54 +2,147 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/http"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/pipewright/pipewright/pkg/github"
 	"github.com/pipewright/pipewright/pkg/interceptor"
 	"github.com/spf13/cobra"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
 )
 
 func init() { subcommands = append(subcommands, interceptorCmd) }
 
+// interceptorFlags are serve's options.
+type interceptorFlags struct {
+	addr, tokenFile, apiURL string
+	certFile, keyFile       string
+	selfSignedFor           string // NAMESPACE/SERVICE
+	clusterInterceptor      string
+}
+
+// check refuses contradictory TLS options: certificate files or a
+// self-signed CA published to a ClusterInterceptor, or neither (plain HTTP).
+func (f interceptorFlags) check() error {
+	switch {
+	case (f.certFile == "") != (f.keyFile == ""):
+		return errors.New("--tls-cert-file and --tls-key-file go together")
+	case f.certFile != "" && f.selfSignedFor != "":
+		return errors.New("--self-signed-for makes its own certificate: leave out --tls-cert-file and --tls-key-file")
+	case f.selfSignedFor != "" && f.clusterInterceptor == "":
+		return errors.New("--self-signed-for needs --cluster-interceptor NAME, the ClusterInterceptor whose caBundle gets the CA")
+	case f.clusterInterceptor != "" && f.selfSignedFor == "":
+		return errors.New("--cluster-interceptor goes with --self-signed-for NAMESPACE/SERVICE")
+	}
+	if f.selfSignedFor != "" {
+		if _, _, err := interceptor.ParseServiceRef(f.selfSignedFor); err != nil {
+			return fmt.Errorf("--self-signed-for %w", err)
+		}
+	}
+	return nil
+}
+
 func interceptorCmd() *cobra.Command {
-	var addr, tokenFile, apiURL string
+	var f interceptorFlags
 	serve := &cobra.Command{
 		Use:   "serve",
-		Short: "Serve the pipewright ClusterInterceptor (ChatOps /retest and sha-bound /ok-to-test) over HTTP",
-		Args:  cobra.NoArgs,
+		Short: "Serve the pipewright ClusterInterceptor (ChatOps /retest and sha-bound /ok-to-test) over HTTPS or HTTP",
+		Long: `Serve the pipewright ClusterInterceptor.
+
+Triggers calls a ClusterInterceptor over HTTPS, trusting the CA in its spec.clientConfig.caBundle.
+In a cluster, --self-signed-for NAMESPACE/SERVICE --cluster-interceptor NAME makes a CA and a
+serving certificate for SERVICE.NAMESPACE.svc at startup, serves with it, and writes the CA into
+that ClusterInterceptor's caBundle with the Pod's service account (get and patch on it), retrying
+until it succeeds; ` + interceptor.ReadyPath + ` answers 200 from then on. --tls-cert-file and --tls-key-file
+serve a certificate managed elsewhere (e.g. cert-manager, with its CA injected into the caBundle).
+With neither it serves plain HTTP, for local tests.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			token, err := github.ReadToken(tokenFile)
+			if err := f.check(); err != nil {
+				return err
+			}
+			token, err := github.ReadToken(f.tokenFile)
 			if err != nil {
 				return err
 			}
-			gh, err := github.New(github.Options{APIURL: apiURL, Token: token})
+			gh, err := github.New(github.Options{APIURL: f.apiURL, Token: token})
 			if err != nil {
 				return err
 			}
-			srv := &http.Server{Addr: addr, Handler: &interceptor.Interceptor{GitHub: gh}, ReadHeaderTimeout: 10 * time.Second}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
+			logf := func(format string, args ...any) {
+				fmt.Fprintf(cmd.ErrOrStderr(), "pipewright interceptor: "+format+"\n", args...)
+			}
+
+			var tlsConfig *tls.Config
+			ready := func() bool { return true }
+			switch {
+			case f.certFile != "":
+				get, err := interceptor.FileCertificate(f.certFile, f.keyFile)
+				if err != nil {
+					return err
+				}
+				tlsConfig = interceptor.TLSConfig(get)
+			case f.selfSignedFor != "":
+				ns, svc, _ := interceptor.ParseServiceRef(f.selfSignedFor) // checked above
+				certs, err := interceptor.NewSelfSigned(ns, svc, time.Now())
+				if err != nil {
+					return err
+				}
+				rc, err := rest.InClusterConfig()
+				if err != nil {
+					return fmt.Errorf("--cluster-interceptor: the caBundle is written with the Pod's service account: %w", err)
+				}
+				dc, err := dynamic.NewForConfig(rc)
+				if err != nil {
+					return err
+				}
+				var published atomic.Bool
+				ready = published.Load
+				p := &interceptor.Publisher{Client: dc, Name: f.clusterInterceptor, CA: certs.CAPEM, Logf: logf}
+				go p.Run(ctx, func() { published.Store(true) })
+				tlsConfig = interceptor.TLSConfig(func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return &certs.Cert, nil })
+			}
+
+			srv := interceptor.NewServer(f.addr, &interceptor.Interceptor{GitHub: gh}, ready, tlsConfig)
 			go func() {
 				<-ctx.Done()
 				shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 				defer cancel()
 				_ = srv.Shutdown(shutdown)
 			}()
-			fmt.Fprintf(cmd.OutOrStdout(), "pipewright interceptor listening on %s\n", addr)
-			if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			scheme := "HTTP"
+			if tlsConfig != nil {
+				scheme = "HTTPS"
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "pipewright interceptor listening on %s (%s)\n", f.addr, scheme)
+			if tlsConfig != nil {
+				err = srv.ListenAndServeTLS("", "")
+			} else {
+				err = srv.ListenAndServe()
+			}
+			if err != nil && !errors.Is(err, http.ErrServerClosed) {
 				return fmt.Errorf("interceptor: %w", err)
 			}
 			return nil
 		},
 	}
-	serve.Flags().StringVar(&addr, "listen", ":8080", "address to listen on")
-	serve.Flags().StringVar(&tokenFile, "token-file", "", "file holding the GitHub token (default: the GITHUB_TOKEN env var)")
-	serve.Flags().StringVar(&apiURL, "api-url", "", "GitHub REST API root (default https://api.github.com)")
+	fl := serve.Flags()
+	fl.StringVar(&f.addr, "listen", ":8080", "address to listen on")
+	fl.StringVar(&f.tokenFile, "token-file", "", "file holding the GitHub token (default: the GITHUB_TOKEN env var)")
+	fl.StringVar(&f.apiURL, "api-url", "", "GitHub REST API root (default https://api.github.com)")
+	fl.StringVar(&f.certFile, "tls-cert-file", "", "serve HTTPS with this certificate (PEM; read again when it changes)")
+	fl.StringVar(&f.keyFile, "tls-key-file", "", "the key of --tls-cert-file (PEM)")
+	fl.StringVar(&f.selfSignedFor, "self-signed-for", "", "NAMESPACE/SERVICE: serve HTTPS with a certificate for SERVICE.NAMESPACE.svc from a CA made at startup")
+	fl.StringVar(&f.clusterInterceptor, "cluster-interceptor", "", "with --self-signed-for: the ClusterInterceptor whose spec.clientConfig.caBundle gets the CA")
 	c := &cobra.Command{Use: "interceptor", Short: "The pipewright Triggers ClusterInterceptor"}
 	c.AddCommand(serve)
 	return c

@@ -24,8 +24,9 @@ templates against the triggers pipewright generates (the built-in example withou
 prints each PipelineRun the EventListener would create as YAML, or on stderr why each trigger
 did not fire. Exit code 0: fired; 1: nothing fired; 2: error.
 
-The pipewright interceptor (/retest, /ok-to-test) asks the GitHub API at --github-api with the
-token in --github-token-file or GITHUB_TOKEN.`,
+The pipewright interceptor of the ChatOps trigger (/retest, /ok-to-test; generated only with
+tools.image set) asks the GitHub API at --github-api with the token in --github-token-file or
+GITHUB_TOKEN.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			fail := func(err error) error { return exitError{2, err} }

@@ -29,7 +29,7 @@ type Images map[string]string
 
 // Tools are the images steps run pipewright from.
 type Tools struct {
-	Image string `json:"image,omitempty" doc:"The pipewright tool image, pinned by digest (REPO@sha256:...). Needed by image.builder go-image and deploy.strategy canary. Build and push it from pipewright's source with: pipewright image build --image REPO ./cmd/pipewright (the last line it prints is the value)."`
+	Image string `json:"image,omitempty" doc:"The pipewright tool image, pinned by digest (REPO@sha256:...). Needed by image.builder go-image and deploy.strategy canary, and by the ChatOps trigger (/retest, /ok-to-test), whose interceptor runs from it: without it the project has no ChatOps trigger. Build and push it from pipewright's source with: pipewright image build --image REPO ./cmd/pipewright (the last line it prints is the value)."`
 }
 
 // App names the application.

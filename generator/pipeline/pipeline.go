@@ -483,6 +483,10 @@ type RunSpec struct {
 	GenerateName   string
 	Params         map[string]string // values (may be Triggers $(tt.params.x))
 	ServiceAccount string
+	// NoServiceAccountToken keeps the service account's API token out of
+	// every step (podTemplate.automountServiceAccountToken: false), for
+	// runs of code that is not trusted yet: pull requests.
+	NoServiceAccountToken bool
 	// CacheClaim is the claim the cache workspace of a pipeline built with
 	// Spec.SharedCache binds; empty for the others.
 	CacheClaim string
@@ -516,7 +520,8 @@ const FSGroup int64 = catalog.NonRootUID
 // Run is a PipelineRun of a pipeline: its source workspace on a fresh
 // volumeClaimTemplate (one claim per run, for the checkout and the caches),
 // the shared cache claim when there is one, the registry credentials
-// Secret when the pipeline pushes, and the Pods' fsGroup.
+// Secret when the pipeline pushes, the Pods' fsGroup, and whether they get
+// the service account's token.
 func Run(r RunSpec) *v1.PipelineRun {
 	var ps v1.Params
 	for k, v := range r.Params {
@@ -566,6 +571,9 @@ func Run(r RunSpec) *v1.PipelineRun {
 			},
 			Timeouts: timeouts(r.Timeout, r.FinallyTimeout),
 		},
+	}
+	if r.NoServiceAccountToken {
+		pr.Spec.TaskRunTemplate.PodTemplate.AutomountServiceAccountToken = ptr.To(false)
 	}
 	var names []string
 	for n := range r.StepResources {

@@ -1,7 +1,8 @@
 // Package trigger builds a project's Tekton Triggers objects: the
 // EventListener with its pull-request, ChatOps and release triggers, their
-// bindings and templates, the pipewright ClusterInterceptor, and the RBAC the
-// listener needs. The same objects are what `pipewright simulate` evaluates.
+// bindings and templates, the RBAC the listener needs, and (for ChatOps) the
+// project's pipewright ClusterInterceptor with what runs it. The same
+// objects are what `pipewright simulate` evaluates.
 package trigger
 
 import (
@@ -13,9 +14,7 @@ import (
 
 	"github.com/pipewright/pipewright/generator/config"
 	"github.com/pipewright/pipewright/generator/pipeline"
-	"github.com/tektoncd/pipeline/pkg/apis/pipeline/pod"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
-	triggersv1alpha1 "github.com/tektoncd/triggers/pkg/apis/triggers/v1alpha1"
 	triggersv1 "github.com/tektoncd/triggers/pkg/apis/triggers/v1beta1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -30,9 +29,6 @@ const (
 	ChatOps     = "chatops"
 	Release     = "release"
 )
-
-// Interceptor is the name of pipewright's ClusterInterceptor.
-const Interceptor = "pipewright"
 
 // Annotations carry the payload's untrusted text: branch names reach the
 // PipelineRun only here, never as a param a step could read.
@@ -66,10 +62,6 @@ func RunParams(kind pipeline.Kind) map[string]string {
 type Object struct {
 	File string
 	Obj  any
-	// Shared objects serve every project in the cluster (the pipewright
-	// ClusterInterceptor): they are written, but left out of the project's
-	// kustomization, which would also give them a namespace.
-	Shared bool
 }
 
 // Build returns the triggers objects of a project; runs are its PipelineRun
@@ -90,11 +82,13 @@ func Build(c *config.Config, runs map[pipeline.Kind]*v1.PipelineRun) ([]Object, 
 	}
 	out = append(out,
 		Object{File: "triggers/binding-pull-request.yaml", Obj: b.binding("pull-request", prBindings)},
-		Object{File: "triggers/binding-chatops.yaml", Obj: b.binding("chatops", chatopsBindings)},
 		Object{File: "triggers/binding-push.yaml", Obj: b.binding("push", pushBindings)},
 		Object{File: "triggers/eventlistener.yaml", Obj: b.listener(filters)},
-		Object{File: "triggers/clusterinterceptor.yaml", Obj: b.clusterInterceptor(), Shared: true},
 	)
+	if HasChatOps(c) {
+		out = append(out, Object{File: "triggers/binding-chatops.yaml", Obj: b.binding("chatops", chatopsBindings)})
+		out = append(out, b.interceptor()...)
+	}
 	out = append(out, b.rbac()...)
 	return out, nil
 }
@@ -130,13 +124,12 @@ func (b builder) template(kind pipeline.Kind, run *v1.PipelineRun) (*triggersv1.
 	}
 	run.Annotations = ann
 	if kind == pipeline.PullRequest {
-		// PR runs execute the PR's code: no step gets a Kubernetes API
-		// token it could use against the cluster.
-		if run.Spec.TaskRunTemplate.PodTemplate == nil {
-			run.Spec.TaskRunTemplate.PodTemplate = &pod.PodTemplate{}
+		// PR runs execute the PR's code: no step may get a Kubernetes API
+		// token it could use against the cluster. The run template says
+		// so itself (runs/pull-request.yaml is the same run).
+		if pt := run.Spec.TaskRunTemplate.PodTemplate; pt == nil || pt.AutomountServiceAccountToken == nil || *pt.AutomountServiceAccountToken {
+			return nil, fmt.Errorf("trigger template %s: the PipelineRun template mounts a service-account token (a pipewright bug)", kind)
 		}
-		no := false
-		run.Spec.TaskRunTemplate.PodTemplate.AutomountServiceAccountToken = &no
 	}
 	raw, err := json.Marshal(run)
 	if err != nil {
@@ -359,54 +352,34 @@ func (b builder) listener(paths []string) *triggersv1.EventListener {
 	if len(b.c.GitHub.Owners) > 0 {
 		chatParams = append(chatParams, param("owners", b.c.GitHub.Owners))
 	}
+	triggers := []triggersv1.EventListenerTrigger{{
+		Name:         PullRequest,
+		Interceptors: prICs,
+		Bindings:     binding("pull-request"),
+		Template:     &triggersv1.EventListenerTemplate{Ref: ref(b.app + "-pull-request")},
+	}}
+	if HasChatOps(b.c) {
+		triggers = append(triggers, triggersv1.EventListenerTrigger{
+			Name: ChatOps,
+			Interceptors: []*triggersv1.TriggerInterceptor{
+				b.githubInterceptor("issue_comment", false),
+				celInterceptor(ChatOpsFilter),
+				{Ref: triggersv1.InterceptorRef{Name: InterceptorName(b.c), Kind: triggersv1.ClusterInterceptorKind}, Params: chatParams},
+			},
+			Bindings: binding("chatops"),
+			Template: &triggersv1.EventListenerTemplate{Ref: ref(b.app + "-pull-request")},
+		})
+	}
+	triggers = append(triggers, triggersv1.EventListenerTrigger{
+		Name:         Release,
+		Interceptors: []*triggersv1.TriggerInterceptor{b.githubInterceptor("push", false), celInterceptor(ReleaseFilter(b.c))},
+		Bindings:     binding("push"),
+		Template:     &triggersv1.EventListenerTemplate{Ref: ref(b.app + "-release")},
+	})
 	return &triggersv1.EventListener{
 		TypeMeta:   typeMeta("EventListener"),
 		ObjectMeta: b.meta(b.app + "-listener"),
-		Spec: triggersv1.EventListenerSpec{
-			ServiceAccountName: b.serviceAccount(),
-			Triggers: []triggersv1.EventListenerTrigger{
-				{
-					Name:         PullRequest,
-					Interceptors: prICs,
-					Bindings:     binding("pull-request"),
-					Template:     &triggersv1.EventListenerTemplate{Ref: ref(b.app + "-pull-request")},
-				},
-				{
-					Name: ChatOps,
-					Interceptors: []*triggersv1.TriggerInterceptor{
-						b.githubInterceptor("issue_comment", false),
-						celInterceptor(ChatOpsFilter),
-						{Ref: triggersv1.InterceptorRef{Name: Interceptor, Kind: triggersv1.ClusterInterceptorKind}, Params: chatParams},
-					},
-					Bindings: binding("chatops"),
-					Template: &triggersv1.EventListenerTemplate{Ref: ref(b.app + "-pull-request")},
-				},
-				{
-					Name:         Release,
-					Interceptors: []*triggersv1.TriggerInterceptor{b.githubInterceptor("push", false), celInterceptor(ReleaseFilter(b.c))},
-					Bindings:     binding("push"),
-					Template:     &triggersv1.EventListenerTemplate{Ref: ref(b.app + "-release")},
-				},
-			},
-		},
-	}
-}
-
-// InterceptorService is the Service the pipewright ClusterInterceptor
-// points at; it runs `pipewright interceptor` with a GitHub token.
-const (
-	InterceptorService = "pipewright-interceptor"
-	InterceptorPort    = 8080
-)
-
-func (b builder) clusterInterceptor() *triggersv1alpha1.ClusterInterceptor {
-	port := int32(InterceptorPort)
-	return &triggersv1alpha1.ClusterInterceptor{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "triggers.tekton.dev/v1alpha1", Kind: "ClusterInterceptor"},
-		ObjectMeta: metav1.ObjectMeta{Name: Interceptor, Labels: map[string]string{"app.kubernetes.io/managed-by": "pipewright"}},
-		Spec: triggersv1alpha1.ClusterInterceptorSpec{ClientConfig: triggersv1alpha1.ClientConfig{
-			Service: &triggersv1alpha1.ServiceReference{Name: InterceptorService, Namespace: b.c.App.Namespace, Path: "/", Port: &port},
-		}},
+		Spec:       triggersv1.EventListenerSpec{ServiceAccountName: b.serviceAccount(), Triggers: triggers},
 	}
 }
 

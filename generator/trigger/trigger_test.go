@@ -15,10 +15,14 @@ import (
 // TestObjectsValidate decodes every generated triggers/ file strictly into
 // the Triggers types and runs Triggers' SetDefaults and Validate on it.
 func TestObjectsValidate(t *testing.T) {
+	const tool = "tools:\n  image: ghcr.io/acme/pipewright@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"
 	for name, extra := range map[string]string{
-		"built-in":              "",
-		"owners, drafts, paths": "  owners: [alice]\n  drafts: true\npaths:\n  - services/api/**\n",
+		"built-in":                       "",
+		"owners, drafts, paths":          "  owners: [alice]\n  drafts: true\npaths:\n  - services/api/**\n",
+		"ChatOps":                        tool,
+		"ChatOps, owners, drafts, paths": "  owners: [alice]\n  drafts: true\npaths:\n  - services/api/**\n" + tool,
 	} {
+		chatops := strings.HasPrefix(name, "ChatOps")
 		t.Run(name, func(t *testing.T) {
 			tree := generatortest.Project(t, extra)
 			triggers := map[string][]byte{}
@@ -37,12 +41,17 @@ func TestObjectsValidate(t *testing.T) {
 				case *triggersv1.EventListener, *triggersv1.TriggerBinding, *triggersv1.TriggerTemplate, *triggersv1alpha1.ClusterInterceptor:
 					kinds[o.Kind]++
 				case nil:
-					if !strings.HasPrefix(o.File, "triggers/rbac/") {
+					if !strings.HasPrefix(o.File, "triggers/rbac/") && !strings.HasPrefix(o.File, "triggers/interceptor/") {
 						t.Errorf("%s: %s not decoded into a Triggers type", o.File, o.Kind)
 					}
 				}
 			}
-			want := map[string]int{"EventListener": 1, "TriggerBinding": 3, "TriggerTemplate": 2, "ClusterInterceptor": 1}
+			// The ChatOps trigger, its binding and its interceptor need
+			// the tool image the interceptor runs from.
+			want := map[string]int{"EventListener": 1, "TriggerBinding": 2, "TriggerTemplate": 2, "ClusterInterceptor": 0}
+			if chatops {
+				want["TriggerBinding"], want["ClusterInterceptor"] = 3, 1
+			}
 			for k, n := range want {
 				if kinds[k] != n {
 					t.Errorf("%d %s, want %d", kinds[k], k, n)

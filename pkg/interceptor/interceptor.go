@@ -4,12 +4,15 @@
 // start CI, and binds an approval to the commit it names.
 //
 // It speaks Triggers' interceptor protocol: an InterceptorRequest in, an
-// InterceptorResponse out, over HTTP.
+// InterceptorResponse out, over HTTP, or over HTTPS with a certificate from
+// files or a CA of its own that it publishes in its ClusterInterceptor's
+// caBundle (certs.go, cabundle.go), which is how Triggers calls it.
 package interceptor
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -51,8 +54,12 @@ func (i *Interceptor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req triggersv1.InterceptorRequest
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		http.Error(w, "interceptor request: "+err.Error(), http.StatusBadRequest)
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxRequestBytes)).Decode(&req); err != nil {
+		status := http.StatusBadRequest
+		if tooBig := (*http.MaxBytesError)(nil); errors.As(err, &tooBig) {
+			status = http.StatusRequestEntityTooLarge
+		}
+		http.Error(w, "interceptor request: "+err.Error(), status)
 		return
 	}
 	resp := i.Process(r.Context(), &req)

@@ -23,7 +23,6 @@ import (
 
 	"github.com/pipewright/pipewright/generator/check"
 	"github.com/pipewright/pipewright/generator/render"
-	"github.com/pipewright/pipewright/generator/trigger"
 	"github.com/pipewright/pipewright/pkg/github"
 	"github.com/pipewright/pipewright/pkg/interceptor"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
@@ -143,13 +142,17 @@ func Run(ctx context.Context, tree render.Tree, d Delivery, opts Options) (*Resu
 	transport := inProcess{hosts: map[string]http.Handler{coreHost: core, pipewrightHost: pw}, githubAPI: api}
 
 	cis := cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{})
-	for name, host := range map[string]string{"github": coreHost, "cel": coreHost, trigger.Interceptor: pipewrightHost} {
-		path := "/" + name
-		if name == trigger.Interceptor {
-			path = "/"
-		}
+	addresses := map[string]*apis.URL{
+		"github": {Scheme: "http", Host: coreHost, Path: "/github"},
+		"cel":    {Scheme: "http", Host: coreHost, Path: "/cel"},
+	}
+	// The project's own ClusterInterceptors are pipewright's.
+	for _, name := range objs.interceptors {
+		addresses[name] = &apis.URL{Scheme: "http", Host: pipewrightHost, Path: "/"}
+	}
+	for name, u := range addresses {
 		ci := &triggersv1alpha1.ClusterInterceptor{ObjectMeta: metav1.ObjectMeta{Name: name}}
-		ci.Status.Address = &duckv1.Addressable{URL: &apis.URL{Scheme: "http", Host: host, Path: path}}
+		ci.Status.Address = &duckv1.Addressable{URL: u}
 		if err := cis.Add(ci); err != nil {
 			return nil, err
 		}
@@ -241,11 +244,12 @@ func pipelineRun(raw json.RawMessage) (*v1.PipelineRun, error) {
 }
 
 type objects struct {
-	namespace  string
-	listener   *triggersv1.EventListener
-	bindings   map[string]*triggersv1.TriggerBinding
-	templates  map[string]*triggersv1.TriggerTemplate
-	secretRefs []triggersv1.SecretRef
+	namespace    string
+	interceptors []string // the generated ClusterInterceptors
+	listener     *triggersv1.EventListener
+	bindings     map[string]*triggersv1.TriggerBinding
+	templates    map[string]*triggersv1.TriggerTemplate
+	secretRefs   []triggersv1.SecretRef
 }
 
 func (o *objects) getBinding(n string) (*triggersv1.TriggerBinding, error) {
@@ -313,6 +317,8 @@ func decode(tree render.Tree) (*objects, error) {
 						}
 					}
 				}
+			case *triggersv1alpha1.ClusterInterceptor:
+				o.interceptors = append(o.interceptors, t.Name)
 			case *triggersv1.TriggerBinding:
 				o.bindings[t.Name] = t
 			case *triggersv1.TriggerTemplate:

@@ -25,11 +25,15 @@ const (
 	pushSHA  = "6113728f27ae82c7b1a177c8d03f9e96e0adf246"
 )
 
+// toolImage is a tools.image: the ChatOps trigger's interceptor runs from
+// it, and generation only checks that it is pinned.
+const toolImage = "ghcr.io/acme/pipewright@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
 // project generates the built-in example with extra config appended (it
-// ends inside the github: block).
+// ends inside the github: block), and a tool image, for the ChatOps trigger.
 func project(t *testing.T, extra string) render.Tree {
 	t.Helper()
-	return generatortest.Project(t, extra)
+	return generatortest.Project(t, extra+"tools:\n  image: "+toolImage+"\n")
 }
 
 func read(t *testing.T, name string) []byte {
@@ -286,6 +290,19 @@ func TestSimulate(t *testing.T) {
 						t.Errorf("annotation %s = %q, want %q", k, run.Annotations[k], v)
 					}
 				}
+				// Runs of pull-request code, whether the PR or a comment
+				// started them, use the account without rights or token.
+				wantSA, wantToken := "hello-world-pull-request", false
+				if c.fires == "release" {
+					wantSA, wantToken = "hello-world-release", true
+				}
+				pt := run.Spec.TaskRunTemplate.PodTemplate
+				if sa := run.Spec.TaskRunTemplate.ServiceAccountName; sa != wantSA {
+					t.Errorf("service account %s, want %s", sa, wantSA)
+				}
+				if token := pt == nil || pt.AutomountServiceAccountToken == nil || *pt.AutomountServiceAccountToken; token != wantToken {
+					t.Errorf("service-account token mounted: %v, want %v", token, wantToken)
+				}
 				if want := "hello-world-" + map[string]string{"release": "release"}[c.fires]; c.fires == "release" && run.Spec.PipelineRef.Name != want {
 					t.Errorf("pipelineRef %s, want %s", run.Spec.PipelineRef.Name, want)
 				} else if c.fires != "release" && run.Spec.PipelineRef.Name != "hello-world-pull-request" {
@@ -342,5 +359,28 @@ func TestPathFilters(t *testing.T) {
 				t.Errorf("requests %q, want %q", got, want)
 			}
 		})
+	}
+}
+
+// Without tools.image there is no interceptor to run, and so no ChatOps
+// trigger: a command comment starts nothing, and GitHub is not asked.
+func TestNoChatOpsWithoutToolImage(t *testing.T) {
+	tree := generatortest.Project(t, "")
+	gh := fakeGitHub(t, prHead, true)
+	res, err := simulate.Run(context.Background(), tree,
+		simulate.Delivery{Event: "issue_comment", Payload: comment(t, "/retest", "Codertocat"), Secret: secret},
+		simulate.Options{GitHubAPI: gh.URL, GitHubToken: gh.Token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var triggers []string
+	for _, s := range res.Skipped {
+		triggers = append(triggers, s.Trigger)
+	}
+	if len(res.Fired) != 0 || !reflect.DeepEqual(triggers, []string{"pull-request", "release"}) {
+		t.Errorf("fired %+v, skipped %v; want only the pull-request and release triggers, skipped", res.Fired, triggers)
+	}
+	if n := len(gh.Requests()); n != 0 {
+		t.Errorf("%d GitHub requests, want none", n)
 	}
 }

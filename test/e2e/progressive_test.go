@@ -45,7 +45,7 @@ metadata:
   generateName: canary-release-
 spec:
   taskRef: {name: canary-release}
-  serviceAccountName: hello-world-pipeline
+  serviceAccountName: hello-world-release
   params:
     - {name: pipewright-image, value: "` + tool + `"}
     - {name: image, value: "ghcr.io/codertocat/hello-world@sha256:` + strings.Repeat("0", 64) + `"}
