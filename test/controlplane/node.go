@@ -366,6 +366,7 @@ func (cp *ControlPlane) startServers() error {
 	cp.GitHub = githubtest.Serve(l)
 	// Pods post statuses for whatever repository and commit a test made.
 	cp.GitHub.AnyRepo = true
+	cp.GitHub.CloneURLBase = cp.Git.URL + "/"
 	cp.logf("git server %s (repositories under %s), GitHub API test server %s", cp.Git.URL, root, cp.GitHub.URL)
 	return nil
 }

@@ -111,6 +111,7 @@ github:
 	if err != nil {
 		t.Fatal(err)
 	}
+	cp.GitHub.AddRepo("Codertocat/Hello-World")
 	sink, err := cp.StartEventListener(ctx, ns, "hello-world-listener")
 	if err != nil {
 		t.Fatal(err)
@@ -140,7 +141,11 @@ github:
 	if err != nil {
 		t.Fatal(err)
 	}
-	seen := map[string]bool{pr: true}
+	seen := map[string]bool{}
+	before, _ := pipelineRuns(ctx, ns)
+	for _, r := range before {
+		seen[r.Name] = true
+	}
 	postGitHub(t, sink.URL, "pull_request", prPayload(t, sha2, cloneURL), secret)
 	pr2 := waitNewRun(t, ns, "hello-world-pull-request", seen)
 	run = waitPipelineRun(t, ns, pr2, 15*time.Minute)

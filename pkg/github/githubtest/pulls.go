@@ -82,8 +82,12 @@ func (s *Server) getPull(w http.ResponseWriter, req *http.Request, r *repo) {
 	if head == "" {
 		head = base
 	}
+	cloneBase := s.CloneURLBase
+	if cloneBase == "" {
+		cloneBase = "https://github.com/"
+	}
 	repoJSON := func(full string) map[string]any {
-		return map[string]any{"full_name": full, "clone_url": "https://github.com/" + full + ".git"}
+		return map[string]any{"full_name": full, "clone_url": cloneBase + full + ".git"}
 	}
 	state := p.State
 	if state == "" {

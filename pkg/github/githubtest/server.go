@@ -64,6 +64,10 @@ type Server struct {
 	// every sha a known commit of it, so statuses and check runs need no
 	// AddRepo first.
 	AnyRepo bool
+	// CloneURLBase is what pull requests' clone_url starts with, before
+	// OWNER/NAME.git; empty means https://github.com/. A test whose Pods
+	// clone from a local git server points it there.
+	CloneURLBase string
 
 	mu       sync.Mutex
 	requests []Request
