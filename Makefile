@@ -35,11 +35,12 @@ verify:
 tools:
 	@bash test/tools.sh
 
-## lint: gofmt and go vet
+## lint: gofmt, go vet and a tidy go.mod
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	@$(GO) mod tidy -diff || { echo "lint: go.mod/go.sum are not tidy; run go mod tidy" >&2; exit 1; }
 
 ## test: the whole suite (tools, lint, verify, all Go tests)
 test: tools lint verify unit
