@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs, from Debian's packages, what the one-machine node runs and builds:
 # containerd, runc and the CNI plugins (the container runtime), debootstrap
-# (stand-in step images), gcc's static libc (the pause image), iproute2 and
-# git (http-backend for the git server), and the registry (test/registry.sh).
+# (stand-in step images), gcc's static libc (the pause image), iproute2,
+# iptables (the Service proxy's DNAT rules), git (http-backend for the git
+# server), and the registry (test/registry.sh).
 # The packages' own services are never started: policy-rc.d refuses them, and
 # the harness runs containerd inside its private namespaces with its own
 # config and state folder.
@@ -16,6 +17,8 @@ command -v debootstrap >/dev/null || need+=(debootstrap)
 command -v ip >/dev/null || need+=(iproute2)
 [ -x /usr/lib/git-core/git-http-backend ] || need+=(git)
 command -v unshare >/dev/null || need+=(util-linux)
+# The Service proxy sends ClusterIP traffic to its ports with DNAT rules.
+command -v iptables >/dev/null || [ -x /usr/sbin/iptables ] || need+=(iptables)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then sudo=sudo; else sudo=; fi
   echo "node: installing Debian packages: ${need[*]}" >&2

@@ -184,6 +184,7 @@ func (cp *ControlPlane) route(ctx context.Context, d *appsv1.Deployment, service
 				if backend == int(sp.Port) {
 					// The program listens on every address at the service's
 					// own port, which includes the ClusterIP.
+					cp.proxy.claim(hostPort(ip, int(sp.Port)))
 					continue
 				}
 			}

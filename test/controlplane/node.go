@@ -321,6 +321,9 @@ func (cp *ControlPlane) startNode(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// The DNS server, the Service proxy and the provisioner poll often;
+	// client-go's default 5 requests a second would make every lookup wait.
+	cfg.QPS, cfg.Burst = 200, 400
 	if n.client, err = kubernetes.NewForConfig(cfg); err != nil {
 		return err
 	}

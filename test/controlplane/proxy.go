@@ -19,6 +19,17 @@ type serviceProxy struct {
 	wg        sync.WaitGroup
 }
 
+// claim records that frontend is served by a process listening on every
+// address at that port, so nothing else routes it.
+func (p *serviceProxy) claim(frontend string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.frontends == nil {
+		p.frontends = map[string]bool{}
+	}
+	p.frontends[frontend] = true
+}
+
 // serves reports whether frontend is already forwarded.
 func (p *serviceProxy) serves(frontend string) bool {
 	p.mu.Lock()
@@ -35,9 +46,23 @@ func (p *serviceProxy) forward(frontend, backend string) error {
 // forwardTo is forward with the backend chosen per connection, for Services
 // whose endpoints are Pods that come and go; "" refuses the connection.
 func (p *serviceProxy) forwardTo(frontend string, backend func() string) error {
-	l, err := net.Listen("tcp", frontend)
+	_, err := p.serve(frontend, frontend, backend)
+	return err
+}
+
+// forwardVia serves frontend from a fresh port on listen (host:0) and
+// returns that port's address; the caller makes the kernel send frontend's
+// traffic there (see podServices). It is for ClusterIP ports that a host
+// process of the harness already holds with a wildcard listener, which a
+// listener on the ClusterIP itself cannot take back.
+func (p *serviceProxy) forwardVia(frontend, listen string, backend func() string) (string, error) {
+	return p.serve(frontend, listen, backend)
+}
+
+func (p *serviceProxy) serve(frontend, listen string, backend func() string) (string, error) {
+	l, err := net.Listen("tcp", listen)
 	if err != nil {
-		return fmt.Errorf("service proxy: %w", err)
+		return "", fmt.Errorf("service proxy: %w", err)
 	}
 	p.mu.Lock()
 	p.listeners = append(p.listeners, l)
@@ -62,7 +87,7 @@ func (p *serviceProxy) forwardTo(frontend string, backend func() string) error {
 			go pipe(c, b)
 		}
 	}()
-	return nil
+	return l.Addr().String(), nil
 }
 
 func pipe(c net.Conn, backend string) {

@@ -2,7 +2,9 @@ package controlplane
 
 import (
 	"context"
+	"fmt"
 	"net"
+	"os/exec"
 	"strconv"
 	"sync"
 	"time"
@@ -16,15 +18,21 @@ import (
 // podServices plays kube-proxy for Services whose endpoints are Pods on the
 // node (an EventListener, the ChatOps interceptor, a deployed app): every
 // half second it reads Services and EndpointSlices and makes each
-// ClusterIP:port forward to a ready endpoint. Services whose backends the
-// harness runs as processes are routed by route and left alone here.
+// ClusterIP:port forward to a ready endpoint, the way kube-proxy does: a
+// DNAT rule in the sandbox's network namespace sends ClusterIP:port to a
+// proxy port on the node address. (Listening on the ClusterIP itself fails
+// where a harness process listens on every address at that port, as
+// Triggers' core interceptors do on 8443, and their listener would then get
+// the Service's traffic.) Services whose backends the harness runs as
+// processes are routed by route and left alone here.
 type podServices struct {
 	mu       sync.Mutex
 	backends map[string]string // ClusterIP:port -> podIP:port
+	served   map[string]bool
 }
 
 func (cp *ControlPlane) startPodServices(client kubernetes.Interface) func() {
-	ps := &podServices{backends: map[string]string{}}
+	ps := &podServices{backends: map[string]string{}, served: map[string]bool{}}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -64,17 +72,30 @@ func (ps *podServices) sync(ctx context.Context, cp *ControlPlane, client kubern
 			frontend := hostPort(ip, int(sp.Port))
 			backend := readyEndpoint(byService[s.Namespace+"/"+s.Name], sp.Name)
 			ps.mu.Lock()
-			_, mine := ps.backends[frontend]
 			ps.backends[frontend] = backend
+			mine := ps.served[frontend]
 			ps.mu.Unlock()
-			if mine || cp.proxy.serves(frontend) {
+			// Until a Pod is ready there is nothing to send traffic to (and
+			// a Service of a Deployment the harness runs as a process never
+			// has one).
+			if mine || backend == "" || cp.proxy.serves(frontend) {
 				continue
 			}
-			_ = cp.proxy.forwardTo(frontend, func() string {
+			local, err := cp.proxy.forwardVia(frontend, hostPort(NodeIP, 0), func() string {
 				ps.mu.Lock()
 				defer ps.mu.Unlock()
 				return ps.backends[frontend]
 			})
+			if err == nil {
+				err = dnat(ip, sp.Port, local)
+			}
+			if err != nil {
+				cp.logf("service %s/%s port %d: %v", s.Namespace, s.Name, sp.Port, err)
+				continue
+			}
+			ps.mu.Lock()
+			ps.served[frontend] = true
+			ps.mu.Unlock()
 		}
 	}
 }
@@ -100,4 +121,22 @@ func readyEndpoint(slices []discoveryv1.EndpointSlice, name string) string {
 		}
 	}
 	return ""
+}
+
+// dnat sends TCP to ip:port, from Pods (PREROUTING) and from the node's own
+// processes (OUTPUT), to local. The rules live in the sandbox's network
+// namespace and end with it.
+func dnat(ip string, port int32, local string) error {
+	bin, err := exec.LookPath("iptables")
+	if err != nil {
+		bin = "/usr/sbin/iptables" // root's tools, when PATH lacks sbin
+	}
+	for _, chain := range []string{"PREROUTING", "OUTPUT"} {
+		out, err := exec.Command(bin, "-w", "-t", "nat", "-A", chain, "-d", ip+"/32", "-p", "tcp",
+			"--dport", strconv.Itoa(int(port)), "-j", "DNAT", "--to-destination", local).CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("iptables DNAT %s:%d -> %s in %s: %w: %s", ip, port, local, chain, err, out)
+		}
+	}
+	return nil
 }

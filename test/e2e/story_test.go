@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,8 @@ import (
 	"github.com/pipewright/pipewright/generator"
 	"github.com/pipewright/pipewright/generator/catalog"
 	"github.com/pipewright/pipewright/generator/config"
+	"github.com/pipewright/pipewright/pkg/github/githubtest"
+	"github.com/pipewright/pipewright/test/controlplane"
 	corev1 "k8s.io/api/core/v1"
 )
 
@@ -134,6 +137,10 @@ github:
 	if got := statesFor(sha1, context); strings.Join(got, ",") != "pending,success" {
 		t.Errorf("statuses for %s = %v, want pending then success", sha1, got)
 	}
+
+	// ChatOps through the interceptor Pod: a trusted /retest starts a run of
+	// the PR's head, an untrusted commenter's does not.
+	chatOps(t, ns, sink, secret, sha1)
 
 	// A commit whose test fails: the run fails at test, the status says so.
 	broken := map[string]string{"main_test.go": strings.ReplaceAll(storyRepo["main_test.go"], `"hello from release 1"`, `"something else"`)}
@@ -323,4 +330,95 @@ func pushPayload(t *testing.T, sha, cloneURL string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// chatOps posts issue comments on pull request #1, whose head is sha: the
+// generated ClusterInterceptor's Pod (the tool image, TLS with the CA it
+// published into its ClusterInterceptor) asks the GitHub API test server
+// who may run CI and what the head is.
+func chatOps(t *testing.T, ns string, sink *controlplane.EventListenerSink, secret, sha string) {
+	t.Helper()
+	ctx := context.Background()
+	const repo = "Codertocat/Hello-World"
+	var c map[string]any
+	if err := json.Unmarshal(readPayload(t, "issue_comment.created.json"), &c); err != nil {
+		t.Fatal(err)
+	}
+	issue := c["issue"].(map[string]any)
+	number := int(issue["number"].(float64))
+	// GitHub's example comments on a plain issue; a comment on a pull
+	// request carries issue.pull_request.
+	issue["pull_request"] = map[string]any{"url": cp.GitHub.URL + "/repos/" + repo + "/pulls/" + strconv.Itoa(number)}
+	cp.GitHub.AddPull(repo, githubtest.Pull{Number: number, Author: "Codertocat", Association: "OWNER", HeadSHA: sha, HeadRef: "changes", BaseRef: "master"})
+	cp.GitHub.SetPermission(repo, "Codertocat", "admin")
+	if _, err := cp.Kubectl(ctx, nil, "rollout", "status", "deployment/hello-world-interceptor", "-n", ns, "--timeout=2m"); err != nil {
+		desc, _ := cp.Kubectl(ctx, nil, "describe", "pods", "-n", ns, "-l", "app.kubernetes.io/name=hello-world-interceptor")
+		t.Fatalf("the interceptor Deployment: %v\n%s", err, desc)
+	}
+	comment := func(login, body string) []byte {
+		cm := c["comment"].(map[string]any)
+		cm["body"] = body
+		cm["user"].(map[string]any)["login"] = login
+		b, err := json.Marshal(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	known := func() map[string]bool {
+		runs, _ := pipelineRuns(ctx, ns)
+		m := map[string]bool{}
+		for _, r := range runs {
+			m[r.Name] = true
+		}
+		return m
+	}
+	seen := known()
+	// The EventListener reloads ClusterInterceptors' CA bundles once a
+	// minute, so the freshly published CA may not be trusted yet: repeat the
+	// comment until the first run starts (a refused delivery starts none).
+	var name string
+	err := cp.WaitFor(ctx, 3*time.Minute, func() (bool, error) {
+		postGitHub(t, sink.URL, "issue_comment", comment("Codertocat", "/retest"), secret)
+		deadline := time.Now().Add(20 * time.Second)
+		for time.Now().Before(deadline) {
+			runs, err := pipelineRuns(ctx, ns)
+			if err != nil {
+				return false, err
+			}
+			for _, r := range runs {
+				if !seen[r.Name] {
+					name = r.Name
+					return true, nil
+				}
+			}
+			time.Sleep(time.Second)
+		}
+		return false, nil
+	})
+	if err != nil {
+		ilog, _ := cp.Kubectl(ctx, nil, "logs", "-n", ns, "deployment/hello-world-interceptor", "--tail=30")
+		t.Fatalf("a trusted /retest started no run: %v\nsink:\n%s\ninterceptor:\n%s", err, sink.Log(30), ilog)
+	}
+	time.Sleep(5 * time.Second) // a repeated comment that also got through
+	seen = known()
+	// Now that the interceptor is trusted, an untrusted commenter's /retest
+	// reaches it and is refused: nothing starts.
+	postGitHub(t, sink.URL, "issue_comment", comment("stranger", "/retest"), secret)
+	time.Sleep(15 * time.Second)
+	if now := known(); len(now) != len(seen) {
+		t.Errorf("a /retest by an untrusted user started a run")
+	}
+	if log := sink.Log(20); !strings.Contains(log, "stranger") {
+		t.Logf("EventListener log (no line names the refused commenter):\n%s", log)
+	}
+	run := waitPipelineRun(t, ns, name, 15*time.Minute)
+	runs := taskRuns(t, ns, name)
+	reportRuns(t, runs)
+	if !run.Status.GetCondition("Succeeded").IsTrue() {
+		t.Fatalf("the /retest run %s: %s\n%s", name, run.Status.GetCondition("Succeeded").GetMessage(), failedLogs(ns, runs))
+	}
+	if got := result(runs["clone"], "commit"); got != sha {
+		t.Errorf("/retest ran %s, want the PR head %s", got, sha)
+	}
 }
