@@ -22,7 +22,9 @@
 // (images.go, from test/tools/standins.sh), Tekton's helper images and the
 // pipewright tool image (both built with pipewright's image builder), a
 // default StorageClass with a local-volume provisioner (provisioner.go), a
-// git server and the GitHub API test server. Pods then really run: steps
+// cluster DNS for Service names (dns.go), a Service proxy that sends
+// ClusterIP traffic to ready Pods through DNAT rules as kube-proxy does
+// (svcproxy.go), a git server and the GitHub API test server. Pods then really run: steps
 // execute in containers, and `kubectl logs` reads what they printed. Inside
 // the sandbox's mount namespace private tmpfs cover /run, /var/lib and
 // /var/log (containerd's, CNI's and kubelet's fixed paths), and kubelet's
