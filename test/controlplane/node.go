@@ -565,10 +565,10 @@ func (cp *ControlPlane) startKubelet(ctx context.Context) error {
 			return err
 		}
 	}
-	// What each setting is for is in ../shared-era notes turned into code:
-	// cgroup v1 is refused unless failCgroupV1 is false; containerd 1.6 has
-	// no RuntimeConfig call, so the driver is stated; evictions and image GC
-	// are kept from acting on a busy shared disk.
+	// Why the settings: kubelet 1.35 refuses cgroup v1 unless failCgroupV1 is
+	// false; containerd 1.6 has no RuntimeConfig call, so the driver is stated;
+	// evictions and image GC are kept from acting on a busy shared disk; Pods
+	// resolve Service names through the harness's DNS on the node address.
 	cfg := fmt.Sprintf(`apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 failCgroupV1: false
