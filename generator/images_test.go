@@ -15,12 +15,14 @@ import (
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 )
 
-// Stand-in overrides: well-formed digests no registry serves.
-var (
-	mirrorGolang     = "mirror.example.com/library/golang:1.26.6@sha256:" + strings.Repeat("a1", 32)
-	mirrorDistroless = "mirror.example.com/distroless/static:nonroot@sha256:" + strings.Repeat("b2", 32)
-	flagGolang       = "flag.example.com/golang@sha256:" + strings.Repeat("c3", 32)
-)
+// overrides are mirror references pinned to digests a registry really
+// served: two from the config, one from --images.
+func overrides(t *testing.T) (mirrorGolang, mirrorDistroless, flagGolang string) {
+	d := generatortest.Digests(t, 3)
+	return "mirror.example.com/library/golang:1.26.6@" + d[0],
+		"mirror.example.com/distroless/static:nonroot@" + d[1],
+		"flag.example.com/golang@" + d[2]
+}
 
 // goImageConfig is the built-in example building with go-image, plus extra
 // top-level YAML.
@@ -76,6 +78,7 @@ func paramDefault(t *testing.T, task *v1.Task, param string) string {
 // images: in the config reaches the generated Tasks: step images and
 // go-image's base default; --images wins for an image both name.
 func TestImageOverridesReachGeneratedTasks(t *testing.T) {
+	mirrorGolang, mirrorDistroless, flagGolang := overrides(t)
 	cfg := goImageConfig(t, "images:\n  golang: "+mirrorGolang+"\n  distroless-static: "+mirrorDistroless+"\n")
 	tree, err := generator.Project(cfg)
 	if err != nil {
@@ -121,6 +124,7 @@ func TestImageOverridesReachGeneratedTasks(t *testing.T) {
 // Overrides are per call: generating with them leaves later generations,
 // in the same process, as they were.
 func TestImageOverridesDoNotLeak(t *testing.T) {
+	mirrorGolang, mirrorDistroless, flagGolang := overrides(t)
 	plain := goImageConfig(t, "")
 	before, err := generator.Project(plain)
 	if err != nil {

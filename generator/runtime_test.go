@@ -29,8 +29,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 )
 
-const fakeTool = "ghcr.io/acme/pipewright@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
-
 // variants are generated projects: every example (one per pack), and the
 // built-in one with the options that change the pipelines' shape.
 func variants(t *testing.T) map[string]render.Tree {
@@ -45,7 +43,7 @@ func variants(t *testing.T) map[string]render.Tree {
 	}
 	out["go-image, canary, prTag"] = generatortest.ProjectWith(t, "  repository: ghcr.io/codertocat/hello-world\n",
 		"  repository: ghcr.io/codertocat/hello-world\n  builder: go-image\n  prTag: true\n",
-		"deploy:\n  strategy: canary\ntools:\n  image: "+fakeTool+"\n")
+		"deploy:\n  strategy: canary\ntools:\n  image: "+generatortest.ToolImage(t)+"\n")
 	out["no lint, no deploy"] = generatortest.ProjectWith(t, "  pack: go\n", "  pack: go\n  lint:\n    disabled: true\n", "deploy:\n  disabled: true\n")
 	out["node, tasks from cluster"] = generatortest.ProjectWith(t, "  pack: go\n", "  pack: node\n", "tasks:\n  from: cluster\n")
 	return out

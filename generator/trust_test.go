@@ -15,6 +15,7 @@ import (
 	"github.com/pipewright/pipewright/generator/catalog"
 	"github.com/pipewright/pipewright/generator/check"
 	"github.com/pipewright/pipewright/generator/config"
+	"github.com/pipewright/pipewright/generator/generatortest"
 	"github.com/pipewright/pipewright/generator/render"
 	"github.com/pipewright/pipewright/generator/trigger"
 	"github.com/pipewright/pipewright/pkg/interceptor"
@@ -186,7 +187,7 @@ func TestPullRequestAndReleaseAccounts(t *testing.T) {
 func chatOpsProject(t *testing.T, ns, app string) (*config.Config, render.Tree) {
 	t.Helper()
 	src := strings.NewReplacer("  name: hello-world\n", "  name: "+app+"\n", "  namespace: default\n", "  namespace: "+ns+"\n").Replace(string(builtin.Config))
-	cfg, err := config.Parse(builtin.File, []byte(src+"tools:\n  image: "+fakeTool+"\n"))
+	cfg, err := config.Parse(builtin.File, []byte(src+"tools:\n  image: "+generatortest.ToolImage(t)+"\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,8 +245,8 @@ func TestChatOpsInterceptorIsInstalled(t *testing.T) {
 		t.Fatalf("%d containers", len(pod.Containers))
 	}
 	ctr := pod.Containers[0]
-	if ctr.Image != fakeTool || !strings.Contains(ctr.Image, "@sha256:") {
-		t.Errorf("image %s, want the tool image %s by digest", ctr.Image, fakeTool)
+	if tool := generatortest.ToolImage(t); ctr.Image != tool || !strings.Contains(ctr.Image, "@sha256:") {
+		t.Errorf("image %s, want the tool image %s by digest", ctr.Image, tool)
 	}
 	if !reflect.DeepEqual(ctr.Command, []string{catalog.ToolBinary}) {
 		t.Errorf("command %v", ctr.Command)

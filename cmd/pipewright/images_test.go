@@ -9,15 +9,17 @@ import (
 
 	"github.com/pipewright/pipewright/generator/builtin"
 	"github.com/pipewright/pipewright/generator/catalog"
+	"github.com/pipewright/pipewright/generator/generatortest"
 )
 
 func TestCLIImages(t *testing.T) {
 	bin := buildCLI(t)
 	dir := t.TempDir()
 	// Stand-in overrides: well-formed digests no registry serves.
-	cfgGolang := "config.example.com/golang:1.26.6@sha256:" + strings.Repeat("a1", 32)
-	cfgDistroless := "config.example.com/distroless/static@sha256:" + strings.Repeat("b2", 32)
-	flagDigest := "sha256:" + strings.Repeat("c3", 32)
+	d := generatortest.Digests(t, 3)
+	cfgGolang := "config.example.com/golang:1.26.6@" + d[0]
+	cfgDistroless := "config.example.com/distroless/static@" + d[1]
+	flagDigest := d[2]
 	flagGolang := "flag.example.com/golang:1.26.6@" + flagDigest
 	flagKubectl := "flag.example.com/kubectl@" + flagDigest
 

@@ -15,7 +15,7 @@ import (
 // are accepted (the command gets as far as reading the token file), and
 // contradictory TLS options are refused before anything starts.
 func TestInterceptorServeFlags(t *testing.T) {
-	cfg := generatortest.Config(t, "tools:\n  image: ghcr.io/acme/pipewright@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n")
+	cfg := generatortest.Config(t, "tools:\n  image: "+generatortest.ToolImage(t)+"\n")
 	generated := trigger.InterceptorArgs(cfg.Config)
 	if strings.Join(generated[:2], " ") != "interceptor serve" {
 		t.Fatalf("generated args %v", generated)

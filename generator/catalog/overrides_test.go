@@ -6,16 +6,18 @@ import (
 	"testing"
 
 	"github.com/pipewright/pipewright/generator/catalog"
+	"github.com/pipewright/pipewright/generator/generatortest"
 	"github.com/pipewright/pipewright/generator/render"
 )
 
-// Stand-in digests: well-formed, served by no registry.
-var (
-	digestA = "sha256:" + strings.Repeat("a1", 32)
-	digestB = "sha256:" + strings.Repeat("b2", 32)
-)
+// digests are two digests a registry really served, for overrides.
+func digests(t *testing.T) (a, b string) {
+	d := generatortest.Digests(t, 2)
+	return d[0], d[1]
+}
 
 func TestParseImageFile(t *testing.T) {
+	digestA, digestB := digests(t)
 	set, err := catalog.ParseImageFile([]byte(`{
   "version": 1,
   "images": [
@@ -50,6 +52,7 @@ func TestParseImageFile(t *testing.T) {
 }
 
 func TestParseImageFileErrors(t *testing.T) {
+	digestA, _ := digests(t)
 	entry := func(fields string) string { return "{\"version\": 1, \"images\": [\n  " + fields + "\n]}" }
 	ok := `{"name": "golang", "repo": "mirror.example.com/library/golang", "digest": "` + digestA + `"}`
 	for _, tc := range []struct {
@@ -100,6 +103,7 @@ func TestParseImageFileErrors(t *testing.T) {
 }
 
 func TestImageSetMergeAndRefs(t *testing.T) {
+	digestA, digestB := digests(t)
 	fromConfig := catalog.ImageSet{"golang": "config.example.com/golang@" + digestA, "kubectl": "config.example.com/kubectl@" + digestA}
 	fromFlag := catalog.ImageSet{"golang": "flag.example.com/golang@" + digestB}
 	merged := fromConfig.Merge(fromFlag)
@@ -139,6 +143,7 @@ func TestImageSetMergeAndRefs(t *testing.T) {
 // Apply replaces step images and image param defaults, in a copy: the
 // table, the registry's entries and later generations are untouched.
 func TestApplyIsScoped(t *testing.T) {
+	digestA, digestB := digests(t)
 	set := catalog.ImageSet{
 		"golang":            "mirror.example.com/library/golang:1.26.6@" + digestA,
 		"distroless-static": "mirror.example.com/distroless/static:nonroot@" + digestB,
@@ -177,6 +182,7 @@ func TestApplyIsScoped(t *testing.T) {
 // With every image overridden, no rendered Task keeps a reference from the
 // lock, wherever it is written.
 func TestApplyReachesEveryImage(t *testing.T) {
+	digestA, _ := digests(t)
 	set := catalog.ImageSet{}
 	for _, n := range catalog.ImageNames() {
 		set[n] = "mirror.example.com/" + n + "@" + digestA

@@ -3,6 +3,8 @@ package config
 import (
 	"strings"
 	"testing"
+
+	"github.com/pipewright/pipewright/generator/catalog"
 )
 
 const good = `apiVersion: pipewright.dev/v1alpha1
@@ -121,11 +123,12 @@ func TestBadConfigs(t *testing.T) {
 	}
 }
 
-// pinned is a stand-in override: a well-formed digest no registry serves.
-const pinned = "mirror.example.com/library/golang:1.26.6@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+// pinned is an override as a mirror holds it: the lock's own golang digest
+// (a mirror copies images by digest) under the mirror's name.
+var pinned = "mirror.example.com/library/golang:1.26.6@" + catalog.Golang.Digest
 
 func TestImageOverrides(t *testing.T) {
-	untagged := "mirror.example.com/cloud-builders/kubectl@sha256:" + strings.Repeat("ab", 32)
+	untagged := "mirror.example.com/cloud-builders/kubectl@" + catalog.Kubectl.Digest
 	l, err := Parse("pipewright.yaml", []byte(good+"images:\n  golang: "+pinned+"\n  kubectl: "+untagged+"\n"))
 	if err != nil {
 		t.Fatal(err)

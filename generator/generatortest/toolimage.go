@@ -16,10 +16,46 @@ import (
 	"github.com/pipewright/pipewright/test/refregistry"
 )
 
-var tool struct {
-	once sync.Once
-	ref  string
-	err  error
+// served are images go-containerregistry's in-process registry served once
+// per test binary: the tool image and a few more for override tests.
+var served struct {
+	once    sync.Once
+	refs    []string // REPO@sha256:…, the first is the tool image
+	digests []string
+	err     error
+}
+
+// servedImages is how many images are pushed: the tool image and the
+// distinct digests Digests can hand out.
+const servedImages = 4
+
+func serve() {
+	served.once.Do(func() {
+		reg, stop := refregistry.Serve()
+		defer stop()
+		for i := range servedImages {
+			img, err := random.Image(1024, 2, random.WithSource(rand.NewSource(int64(7+i))))
+			if err != nil {
+				served.err = err
+				return
+			}
+			repo, _ := name.NewRepository(reg + "/pipewright")
+			d, err := img.Digest()
+			if err != nil {
+				served.err = err
+				return
+			}
+			ref := repo.Digest(d.String())
+			if served.err = remote.Write(ref, img); served.err != nil {
+				return
+			}
+			if _, served.err = remote.Head(ref); served.err != nil {
+				return
+			}
+			served.refs = append(served.refs, ref.String())
+			served.digests = append(served.digests, d.String())
+		}
+	})
 }
 
 // ToolImage pushes an image to go-containerregistry's in-process registry,
@@ -33,33 +69,26 @@ var tool struct {
 // -trimpath from a cold cache takes minutes.
 func ToolImage(t testing.TB) string {
 	t.Helper()
-	tool.once.Do(func() {
-		reg, stop := refregistry.Serve()
-		defer stop()
-		img, err := random.Image(1024, 2, random.WithSource(rand.NewSource(7)))
-		if err != nil {
-			tool.err = err
-			return
-		}
-		repo, _ := name.NewRepository(reg + "/pipewright")
-		d, err := img.Digest()
-		if err != nil {
-			tool.err = err
-			return
-		}
-		ref := repo.Digest(d.String())
-		if tool.err = remote.Write(ref, img); tool.err != nil {
-			return
-		}
-		if _, tool.err = remote.Head(ref); tool.err != nil {
-			return
-		}
-		tool.ref = ref.String()
-	})
-	if tool.err != nil {
-		t.Fatalf("push a tool image: %v", tool.err)
+	serve()
+	if served.err != nil {
+		t.Fatalf("push a tool image: %v", served.err)
 	}
-	return tool.ref
+	return served.refs[0]
+}
+
+// Digests returns n distinct sha256:… digests of images the in-process
+// registry served (pushed with ToolImage's, none of them the tool image's),
+// for tests that pin overrides to digests other than the lock's.
+func Digests(t testing.TB, n int) []string {
+	t.Helper()
+	if n > servedImages-1 {
+		t.Fatalf("generatortest.Digests: %d asked, %d served", n, servedImages-1)
+	}
+	serve()
+	if served.err != nil {
+		t.Fatalf("push images: %v", served.err)
+	}
+	return served.digests[1 : 1+n]
 }
 
 // ProjectWith generates the built-in example with one line replaced by

@@ -15,7 +15,7 @@ import (
 // TestObjectsValidate decodes every generated triggers/ file strictly into
 // the Triggers types and runs Triggers' SetDefaults and Validate on it.
 func TestObjectsValidate(t *testing.T) {
-	const tool = "tools:\n  image: ghcr.io/acme/pipewright@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"
+	tool := "tools:\n  image: " + generatortest.ToolImage(t) + "\n"
 	for name, extra := range map[string]string{
 		"built-in":                       "",
 		"owners, drafts, paths":          "  owners: [alice]\n  drafts: true\npaths:\n  - services/api/**\n",

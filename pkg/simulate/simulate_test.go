@@ -25,15 +25,11 @@ const (
 	pushSHA  = "6113728f27ae82c7b1a177c8d03f9e96e0adf246"
 )
 
-// toolImage is a tools.image: the ChatOps trigger's interceptor runs from
-// it, and generation only checks that it is pinned.
-const toolImage = "ghcr.io/acme/pipewright@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
-
 // project generates the built-in example with extra config appended (it
 // ends inside the github: block), and a tool image, for the ChatOps trigger.
 func project(t *testing.T, extra string) render.Tree {
 	t.Helper()
-	return generatortest.Project(t, extra+"tools:\n  image: "+toolImage+"\n")
+	return generatortest.Project(t, extra+"tools:\n  image: "+generatortest.ToolImage(t)+"\n")
 }
 
 func read(t *testing.T, name string) []byte {
