@@ -16,22 +16,8 @@ import (
 // hidden by the namespaces.)
 func CheckNothingLeft() error {
 	var problems []string
-	self := os.Getpid()
-	procs, _ := filepath.Glob("/proc/[0-9]*")
-	for _, p := range procs {
-		pid, err := strconv.Atoi(filepath.Base(p))
-		if err != nil || pid == self {
-			continue
-		}
-		stat, err := os.ReadFile(filepath.Join(p, "stat"))
-		if err != nil {
-			continue // already gone
-		}
-		// pid (comm) state ...: zombies are dead, just not reaped.
-		if i := strings.LastIndexByte(string(stat), ')'); i > 0 && strings.HasPrefix(string(stat[i+1:]), " Z") {
-			continue
-		}
-		cmdline, _ := os.ReadFile(filepath.Join(p, "cmdline"))
+	for _, pid := range otherProcesses() {
+		cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
 		problems = append(problems, fmt.Sprintf("process %d still running: %s", pid, strings.ReplaceAll(string(cmdline), "\x00", " ")))
 	}
 	for _, file := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
@@ -53,4 +39,28 @@ func CheckNothingLeft() error {
 		return fmt.Errorf("left behind after stopping the control plane:\n  %s", strings.Join(problems, "\n  "))
 	}
 	return nil
+}
+
+// otherProcesses lists the live processes of the sandbox's PID namespace but
+// this one; zombies (dead, just not reaped) are left out.
+func otherProcesses() []int {
+	var out []int
+	self := os.Getpid()
+	procs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, p := range procs {
+		pid, err := strconv.Atoi(filepath.Base(p))
+		if err != nil || pid == self {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join(p, "stat"))
+		if err != nil {
+			continue // already gone
+		}
+		// pid (comm) state ...
+		if i := strings.LastIndexByte(string(stat), ')'); i > 0 && strings.HasPrefix(string(stat[i+1:]), " Z") {
+			continue
+		}
+		out = append(out, pid)
+	}
+	return out
 }

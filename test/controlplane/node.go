@@ -1,7 +1,6 @@
 package controlplane
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/pipewright/pipewright/pkg/github/githubtest"
 	"github.com/pipewright/pipewright/test/gitserver"
+	"github.com/pipewright/pipewright/test/refregistry"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 )
@@ -224,28 +224,14 @@ func (cp *ControlPlane) cleanupNode() error {
 // killAllButSelf sends SIGKILL to every process of the sandbox's PID
 // namespace but the harness, and waits until none is left but zombies.
 func killAllButSelf() {
-	self := os.Getpid()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		alive := 0
-		procs, _ := filepath.Glob("/proc/[0-9]*")
-		for _, p := range procs {
-			pid, err := strconv.Atoi(filepath.Base(p))
-			if err != nil || pid == self {
-				continue
-			}
-			stat, err := os.ReadFile(filepath.Join(p, "stat"))
-			if err != nil {
-				continue
-			}
-			if i := bytes.LastIndexByte(stat, ')'); i > 0 && bytes.HasPrefix(stat[i+1:], []byte(" Z")) {
-				continue
-			}
-			alive++
-			_ = syscall.Kill(pid, syscall.SIGKILL)
-		}
-		if alive == 0 || time.Now().After(deadline) {
+		left := otherProcesses()
+		if len(left) == 0 || time.Now().After(deadline) {
 			return
+		}
+		for _, pid := range left {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -381,21 +367,8 @@ func (cp *ControlPlane) startRegistry(ctx context.Context) error {
 		return fmt.Errorf("the node's registry: %w (test/registry.sh installs Debian's docker-registry)", err)
 	}
 	n.registry = hostPort(NodeIP, RegistryPort)
-	cfg := fmt.Sprintf(`version: 0.1
-log:
-  level: error
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: %s
-  delete:
-    enabled: true
-http:
-  addr: %s
-`, filepath.Join(n.dir, "registry"), n.registry)
 	path := filepath.Join(n.dir, "registry.yml")
-	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+	if err := refregistry.WriteConfig(path, filepath.Join(n.dir, "registry"), n.registry); err != nil {
 		return err
 	}
 	p, err := startProcess(cp.logDir, "registry", bin, []string{"serve", path}, nil)
@@ -502,50 +475,44 @@ disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.snapshotter.
 // ServiceAccount and root CA ConfigMap of each namespace, garbage
 // collection, node lifecycle) and kube-scheduler, as the admin.
 func (cp *ControlPlane) startControllers(ctx context.Context) error {
-	kcm, err := cp.sandbox.Binaries.Get("kube-node/kube-controller-manager")
-	if err != nil {
-		return err
-	}
-	sched, err := cp.sandbox.Binaries.Get("kube-node/kube-scheduler")
-	if err != nil {
-		return err
-	}
 	cp.logf("starting kube-controller-manager and kube-scheduler")
-	p, err := startProcess(cp.logDir, "kube-controller-manager", kcm, []string{
-		"--kubeconfig=" + cp.Kubeconfig,
-		"--authentication-kubeconfig=" + cp.Kubeconfig,
-		"--authorization-kubeconfig=" + cp.Kubeconfig,
-		"--bind-address=127.0.0.1",
-		"--secure-port=" + strconv.Itoa(cp.allocPort()),
-		"--cert-dir=" + filepath.Join(cp.node.dir, "kcm-certs"),
-		"--leader-elect=false",
-		"--root-ca-file=" + cp.pki.caFile,
-		"--service-account-private-key-file=" + cp.pki.saKeyFile,
-		"--use-service-account-credentials=false",
-		"--controllers=*,-bootstrapsigner,-tokencleaner,-nodeipam,-cloud-node-lifecycle,-service-lb-controller,-node-route-controller,-persistentvolume-expander",
-		// Pods on a not-ready node are evicted after this; a test node
-		// should not evict for a slow moment.
-		"--node-monitor-grace-period=60s",
-		"--profiling=false",
-	}, nil)
-	if err != nil {
-		return err
+	for _, c := range []struct {
+		name  string
+		extra []string
+	}{
+		{"kube-controller-manager", []string{
+			"--root-ca-file=" + cp.pki.caFile,
+			"--service-account-private-key-file=" + cp.pki.saKeyFile,
+			"--use-service-account-credentials=false",
+			"--controllers=*,-bootstrapsigner,-tokencleaner,-nodeipam,-cloud-node-lifecycle,-service-lb-controller,-node-route-controller,-persistentvolume-expander",
+			// Pods on a not-ready node are evicted after this; a test node
+			// should not evict for a slow moment.
+			"--node-monitor-grace-period=60s",
+		}},
+		{"kube-scheduler", nil},
+	} {
+		bin, err := cp.sandbox.Binaries.Get("kube-node/" + c.name)
+		if err != nil {
+			return err
+		}
+		// Both serve their secure port on loopback and authenticate and
+		// authorize through the API server as the admin.
+		args := append([]string{
+			"--kubeconfig=" + cp.Kubeconfig,
+			"--authentication-kubeconfig=" + cp.Kubeconfig,
+			"--authorization-kubeconfig=" + cp.Kubeconfig,
+			"--bind-address=127.0.0.1",
+			"--secure-port=" + strconv.Itoa(cp.allocPort()),
+			"--cert-dir=" + filepath.Join(cp.node.dir, c.name+"-certs"),
+			"--leader-elect=false",
+			"--profiling=false",
+		}, c.extra...)
+		p, err := startProcess(cp.logDir, c.name, bin, args, nil)
+		if err != nil {
+			return err
+		}
+		cp.addProcess(p)
 	}
-	cp.addProcess(p)
-	p, err = startProcess(cp.logDir, "kube-scheduler", sched, []string{
-		"--kubeconfig=" + cp.Kubeconfig,
-		"--authentication-kubeconfig=" + cp.Kubeconfig,
-		"--authorization-kubeconfig=" + cp.Kubeconfig,
-		"--bind-address=127.0.0.1",
-		"--secure-port=" + strconv.Itoa(cp.allocPort()),
-		"--cert-dir=" + filepath.Join(cp.node.dir, "scheduler-certs"),
-		"--leader-elect=false",
-		"--profiling=false",
-	}, nil)
-	if err != nil {
-		return err
-	}
-	cp.addProcess(p)
 	return nil
 }
 

@@ -284,15 +284,7 @@ spec:
 func applyCatalog(t *testing.T, ns string) {
 	t.Helper()
 	ctx := context.Background()
-	imagesFile, err := cp.ImagesFile()
-	if err != nil {
-		t.Fatal(err)
-	}
-	images, err := catalog.ReadImageFile(imagesFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tree, err := generator.CatalogWithImages(images)
+	tree, err := generator.CatalogWithImages(standinImages(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -303,6 +295,21 @@ func applyCatalog(t *testing.T, ns string) {
 	if out, err := cp.ApplyDir(ctx, ns, filepath.Join(dir, "tasks")); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
+}
+
+// standinImages is the override set naming the node's stand-ins, as
+// `--images` reads it from the file the harness writes.
+func standinImages(t *testing.T) catalog.ImageSet {
+	t.Helper()
+	imagesFile, err := cp.ImagesFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	images, err := catalog.ReadImageFile(imagesFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return images
 }
 
 func waitPipelineRun(t *testing.T, ns, name string, timeout time.Duration) *v1.PipelineRun {

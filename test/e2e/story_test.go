@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/pipewright/pipewright/generator"
-	"github.com/pipewright/pipewright/generator/catalog"
 	"github.com/pipewright/pipewright/generator/config"
 	"github.com/pipewright/pipewright/pkg/github/githubtest"
 	"github.com/pipewright/pipewright/test/controlplane"
@@ -82,15 +81,7 @@ github:
 	if err != nil {
 		t.Fatal(err)
 	}
-	imagesFile, err := cp.ImagesFile()
-	if err != nil {
-		t.Fatal(err)
-	}
-	images, err := catalog.ReadImageFile(imagesFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tree, err := generator.ProjectWithImages(cfg, images)
+	tree, err := generator.ProjectWithImages(cfg, standinImages(t))
 	if err != nil {
 		t.Fatal(err)
 	}

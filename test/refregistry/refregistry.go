@@ -20,6 +20,24 @@ import (
 
 const binary = "docker-registry"
 
+// WriteConfig writes the reference registry's config to path: filesystem
+// storage under root, deletes allowed, serving addr, quiet logs.
+func WriteConfig(path, root, addr string) error {
+	return os.WriteFile(path, []byte(fmt.Sprintf(`version: 0.1
+log:
+  level: error
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: %s
+  delete:
+    enabled: true
+http:
+  addr: %s
+`, root, addr)), 0o644)
+}
+
 // Start runs a registry with filesystem storage in a temporary folder and
 // returns its host:port. The server stops when the test ends. When the
 // binary cannot be installed the test is skipped with the reason, or fails
@@ -38,21 +56,8 @@ func Start(t testing.TB) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	config := fmt.Sprintf(`version: 0.1
-log:
-  level: error
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: %s
-  delete:
-    enabled: true
-http:
-  addr: %s
-`, filepath.Join(dir, "data"), addr)
 	cfgPath := filepath.Join(dir, "config.yml")
-	if err := os.WriteFile(cfgPath, []byte(config), 0o644); err != nil {
+	if err := WriteConfig(cfgPath, filepath.Join(dir, "data"), addr); err != nil {
 		t.Fatal(err)
 	}
 	var logs bytes.Buffer
