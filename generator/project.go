@@ -514,6 +514,11 @@ func (p *project) support() []fileObj {
 				{APIGroups: []string{""}, Resources: []string{"services", "configmaps"}, Verbs: verbs},
 			},
 		}
+		for _, r := range c.Deploy.Resources {
+			// The manifests' other kinds, applied like the ones above.
+			resource, group, _ := strings.Cut(r, ".")
+			role.Rules = append(role.Rules, rbacv1.PolicyRule{APIGroups: []string{group}, Resources: []string{resource}, Verbs: verbs})
+		}
 		if c.Deploy.Strategy == "canary" {
 			role.Rules = append(role.Rules, canaryRules...)
 		}

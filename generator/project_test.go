@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -16,6 +17,8 @@ import (
 	"github.com/pipewright/pipewright/generator/generatortest"
 	"github.com/pipewright/pipewright/generator/render"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"sigs.k8s.io/yaml"
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 )
@@ -335,5 +338,31 @@ func TestInitGoWithoutDockerfile(t *testing.T) {
 	}
 	if !strings.Contains(string(b), "no Dockerfile: add one, or set image.builder: go-image and tools.image") {
 		t.Errorf("init wrote no Dockerfile hint:\n%s", b)
+	}
+}
+
+// deploy.resources grants the release service account the manifests' other
+// kinds (an HTTPRoute beside the Deployment was refused on the node before
+// it existed), and nothing else.
+func TestDeployResources(t *testing.T) {
+	tree := generatortest.Project(t, "deploy:\n  resources: [httproutes.gateway.networking.k8s.io, serviceaccounts]\n")
+	var role rbacv1.Role
+	if err := yaml.Unmarshal(tree["rbac/deployer-role.yaml"], &role); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{"gateway.networking.k8s.io/httproutes": false, "/serviceaccounts": false}
+	for _, r := range role.Rules {
+		key := strings.Join(r.APIGroups, ",") + "/" + strings.Join(r.Resources, ",")
+		if _, ok := want[key]; ok {
+			want[key] = slices.Contains(r.Verbs, "create") && slices.Contains(r.Verbs, "patch")
+		}
+		if slices.Contains(r.Resources, "*") || slices.Contains(r.APIGroups, "*") {
+			t.Errorf("wildcard rule %+v", r)
+		}
+	}
+	for k, ok := range want {
+		if !ok {
+			t.Errorf("the deployer cannot create and patch %s: %+v", k, role.Rules)
+		}
 	}
 }

@@ -50,6 +50,17 @@ if [ ! -d "${manifests}" ]; then
   echo "no manifests folder '${manifests}' in the repository (hint: add it, or set deploy.manifests in pipewright.yaml)" >&2
   exit 1
 fi
+# kapply runs kubectl, and on a refusal says which setting grants the kind.
+kapply() {
+  if ! out="$(kubectl "$@" 2>&1)"; then
+    printf '%s\n' "${out}" >&2
+    case "${out}" in
+      *forbidden*) echo "hint: the service account may not apply one of these kinds; grant it with deploy.resources in pipewright.yaml (e.g. httproutes.gateway.networking.k8s.io) and regenerate" >&2 ;;
+    esac
+    return 1
+  fi
+  printf '%s\n' "${out}"
+}
 set --
 if [ -n "${PARAM_NAMESPACE}" ]; then
   set -- --namespace "${PARAM_NAMESPACE}"
@@ -60,9 +71,9 @@ for f in kustomization.yaml kustomization.yml Kustomization; do
 done
 if [ -z "${PARAM_DEPLOYMENT}" ] || [ -z "${PARAM_CONTAINER}" ] || [ -z "${PARAM_IMAGE}" ]; then
   if [ -n "${kustomization}" ]; then
-    kubectl "$@" apply --server-side --field-manager=pipewright -k "${manifests}"
+    kapply "$@" apply --server-side --field-manager=pipewright -k "${manifests}"
   else
-    kubectl "$@" apply --server-side --field-manager=pipewright -R -f "${manifests}"
+    kapply "$@" apply --server-side --field-manager=pipewright -R -f "${manifests}"
   fi
 else
   # The image goes into the same server-side apply as the manifests, under
@@ -98,7 +109,7 @@ patches:
               - name: ${PARAM_CONTAINER}
                 image: ${PARAM_IMAGE}
 EOF
-  kubectl "$@" apply --server-side --field-manager=pipewright --force-conflicts -k "${dir}"
+  kapply "$@" apply --server-side --field-manager=pipewright --force-conflicts -k "${dir}"
   got="$(kubectl "$@" get "deployment/${PARAM_DEPLOYMENT}" -o "jsonpath={.spec.template.spec.containers[?(@.name==\"${PARAM_CONTAINER}\")].image}")"
   if [ "${got}" != "${PARAM_IMAGE}" ]; then
     echo "deployment ${PARAM_DEPLOYMENT} has no container ${PARAM_CONTAINER} set to ${PARAM_IMAGE} after the apply (found '${got}'; hint: check deploy.deployment and deploy.container)" >&2

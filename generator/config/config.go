@@ -74,6 +74,7 @@ type Deploy struct {
 	Strategy   string `json:"strategy,omitempty" doc:"rolling (kubectl apply and wait) or canary (progressive, gated by Prometheus)." enum:"rolling,canary" default:"rolling"`
 	Canary     Canary `json:"canary,omitempty" doc:"Canary settings, used when strategy is canary."`
 	Disabled   bool   `json:"disabled,omitempty" doc:"No deploy stage: the release pipeline stops after pushing the image."`
+	Resources  []string `json:"resources,omitempty" doc:"More namespaced API resources the release may apply from deploy.manifests, as RESOURCE.GROUP (httproutes.gateway.networking.k8s.io, ingresses.networking.k8s.io, horizontalpodautoscalers.autoscaling; a core resource is its name alone, e.g. serviceaccounts). Deployments, Services and ConfigMaps are always allowed; anything else a manifest holds is refused to the release service account."`
 }
 
 // Canary configures progressive delivery.

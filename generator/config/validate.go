@@ -22,6 +22,8 @@ var (
 	repoName   = regexp.MustCompile(`^[A-Za-z0-9-]+/[A-Za-z0-9._-]+$`)
 	branchName = regexp.MustCompile(`^[A-Za-z0-9._/-]+$`)
 	invalidK8s = regexp.MustCompile(`[^a-z0-9-]+`)
+	// resourceRE is a plural resource, then its API group unless core.
+	resourceRE = regexp.MustCompile(`^[a-z][a-z0-9]*(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$`)
 )
 
 // Packs are the supported build packs.
@@ -130,6 +132,11 @@ func (l *Loaded) validate() Errors {
 	for _, s := range []struct{ path, val string }{{"deploy.deployment", d.Deployment}, {"deploy.container", d.Container}, {"deploy.namespace", d.Namespace}, {"deploy.canary.route", d.Canary.Route}} {
 		if s.val != "" {
 			k8sName(s.path, s.val, 63)
+		}
+	}
+	for i, r := range d.Resources {
+		if !resourceRE.MatchString(r) {
+			add(l.Errorf(fmt.Sprintf("deploy.resources[%d]", i), "RESOURCE.GROUP in lowercase, e.g. httproutes.gateway.networking.k8s.io, or a core resource such as serviceaccounts", "%.40q is not an API resource name (no wildcards)", r))
 		}
 	}
 	cn := d.Canary

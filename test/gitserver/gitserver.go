@@ -174,6 +174,37 @@ func (s *Server) Commit(owner, name string, files map[string]string, message str
 	return s.commit(ctx, dir, files, message, true)
 }
 
+// OpenPullRequest does what GitHub does when a pull request number is
+// opened on BASE from HEAD (OWNER/NAME each; a fork or the same
+// repository): it copies HEAD's Branch into BASE as refs/pull/N/head, so
+// the base repository serves the head commit (clones fetch it by sha from
+// the base, as on GitHub). It returns that commit's sha.
+func (s *Server) OpenPullRequest(base, head string, number int) (sha string, err error) {
+	bo, bn, _ := strings.Cut(base, "/")
+	ho, hn, _ := strings.Cut(head, "/")
+	baseDir, err := s.dir(bo, bn)
+	if err != nil {
+		return "", err
+	}
+	headDir, err := s.dir(ho, hn)
+	if err != nil {
+		return "", err
+	}
+	if number < 1 {
+		return "", fmt.Errorf("gitserver: pull request number %d", number)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), gitTimeout)
+	defer cancel()
+	ref := fmt.Sprintf("refs/pull/%d/head", number)
+	if _, err := s.run(ctx, baseDir, nil, "fetch", "--quiet", "--no-tags", headDir, "+refs/heads/"+Branch+":"+ref); err != nil {
+		return "", err
+	}
+	out, err := s.run(ctx, baseDir, nil, "rev-parse", "--verify", ref)
+	return strings.TrimSpace(out), err
+}
+
 // commit makes one commit on Branch with git fast-import.
 func (s *Server) commit(ctx context.Context, dir string, files map[string]string, message string, onTop bool) (string, error) {
 	if !strings.HasSuffix(message, "\n") {

@@ -195,3 +195,36 @@ func TestRefusals(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenPullRequest: a fork's commit is fetched by its sha from the base
+// repository once a pull request is open, as on GitHub, and not before.
+func TestOpenPullRequest(t *testing.T) {
+	s := serve(t)
+	if _, err := s.CreateRepo("octo", "app", files, "first"); err != nil {
+		t.Fatal(err)
+	}
+	forkSHA, err := s.CreateRepo("stranger", "app", map[string]string{"fork.txt": "f"}, "fork")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := s.RepoURL("octo", "app")
+	work := t.TempDir()
+	git(t, work, "init", "--quiet", "before")
+	if out, err := gitErr(t, filepath.Join(work, "before"), "fetch", "--quiet", "--depth=1", url, forkSHA); err == nil {
+		t.Fatalf("the fork's commit was served before a pull request: %s", out)
+	}
+	sha, err := s.OpenPullRequest("octo/app", "stranger/app", 7)
+	if err != nil || sha != forkSHA {
+		t.Fatalf("OpenPullRequest = %s, %v; want %s", sha, err, forkSHA)
+	}
+	git(t, work, "init", "--quiet", "after")
+	git(t, filepath.Join(work, "after"), "fetch", "--quiet", "--depth=1", url, forkSHA)
+	if got := git(t, work, "ls-remote", url, "refs/pull/7/head"); got != forkSHA+"\trefs/pull/7/head" {
+		t.Errorf("ls-remote refs/pull/7/head = %q", got)
+	}
+	for _, bad := range [][2]string{{"octo/app", "nobody/app"}, {"octo/app", "../x"}} {
+		if _, err := s.OpenPullRequest(bad[0], bad[1], 1); err == nil {
+			t.Errorf("OpenPullRequest(%s, %s) succeeded", bad[0], bad[1])
+		}
+	}
+}
