@@ -67,13 +67,13 @@ type Image struct {
 
 // Deploy is the release pipeline's deploy stage.
 type Deploy struct {
-	Manifests  string `json:"manifests,omitempty" doc:"Folder of Kubernetes manifests (or a kustomization) in the repository." default:"k8s"`
-	Deployment string `json:"deployment,omitempty" doc:"The Deployment that runs the image; defaults to app.name."`
-	Container  string `json:"container,omitempty" doc:"The container of that Deployment to update; defaults to app.name."`
-	Namespace  string `json:"namespace,omitempty" doc:"Namespace to deploy into; defaults to app.namespace."`
-	Strategy   string `json:"strategy,omitempty" doc:"rolling (kubectl apply and wait) or canary (progressive, gated by Prometheus)." enum:"rolling,canary" default:"rolling"`
-	Canary     Canary `json:"canary,omitempty" doc:"Canary settings, used when strategy is canary."`
-	Disabled   bool   `json:"disabled,omitempty" doc:"No deploy stage: the release pipeline stops after pushing the image."`
+	Manifests  string   `json:"manifests,omitempty" doc:"Folder of Kubernetes manifests (or a kustomization) in the repository." default:"k8s"`
+	Deployment string   `json:"deployment,omitempty" doc:"The Deployment that runs the image; defaults to app.name."`
+	Container  string   `json:"container,omitempty" doc:"The container of that Deployment to update; defaults to app.name."`
+	Namespace  string   `json:"namespace,omitempty" doc:"Namespace to deploy into; defaults to app.namespace."`
+	Strategy   string   `json:"strategy,omitempty" doc:"rolling (kubectl apply and wait) or canary (progressive, gated by Prometheus)." enum:"rolling,canary" default:"rolling"`
+	Canary     Canary   `json:"canary,omitempty" doc:"Canary settings, used when strategy is canary."`
+	Disabled   bool     `json:"disabled,omitempty" doc:"No deploy stage: the release pipeline stops after pushing the image."`
 	Resources  []string `json:"resources,omitempty" doc:"More namespaced API resources the release may apply from deploy.manifests, as RESOURCE.GROUP (httproutes.gateway.networking.k8s.io, ingresses.networking.k8s.io, horizontalpodautoscalers.autoscaling; a core resource is its name alone, e.g. serviceaccounts). Deployments, Services and ConfigMaps are always allowed; anything else a manifest holds is refused to the release service account."`
 }
 
