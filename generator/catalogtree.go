@@ -13,6 +13,7 @@ import (
 	"github.com/pipewright/pipewright/generator/check"
 	"github.com/pipewright/pipewright/generator/pipeline"
 	"github.com/pipewright/pipewright/generator/render"
+	"github.com/pipewright/pipewright/pkg/images"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -28,12 +29,16 @@ func Catalog() (render.Tree, error) {
 
 // CatalogWithImages is Catalog with catalog images replaced by images (from
 // `catalog --images FILE`), e.g. to install the catalog from a mirror.
-func CatalogWithImages(images catalog.ImageSet) (render.Tree, error) {
-	if err := images.Check(); err != nil {
+func CatalogWithImages(set catalog.ImageSet) (render.Tree, error) {
+	// A lock that does not cover the table would write unpinned images.
+	if _, err := images.Pinned(); err != nil {
+		return nil, err
+	}
+	if err := set.Check(); err != nil {
 		return nil, err
 	}
 	tree := render.Tree{}
-	for _, e := range catalog.AllWith(images) {
+	for _, e := range catalog.AllWith(set) {
 		if err := addTask(tree, e); err != nil {
 			return nil, err
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/pipewright/pipewright/generator/pipeline"
 	"github.com/pipewright/pipewright/generator/render"
 	"github.com/pipewright/pipewright/generator/trigger"
+	"github.com/pipewright/pipewright/pkg/images"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -36,9 +37,13 @@ func Project(cfg *config.Loaded) (render.Tree, error) {
 }
 
 // ProjectWithImages is Project with catalog images replaced by the config's
-// images: and by images (from `generate --images FILE`), which wins for an
+// images: and by set (from `generate --images FILE`), which wins for an
 // image both name; see ImageOverrides.
-func ProjectWithImages(cfg *config.Loaded, images catalog.ImageSet) (render.Tree, error) {
+func ProjectWithImages(cfg *config.Loaded, set catalog.ImageSet) (render.Tree, error) {
+	// A lock that does not cover the table would write unpinned images.
+	if _, err := images.Pinned(); err != nil {
+		return nil, err
+	}
 	c := cfg.Config
 	pack, err := buildpack.Get(c.Build.Pack)
 	if err != nil {
@@ -47,7 +52,7 @@ func ProjectWithImages(cfg *config.Loaded, images catalog.ImageSet) (render.Tree
 	if err := checkTweaks(cfg, pack); err != nil {
 		return nil, err
 	}
-	set := ImageOverrides(cfg, images)
+	set = ImageOverrides(cfg, set)
 	if err := set.Check(); err != nil {
 		return nil, err
 	}

@@ -1,6 +1,6 @@
 // Package catalog defines pipewright's Tekton Tasks in Go, one file per Task,
 // with Tekton's own v1 types. Shared step conventions live in step.go and the
-// pinned image table in images.go.
+// pinned image table in pkg/images.
 package catalog
 
 import (

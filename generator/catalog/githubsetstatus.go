@@ -3,6 +3,7 @@ package catalog
 import (
 	"time"
 
+	"github.com/pipewright/pipewright/pkg/images"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	corev1 "k8s.io/api/core/v1"
 )
@@ -47,7 +48,7 @@ func githubSetStatus() Entry {
 			Params: params,
 			Steps: []v1.Step{stepSpec{
 				Name:    "set-status",
-				Image:   Python,
+				Image:   images.Python,
 				Python:  true,
 				Params:  scriptParams,
 				Env:     []corev1.EnvVar{tokenEnv},

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pipewright/pipewright/pkg/images"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -35,7 +36,7 @@ const shellHeader = "#!/bin/sh\nset -eu\n"
 // stepSpec describes one step; build turns it into a Tekton Step.
 type stepSpec struct {
 	Name  string
-	Image *Image
+	Image *images.Image
 	// Tool runs the step from the pipewright tool image, which the Task
 	// takes as the ToolImageParam param instead of a table entry: it is
 	// built by its users (see toolParam), so no digest of it can be pinned

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/pipewright/pipewright/generator/catalog"
+	"github.com/pipewright/pipewright/pkg/images"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation"
 )
@@ -206,7 +207,7 @@ func (l *Loaded) validate() Errors {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		if _, ok := catalog.LookupImage(n); !ok {
+		if _, ok := images.Lookup(n); !ok {
 			add(l.Errorf("images."+n, catalog.KnownImagesHint(n), "no catalog image %q", n))
 			continue
 		}
