@@ -12,8 +12,8 @@ import (
 
 	"github.com/pipewright/pipewright/generator"
 	"github.com/pipewright/pipewright/generator/catalog"
-	"github.com/pipewright/pipewright/generator/check"
 	"github.com/pipewright/pipewright/pkg/images"
+	"github.com/pipewright/pipewright/pkg/tekton"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 )
 
@@ -28,7 +28,7 @@ func catalogTasks(t *testing.T) []*v1.Task {
 		if !strings.HasSuffix(p, ".yaml") {
 			continue
 		}
-		objs, err := check.Decode(p, tree[p])
+		objs, err := tekton.Decode(p, tree[p])
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,6 +1,6 @@
 // Package generator assembles pipewright's outputs from the library
 // packages: the catalog tree (tasks/, pipelines/) and a project's CI/CD set.
-// Every tree it returns has passed check.All.
+// Every tree it returns has passed tekton.All.
 package generator
 
 import (
@@ -10,10 +10,10 @@ import (
 
 	"github.com/pipewright/pipewright/generator/buildpack"
 	"github.com/pipewright/pipewright/generator/catalog"
-	"github.com/pipewright/pipewright/generator/check"
 	"github.com/pipewright/pipewright/generator/pipeline"
 	"github.com/pipewright/pipewright/generator/render"
 	"github.com/pipewright/pipewright/pkg/images"
+	"github.com/pipewright/pipewright/pkg/tekton"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -90,7 +90,7 @@ func addGenericPipelines(tree render.Tree) error {
 			if err != nil {
 				return err
 			}
-			y, err := render.Marshal(p)
+			y, err := tekton.Marshal(p)
 			if err != nil {
 				return fmt.Errorf("pipeline %s: %w", p.Name, err)
 			}
@@ -104,7 +104,7 @@ func addGenericPipelines(tree render.Tree) error {
 
 func addTask(tree render.Tree, e catalog.Entry) error {
 	t := e.Task()
-	y, err := render.Marshal(t)
+	y, err := tekton.Marshal(t)
 	if err != nil {
 		return fmt.Errorf("task %s: %w", e.Name, err)
 	}
@@ -118,9 +118,9 @@ func addTask(tree render.Tree, e catalog.Entry) error {
 	return tree.Add(path.Join(path.Dir(e.Path()), "README.md"), readme)
 }
 
-// Check validates every YAML file of a tree with check.All.
+// Check validates every YAML file of a tree with tekton.All.
 func Check(tree render.Tree) error {
-	_, err := check.All(tree)
+	_, err := tekton.All(tree)
 	return err
 }
 

@@ -8,11 +8,11 @@ import (
 	"github.com/pipewright/pipewright/generator"
 	"github.com/pipewright/pipewright/generator/builtin"
 	"github.com/pipewright/pipewright/generator/catalog"
-	"github.com/pipewright/pipewright/generator/check"
 	"github.com/pipewright/pipewright/generator/config"
 	"github.com/pipewright/pipewright/generator/generatortest"
 	"github.com/pipewright/pipewright/generator/render"
 	"github.com/pipewright/pipewright/pkg/images"
+	"github.com/pipewright/pipewright/pkg/tekton"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 )
 
@@ -41,7 +41,7 @@ func goImageConfig(t *testing.T, extra string) *config.Loaded {
 // task decodes one generated Task.
 func task(t *testing.T, tree render.Tree, file string) *v1.Task {
 	t.Helper()
-	objs, err := check.Decode(file, tree[file])
+	objs, err := tekton.Decode(file, tree[file])
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,12 +11,12 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/pipewright/pipewright/generator/buildpack"
 	"github.com/pipewright/pipewright/generator/catalog"
-	"github.com/pipewright/pipewright/generator/check"
 	"github.com/pipewright/pipewright/generator/config"
 	"github.com/pipewright/pipewright/generator/pipeline"
 	"github.com/pipewright/pipewright/generator/render"
 	"github.com/pipewright/pipewright/generator/trigger"
 	"github.com/pipewright/pipewright/pkg/images"
+	"github.com/pipewright/pipewright/pkg/tekton"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -60,7 +60,7 @@ func ProjectWithImages(cfg *config.Loaded, set catalog.ImageSet) (render.Tree, e
 	tree := render.Tree{}
 	var resources []string
 	add := func(file string, obj any, inKustomization bool) error {
-		y, err := render.Marshal(obj)
+		y, err := tekton.Marshal(obj)
 		if err != nil {
 			return fmt.Errorf("%s: %w", file, err)
 		}
@@ -128,7 +128,7 @@ func ProjectWithImages(cfg *config.Loaded, set catalog.ImageSet) (render.Tree, e
 			"patch":    `[{"op": "remove", "path": "/metadata/namespace"}]`,
 		})
 	}
-	nsYAML, err := render.MarshalAll(transformers...)
+	nsYAML, err := tekton.MarshalAll(transformers...)
 	if err != nil {
 		return nil, fmt.Errorf("namespace.yaml: %w", err)
 	}
@@ -152,7 +152,7 @@ func ProjectWithImages(cfg *config.Loaded, set catalog.ImageSet) (render.Tree, e
 		e, _ := catalog.GetWith(name, set)
 		known = append(known, e.Task())
 	}
-	if _, err := check.All(tree, known...); err != nil {
+	if _, err := tekton.All(tree, known...); err != nil {
 		return nil, fmt.Errorf("generated output fails validation (a pipewright bug): %w", err)
 	}
 	return tree, nil

@@ -40,7 +40,7 @@ type Entry struct {
 	// workspaces: the Go, npm, pip and Maven caches lock their own entries,
 	// so tasks running at the same time may share one. Two pipeline tasks
 	// that write the same folder must not run at the same time; the
-	// pipeline builder checks it with check.ParallelWriters.
+	// pipeline builder checks it with tekton.ParallelWriters.
 	Writes []string
 }
 

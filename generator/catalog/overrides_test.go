@@ -7,8 +7,8 @@ import (
 
 	"github.com/pipewright/pipewright/generator/catalog"
 	"github.com/pipewright/pipewright/generator/generatortest"
-	"github.com/pipewright/pipewright/generator/render"
 	"github.com/pipewright/pipewright/pkg/images"
+	"github.com/pipewright/pipewright/pkg/tekton"
 )
 
 // digests are two digests a registry really served, for overrides.
@@ -190,7 +190,7 @@ func TestApplyReachesEveryImage(t *testing.T) {
 	}
 	used := map[string]bool{}
 	for _, e := range catalog.AllWith(set) {
-		b, err := render.Marshal(e.Task())
+		b, err := tekton.Marshal(e.Task())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -12,7 +12,7 @@ import (
 
 	"github.com/pipewright/pipewright/generator/buildpack"
 	"github.com/pipewright/pipewright/generator/catalog"
-	"github.com/pipewright/pipewright/generator/check"
+	"github.com/pipewright/pipewright/pkg/tekton"
 	"github.com/tektoncd/pipeline/pkg/apis/pipeline/pod"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -291,7 +291,7 @@ func Build(kind Kind, s Spec) (*v1.Pipeline, error) {
 		}
 		p.Spec.Params = append(p.Spec.Params, ps)
 	}
-	if errs := check.ParallelWriters(p.Name, &p.Spec, catalog.Writes); len(errs) > 0 {
+	if errs := tekton.ParallelWriters(p.Name, &p.Spec, catalog.Writes); len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
 	return p, nil
