@@ -56,7 +56,10 @@ func ProjectWithImages(cfg *config.Loaded, set catalog.ImageSet) (render.Tree, e
 	if err := set.Check(); err != nil {
 		return nil, err
 	}
-	p := newProject(c, pack)
+	p, err := newProject(c, pack)
+	if err != nil {
+		return nil, err
+	}
 	tree := render.Tree{}
 	var resources []string
 	add := func(file string, obj any, inKustomization bool) error {
@@ -85,7 +88,10 @@ func ProjectWithImages(cfg *config.Loaded, set catalog.ImageSet) (render.Tree, e
 	used := p.usedTasks()
 	if c.Tasks.From == "embedded" {
 		for _, name := range used {
-			e, _ := catalog.GetWith(name, set)
+			e, err := catalog.GetWith(name, set)
+			if err != nil {
+				return nil, err
+			}
 			if err := add("tasks/"+name+".yaml", e.Task(), true); err != nil {
 				return nil, err
 			}
@@ -149,7 +155,10 @@ func ProjectWithImages(cfg *config.Loaded, set catalog.ImageSet) (render.Tree, e
 	}
 	var known []*v1.Task
 	for _, name := range used {
-		e, _ := catalog.GetWith(name, set)
+		e, err := catalog.GetWith(name, set)
+		if err != nil {
+			return nil, err
+		}
 		known = append(known, e.Task())
 	}
 	if _, err := tekton.All(tree, known...); err != nil {
@@ -184,7 +193,11 @@ func checkTweaks(cfg *config.Loaded, pack buildpack.Pack) error {
 			errs = append(errs, cfg.Errorf(tw.field+".params", "remove it", "the %s pack has no task here", pack.Name))
 			continue
 		}
-		e, _ := catalog.Get(tw.task)
+		e, err := catalog.Get(tw.task)
+		if err != nil {
+			errs = append(errs, cfg.Errorf(tw.field, "a pipewright bug: the pack names a Task the catalog lacks", "%v", err))
+			continue
+		}
 		declared := map[string]bool{}
 		var names []string
 		for _, ps := range e.Spec.Params {
@@ -243,9 +256,28 @@ func sortedKeys[V any](m map[string]V) []string {
 type project struct {
 	c    *config.Config
 	pack buildpack.Pack
+	// steps lists the steps of the catalog Task of each pipeline task
+	// with resource overrides, which the runs' taskRunSpecs set.
+	steps map[string][]string
 }
 
-func newProject(c *config.Config, pack buildpack.Pack) *project { return &project{c: c, pack: pack} }
+// newProject reads what the project needs from the catalog; a Task the
+// pack or an override names that the catalog lacks is an error.
+func newProject(c *config.Config, pack buildpack.Pack) (*project, error) {
+	p := &project{c: c, pack: pack, steps: map[string][]string{}}
+	for _, k := range sortedKeys(c.Overrides) {
+		o := c.Overrides[k]
+		if o.CPU == "" && o.Memory == "" {
+			continue
+		}
+		steps, err := pipeline.Steps(p.catalogTaskOf(k))
+		if err != nil {
+			return nil, fmt.Errorf("overrides.%s: %w", k, err)
+		}
+		p.steps[k] = steps
+	}
+	return p, nil
+}
 
 func (p *project) name(kind pipeline.Kind) string { return p.c.App.Name + "-" + string(kind) }
 
@@ -363,7 +395,7 @@ func (p *project) run(kind pipeline.Kind, params map[string]string) *v1.Pipeline
 		}
 		if len(rl) > 0 {
 			res[k] = rl
-			steps[k] = pipeline.Steps(p.catalogTaskOf(k))
+			steps[k] = p.steps[k]
 		}
 	}
 	var cacheClaim, pushSecret string

@@ -620,14 +620,14 @@ func BundleRef(bundle string) func(string) *v1.TaskRef {
 }
 
 // Steps lists a catalog Task's step names (for per-step overrides).
-func Steps(task string) []string {
+func Steps(task string) ([]string, error) {
 	e, err := catalog.Get(task)
 	if err != nil {
-		return nil
+		return nil, err
 	}
 	var out []string
 	for _, s := range e.Spec.Steps {
 		out = append(out, s.Name)
 	}
-	return out
+	return out, nil
 }
