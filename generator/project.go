@@ -16,6 +16,7 @@ import (
 	"github.com/pipewright/pipewright/generator/render"
 	"github.com/pipewright/pipewright/generator/trigger"
 	"github.com/pipewright/pipewright/pkg/images"
+	"github.com/pipewright/pipewright/pkg/keys"
 	"github.com/pipewright/pipewright/pkg/tekton"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -227,8 +228,7 @@ func checkTweaks(cfg *config.Loaded, pack buildpack.Pack) error {
 				need, len(d.Canary.Steps), d.Canary.Samples, d.Canary.Interval, d.Canary.Deadline, limit))
 		}
 	}
-	tasks := []string{"set-pending", "clone", "lint", "test", "build-image", "deploy", "report-success", "report-failure",
-		"report-clone-failure", "report-canary-success", "report-canary-failure"}
+	tasks := keys.PipelineTasks
 	for _, k := range sortedKeys(cfg.Overrides) {
 		found := false
 		for _, t := range tasks {

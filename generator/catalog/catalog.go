@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/pipewright/pipewright/pkg/keys"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -56,7 +57,7 @@ func Writes(task string) []string {
 
 // RootStepsAnnotation lists a Task's justified root steps, "step: reason"
 // one per line; `pipewright lint` waives its root rules for exactly these.
-const RootStepsAnnotation = "pipewright.dev/root-steps"
+const RootStepsAnnotation = keys.RootSteps
 
 // Task returns the Entry as a Tekton Task object with the catalog's labels
 // and annotations.

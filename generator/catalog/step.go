@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/pipewright/pipewright/pkg/images"
+	"github.com/pipewright/pipewright/pkg/keys"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -225,7 +226,7 @@ func sourceAndCache(cacheWhat string) []v1.WorkspaceDeclaration {
 // (go-image, canary-release). It has no default on purpose: the tool image
 // is built and pushed by the team that installs the catalog, and a default
 // would have to be a digest nobody published.
-const ToolImageParam = "pipewright-image"
+const ToolImageParam = keys.ParamPipewrightImage
 
 // ToolBinary is where the pipewright tool image keeps its program
 // (pkg/image puts a Go main package's binary at /app/<name>).

@@ -9,8 +9,10 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/pipewright/pipewright/generator/buildpack"
 	"github.com/pipewright/pipewright/generator/catalog"
 	"github.com/pipewright/pipewright/pkg/images"
+	"github.com/pipewright/pipewright/pkg/keys"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation"
 )
@@ -25,8 +27,8 @@ var (
 	invalidK8s = regexp.MustCompile(`[^a-z0-9-]+`)
 )
 
-// Packs are the supported build packs.
-var Packs = []string{"go", "node", "python", "java", "docker"}
+// Packs are the supported build packs, as buildpack lists them.
+var Packs = buildpack.Names()
 
 func (l *Loaded) validate() Errors {
 	c := l.Config
@@ -277,7 +279,7 @@ func (c *Config) applyDefaults() {
 		c.Image.Platforms = []string{"linux/amd64"}
 	}
 	def(&c.GitHub.DefaultBranch, "main")
-	def(&c.GitHub.APIURL, "https://api.github.com")
+	def(&c.GitHub.APIURL, keys.GitHubAPIURL)
 	def(&c.GitHub.StatusContext, "pipewright/"+c.App.Name)
 	def(&c.GitHub.TokenSecret, "github-token")
 	def(&c.GitHub.WebhookSecret, "github-webhook")

@@ -12,6 +12,7 @@ import (
 
 	"github.com/pipewright/pipewright/generator/buildpack"
 	"github.com/pipewright/pipewright/generator/catalog"
+	"github.com/pipewright/pipewright/pkg/keys"
 	"github.com/pipewright/pipewright/pkg/tekton"
 	"github.com/tektoncd/pipeline/pkg/apis/pipeline/pod"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
@@ -64,36 +65,36 @@ type Spec struct {
 
 // The pipeline's params. Their names are what triggers and runs bind.
 var params = []struct{ name, desc string }{
-	{"repo-url", "Repository URL to clone."},
-	{"revision", "Commit sha to build (the PR head, or the merge commit)."},
-	{"repo-full-name", "owner/name on GitHub, for commit statuses."},
-	{"pr-number", "Pull request number (pull-request pipeline)."},
-	{"image", "Image repository, without tag."},
-	{"context", "Folder of the project inside the repository."},
-	{"dockerfile", "Dockerfile, relative to the context folder."},
-	{"status-context", "Commit status context."},
-	{"github-api-url", "GitHub REST API root."},
-	{"github-token-secret", "Secret with the GitHub token (key token)."},
-	{"manifests", "Folder of Kubernetes manifests to apply."},
-	{"deployment", "Deployment to update."},
-	{"container", "Container of that Deployment to update."},
-	{"namespace", "Namespace to deploy into."},
-	{"pipewright-image", "The pipewright tool image, pinned by digest, for steps that run pipewright."},
+	{keys.ParamRepoURL, "Repository URL to clone."},
+	{keys.ParamRevision, "Commit sha to build (the PR head, or the merge commit)."},
+	{keys.ParamRepoFullName, "owner/name on GitHub, for commit statuses."},
+	{keys.ParamPRNumber, "Pull request number (pull-request pipeline)."},
+	{keys.ParamImage, "Image repository, without tag."},
+	{keys.ParamContext, "Folder of the project inside the repository."},
+	{keys.ParamDockerfile, "Dockerfile, relative to the context folder."},
+	{keys.ParamStatusContext, "Commit status context."},
+	{keys.ParamGitHubAPIURL, "GitHub REST API root."},
+	{keys.ParamGitHubTokenSecret, "Secret with the GitHub token (key token)."},
+	{keys.ParamManifests, "Folder of Kubernetes manifests to apply."},
+	{keys.ParamDeployment, "Deployment to update."},
+	{keys.ParamContainer, "Container of that Deployment to update."},
+	{keys.ParamNamespace, "Namespace to deploy into."},
+	{keys.ParamPipewrightImage, "The pipewright tool image, pinned by digest, for steps that run pipewright."},
 }
 
 // Generic defaults that are not project specific.
 var genericDefaults = map[string]string{
-	"context": ".", "dockerfile": "Dockerfile", "status-context": "pipewright",
-	"github-api-url": "https://api.github.com", "github-token-secret": "github-token",
-	"manifests": "k8s", "pr-number": "",
+	keys.ParamContext: ".", keys.ParamDockerfile: "Dockerfile", keys.ParamStatusContext: "pipewright",
+	keys.ParamGitHubAPIURL: keys.GitHubAPIURL, keys.ParamGitHubTokenSecret: "github-token",
+	keys.ParamManifests: "k8s", keys.ParamPRNumber: "",
 }
 
 var defaultTimeouts = map[string]time.Duration{
-	"clone": 10 * time.Minute, "lint": 20 * time.Minute, "test": 30 * time.Minute,
-	"build-image": 30 * time.Minute, "deploy": 15 * time.Minute,
-	"set-pending": 5 * time.Minute, "report-success": 5 * time.Minute, "report-failure": 5 * time.Minute,
-	"report-clone-failure":  5 * time.Minute,
-	"report-canary-success": 5 * time.Minute, "report-canary-failure": 5 * time.Minute,
+	keys.TaskClone: 10 * time.Minute, keys.TaskLint: 20 * time.Minute, keys.TaskTest: 30 * time.Minute,
+	keys.TaskBuildImage: 30 * time.Minute, keys.TaskDeploy: 15 * time.Minute,
+	keys.TaskSetPending: 5 * time.Minute, keys.TaskReportSuccess: 5 * time.Minute, keys.TaskReportFailure: 5 * time.Minute,
+	keys.TaskReportCloneFailure:  5 * time.Minute,
+	keys.TaskReportCanarySuccess: 5 * time.Minute, keys.TaskReportCanaryFailure: 5 * time.Minute,
 }
 
 // Every pipeline has one volume workspace, SourceWorkspace, which a run
@@ -118,7 +119,7 @@ const (
 // CommitResult is what status tasks and image tags use as the commit: the
 // sha clone checked out, whatever revision (a branch in a manual run) it
 // was given.
-const CommitResult = "$(tasks.clone.results.commit)"
+const CommitResult = "$(tasks." + keys.TaskClone + ".results.commit)"
 
 // ws is where a Task workspace goes: a pipeline workspace and a folder in it.
 type ws struct{ workspace, subPath string }
@@ -174,13 +175,13 @@ func (b *builder) task(name, catalogTask string, runAfter []string, ps map[strin
 // status sets a commit status on the commit clone checked out.
 func (b *builder) status(name, state, description string) v1.PipelineTask {
 	return b.task(name, "github-set-status", nil, map[string]v1.ParamValue{
-		"repo-full-name":    b.p("repo-full-name"),
+		"repo-full-name":    b.p(keys.ParamRepoFullName),
 		"sha":               lit(CommitResult),
 		"state":             lit(state),
-		"context":           b.p("status-context"),
+		"context":           b.p(keys.ParamStatusContext),
 		"description":       lit(description),
-		"github-api-url":    b.p("github-api-url"),
-		"token-secret-name": b.p("github-token-secret"),
+		"github-api-url":    b.p(keys.ParamGitHubAPIURL),
+		"token-secret-name": b.p(keys.ParamGitHubTokenSecret),
 	}, nil)
 }
 
@@ -198,22 +199,22 @@ func Build(kind Kind, s Spec) (*v1.Pipeline, error) {
 	b := &builder{s: s, kind: kind, used: map[string]bool{}}
 	srcCache := map[string]ws{"source": b.src(), "cache": b.cache()}
 
-	b.tasks = append(b.tasks, b.task("clone", "git-clone", nil, map[string]v1.ParamValue{
-		"url": b.p("repo-url"), "revision": b.p("revision"),
+	b.tasks = append(b.tasks, b.task(keys.TaskClone, "git-clone", nil, map[string]v1.ParamValue{
+		"url": b.p(keys.ParamRepoURL), "revision": b.p(keys.ParamRevision),
 	}, map[string]ws{"output": b.src()}))
 	// The pending status waits for the commit clone resolved: a manual run
 	// gives a branch name as revision, which is no commit to set it on.
-	pending := b.status("set-pending", "pending", string(kind)+" pipeline running")
+	pending := b.status(keys.TaskSetPending, "pending", string(kind)+" pipeline running")
 	pending.RunAfter = []string{"clone"}
 	b.tasks = append(b.tasks, pending)
 	lint, test := s.lints(kind), s.tests()
 	var checks []string
 	if test {
-		b.tasks = append(b.tasks, b.task("test", s.Pack.Test, []string{"clone"}, withTweaks(map[string]v1.ParamValue{"context": b.p("context")}, s.TestParams), srcCache))
+		b.tasks = append(b.tasks, b.task(keys.TaskTest, s.Pack.Test, []string{"clone"}, withTweaks(map[string]v1.ParamValue{"context": b.p(keys.ParamContext)}, s.TestParams), srcCache))
 		checks = append(checks, "test")
 	}
 	if lint {
-		ps := map[string]v1.ParamValue{"context": b.p("context")}
+		ps := map[string]v1.ParamValue{"context": b.p(keys.ParamContext)}
 		if s.Pack.Lint == "node-test" {
 			ps["script"] = lit("lint") // node lints through its package.json script
 		}
@@ -223,7 +224,7 @@ func Build(kind Kind, s Spec) (*v1.Pipeline, error) {
 			// empties node_modules first): one at a time.
 			after, checks = []string{"test"}, nil
 		}
-		b.tasks = append(b.tasks, b.task("lint", s.Pack.Lint, after, withTweaks(ps, s.LintParams), srcCache))
+		b.tasks = append(b.tasks, b.task(keys.TaskLint, s.Pack.Lint, after, withTweaks(ps, s.LintParams), srcCache))
 		checks = append([]string{"lint"}, checks...)
 	}
 	if len(checks) == 0 {
@@ -236,9 +237,9 @@ func Build(kind Kind, s Spec) (*v1.Pipeline, error) {
 
 	// The outcome goes to GitHub from finally, so it is reported even when a
 	// task fails; $(tasks.status) is the aggregate of the tasks above.
-	ok := b.status("report-success", "success", string(kind)+" pipeline succeeded")
+	ok := b.status(keys.TaskReportSuccess, "success", string(kind)+" pipeline succeeded")
 	ok.When = v1.WhenExpressions{{Input: "$(tasks.status)", Operator: selection.In, Values: []string{"Succeeded", "Completed"}}}
-	bad := b.status("report-failure", "failure", string(kind)+" pipeline failed")
+	bad := b.status(keys.TaskReportFailure, "failure", string(kind)+" pipeline failed")
 	bad.When = v1.WhenExpressions{
 		{Input: "$(tasks.status)", Operator: selection.In, Values: []string{"Failed", "None"}},
 		{Input: "$(tasks.clone.status)", Operator: selection.In, Values: []string{"Succeeded"}},
@@ -247,8 +248,8 @@ func Build(kind Kind, s Spec) (*v1.Pipeline, error) {
 	// task that reads a missing result: the failure goes to the revision
 	// the run was given (a sha from the triggers; a manual run's branch
 	// name GitHub refuses, and the run fails anyway).
-	early := b.status("report-clone-failure", "failure", string(kind)+" pipeline failed: the clone failed")
-	early.Params = setParam(early.Params, "sha", b.p("revision"))
+	early := b.status(keys.TaskReportCloneFailure, "failure", string(kind)+" pipeline failed: the clone failed")
+	early.Params = setParam(early.Params, "sha", b.p(keys.ParamRevision))
 	early.When = v1.WhenExpressions{{Input: "$(tasks.clone.status)", Operator: selection.NotIn, Values: []string{"Succeeded"}}}
 
 	finally := []v1.PipelineTask{ok, bad, early}
@@ -368,9 +369,9 @@ func (b *builder) buildImage(checks []string) v1.PipelineTask {
 	if s.GoImage {
 		ps := map[string]v1.ParamValue{
 			catalog.ToolImageParam: b.p(catalog.ToolImageParam),
-			"image":                b.p("image"),
-			"context":              b.p("context"),
-			"source-url":           b.p("repo-url"),
+			"image":                b.p(keys.ParamImage),
+			"context":              b.p(keys.ParamContext),
+			"source-url":           b.p(keys.ParamRepoURL),
 			"tag":                  lit(tag),
 		}
 		if !push {
@@ -378,17 +379,17 @@ func (b *builder) buildImage(checks []string) v1.PipelineTask {
 			ps["tag"] = lit("")
 		}
 		wss["cache"] = b.cache()
-		return b.task("build-image", "go-image", checks, withTweaks(ps, s.GoImageParams), wss)
+		return b.task(keys.TaskBuildImage, "go-image", checks, withTweaks(ps, s.GoImageParams), wss)
 	}
 	ps := map[string]v1.ParamValue{
-		"context":    b.p("context"),
-		"dockerfile": b.p("dockerfile"),
+		"context":    b.p(keys.ParamContext),
+		"dockerfile": b.p(keys.ParamDockerfile),
 		"image":      lit("$(params.image):" + tag),
 	}
 	if !push {
 		ps["no-push"] = lit("true")
 	}
-	return b.task("build-image", "image-build", checks, ps, wss)
+	return b.task(keys.TaskBuildImage, "image-build", checks, ps, wss)
 }
 
 // deploy rolls the new digest out: kubectl-apply, or canary-release when
@@ -399,11 +400,11 @@ func (b *builder) deploy() v1.PipelineTask {
 		ps := map[string]v1.ParamValue{
 			catalog.ToolImageParam: b.p(catalog.ToolImageParam),
 			"image":                newImage,
-			"app":                  b.p("deployment"),
-			"container":            b.p("container"),
-			"namespace":            b.p("namespace"),
+			"app":                  b.p(keys.ParamDeployment),
+			"container":            b.p(keys.ParamContainer),
+			"namespace":            b.p(keys.ParamNamespace),
 		}
-		t := b.task("deploy", "canary-release", []string{"build-image"}, withTweaks(ps, b.s.Canary),
+		t := b.task(keys.TaskDeploy, "canary-release", []string{"build-image"}, withTweaks(ps, b.s.Canary),
 			map[string]ws{"output": b.src()})
 		if _, ok := b.s.Timeouts["deploy"]; !ok {
 			// A canary lasts steps × samples × interval at least; a
@@ -412,11 +413,11 @@ func (b *builder) deploy() v1.PipelineTask {
 		}
 		return t
 	}
-	return b.task("deploy", "kubectl-apply", []string{"build-image"}, map[string]v1.ParamValue{
-		"path":       b.p("manifests"),
-		"namespace":  b.p("namespace"),
-		"deployment": b.p("deployment"),
-		"container":  b.p("container"),
+	return b.task(keys.TaskDeploy, "kubectl-apply", []string{"build-image"}, map[string]v1.ParamValue{
+		"path":       b.p(keys.ParamManifests),
+		"namespace":  b.p(keys.ParamNamespace),
+		"deployment": b.p(keys.ParamDeployment),
+		"container":  b.p(keys.ParamContainer),
 		"image":      newImage,
 	}, map[string]ws{"source": b.src()})
 }
@@ -429,13 +430,13 @@ func (b *builder) deploy() v1.PipelineTask {
 // pipeline's own failure status stands.
 func (b *builder) canaryStatus(state string) v1.PipelineTask {
 	t := b.task("report-canary-"+state, "github-set-status", nil, map[string]v1.ParamValue{
-		"repo-full-name":    b.p("repo-full-name"),
+		"repo-full-name":    b.p(keys.ParamRepoFullName),
 		"sha":               lit(CommitResult),
 		"state":             lit(state),
 		"context":           lit("$(params.status-context)/canary"),
 		"description":       lit("$(tasks.deploy.results.summary)"),
-		"github-api-url":    b.p("github-api-url"),
-		"token-secret-name": b.p("github-token-secret"),
+		"github-api-url":    b.p(keys.ParamGitHubAPIURL),
+		"token-secret-name": b.p(keys.ParamGitHubTokenSecret),
 	}, nil)
 	b.used["status-context"] = true
 	op := selection.In

@@ -2,7 +2,8 @@
 // (in the spirit of go-containerregistry's internal/depcheck). Read bottom
 // up, each layer imports only the layers listed for it:
 //
-//	pkg/tekton, pkg/images   nothing of pipewright (the bottom)
+//	pkg/tekton, pkg/images,  nothing of pipewright (the bottom)
+//	  pkg/keys
 //	pkg/...                  pkg/ (run-time libraries and the bottom)
 //	generator/...            generator/, pkg/ (build time)
 //	cmd/...                  cmd/, generator/, pkg/ (the thin CLI)
