@@ -100,7 +100,7 @@ func DecodeDocument(file string, d Document, convert bool) (Object, error) {
 	if !ok || (k.Converted && !convert) {
 		return o, nil
 	}
-	obj, name, err := k.decode(d.Text)
+	obj, name, err := k.decode(d.Text, true)
 	if err != nil {
 		e := &DecodeError{File: file, Doc: d.Index, Line: d.Line, Kind: h.Kind, Name: h.Metadata.Name, Err: err}
 		if m := unknownField.FindStringSubmatch(err.Error()); m != nil {
@@ -115,4 +115,25 @@ func DecodeDocument(file string, d Document, convert bool) (Object, error) {
 // FieldName is the last element of a dotted field path.
 func FieldName(path string) string {
 	return path[strings.LastIndex(path, ".")+1:]
+}
+
+// DecodeLenient decodes one object of any kind Kinds lists (converted kinds
+// included) without strictness: unknown fields are dropped. It is for
+// objects inside others, such as a TriggerTemplate's resource templates,
+// where $(tt.params.x) may stand in for a typed value; nil when the kind
+// is not listed or the data does not fit its type.
+func DecodeLenient(data []byte) any {
+	var h head
+	if yaml.Unmarshal(data, &h) != nil {
+		return nil
+	}
+	k, ok := LookupKind(h.APIVersion, h.Kind)
+	if !ok {
+		return nil
+	}
+	obj, _, err := k.decode(data, false)
+	if err != nil {
+		return nil
+	}
+	return obj
 }

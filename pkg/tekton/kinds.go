@@ -19,7 +19,7 @@ type Kind struct {
 	// Tekton's own ConvertTo into their v1 type, so every reader sees one
 	// shape. Decode leaves them undecoded; DecodeConverting decodes them.
 	Converted bool
-	decode    func([]byte) (any, string, error)
+	decode    func(data []byte, strict bool) (any, string, error)
 }
 
 // Kinds is every kind pipewright decodes, in one list: Tekton v1, the
@@ -57,17 +57,24 @@ func LookupKind(apiVersion, kind string) (Kind, bool) {
 	return k, ok
 }
 
-func named[T any](name func(*T) string) func([]byte) (any, string, error) {
-	return func(b []byte) (any, string, error) {
+func named[T any](name func(*T) string) func([]byte, bool) (any, string, error) {
+	return func(b []byte, strict bool) (any, string, error) {
 		var t T
-		if err := yaml.UnmarshalStrict(b, &t); err != nil {
+		if err := unmarshal(b, &t, strict); err != nil {
 			return nil, "", err
 		}
 		return &t, name(&t), nil
 	}
 }
 
-// converted decodes a v1beta1 object strictly and converts it with Tekton's
+func unmarshal(b []byte, v any, strict bool) error {
+	if strict {
+		return yaml.UnmarshalStrict(b, v)
+	}
+	return yaml.Unmarshal(b, v)
+}
+
+// converted decodes a v1beta1 object and converts it with Tekton's
 // ConvertTo.
 func converted[From any, To any, PF interface {
 	*From
@@ -75,10 +82,10 @@ func converted[From any, To any, PF interface {
 }, PT interface {
 	*To
 	apis.Convertible
-}](name func(PT) string) func([]byte) (any, string, error) {
-	return func(b []byte) (any, string, error) {
+}](name func(PT) string) func([]byte, bool) (any, string, error) {
+	return func(b []byte, strict bool) (any, string, error) {
 		var from From
-		if err := yaml.UnmarshalStrict(b, &from); err != nil {
+		if err := unmarshal(b, &from, strict); err != nil {
 			return nil, "", err
 		}
 		var to To

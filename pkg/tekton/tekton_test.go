@@ -220,3 +220,19 @@ func TestMarshalIsDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// Resource templates decode leniently, v1beta1 converted, so the rules see
+// runs whose fields hold $(tt.params.x); a value that cannot fit its type
+// gives nil, not a partial object.
+func TestDecodeLenient(t *testing.T) {
+	pr, ok := DecodeLenient([]byte(`{"apiVersion": "tekton.dev/v1beta1", "kind": "PipelineRun", "metadata": {"generateName": "r-"}, "spec": {"serviceAccountName": "$(tt.params.sa)", "pipelineRef": {"name": "p"}, "extra": 1}}`)).(*v1.PipelineRun)
+	if !ok || pr.GenerateName != "r-" || pr.Spec.TaskRunTemplate.ServiceAccountName != "$(tt.params.sa)" {
+		t.Errorf("DecodeLenient = %+v", pr)
+	}
+	if got := DecodeLenient([]byte(`{"apiVersion": "tekton.dev/v1", "kind": "PipelineRun", "spec": {"timeouts": {"pipeline": "$(tt.params.t)"}}}`)); got != nil {
+		t.Errorf("a param where a duration belongs decoded to %+v", got)
+	}
+	if got := DecodeLenient([]byte(`{"apiVersion": "v1", "kind": "ConfigMap"}`)); got != nil {
+		t.Errorf("an unlisted kind decoded to %+v", got)
+	}
+}
