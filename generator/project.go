@@ -442,7 +442,7 @@ func (p *project) runTimeout(kind pipeline.Kind) time.Duration {
 // canaryTimeout is the canary deploy task's timeout: overrides.deploy.timeout
 // when set (overridden), else pipeline.CanaryTimeout.
 func canaryTimeout(c *config.Config) (d time.Duration, overridden bool) {
-	if o, ok := c.Overrides["deploy"]; ok && o.Timeout != "" {
+	if o, ok := c.Overrides[keys.TaskDeploy]; ok && o.Timeout != "" {
 		d, _ = time.ParseDuration(o.Timeout) // validated by config
 		return d, true
 	}
@@ -465,15 +465,15 @@ func (p *project) cacheClaim(kind pipeline.Kind) string {
 // catalogTaskOf maps a pipeline task name to its catalog Task.
 func (p *project) catalogTaskOf(pt string) string {
 	switch pt {
-	case "clone":
+	case keys.TaskClone:
 		return "git-clone"
-	case "lint":
+	case keys.TaskLint:
 		return p.pack.Lint
-	case "test":
+	case keys.TaskTest:
 		return p.pack.Test
-	case "build-image":
+	case keys.TaskBuildImage:
 		return p.imageTask()
-	case "deploy":
+	case keys.TaskDeploy:
 		return p.deployTask()
 	}
 	return "github-set-status"

@@ -205,30 +205,30 @@ func Build(kind Kind, s Spec) (*v1.Pipeline, error) {
 	// The pending status waits for the commit clone resolved: a manual run
 	// gives a branch name as revision, which is no commit to set it on.
 	pending := b.status(keys.TaskSetPending, "pending", string(kind)+" pipeline running")
-	pending.RunAfter = []string{"clone"}
+	pending.RunAfter = []string{keys.TaskClone}
 	b.tasks = append(b.tasks, pending)
 	lint, test := s.lints(kind), s.tests()
 	var checks []string
 	if test {
-		b.tasks = append(b.tasks, b.task(keys.TaskTest, s.Pack.Test, []string{"clone"}, withTweaks(map[string]v1.ParamValue{"context": b.p(keys.ParamContext)}, s.TestParams), srcCache))
-		checks = append(checks, "test")
+		b.tasks = append(b.tasks, b.task(keys.TaskTest, s.Pack.Test, []string{keys.TaskClone}, withTweaks(map[string]v1.ParamValue{"context": b.p(keys.ParamContext)}, s.TestParams), srcCache))
+		checks = append(checks, keys.TaskTest)
 	}
 	if lint {
 		ps := map[string]v1.ParamValue{"context": b.p(keys.ParamContext)}
 		if s.Pack.Lint == "node-test" {
 			ps["script"] = lit("lint") // node lints through its package.json script
 		}
-		after := []string{"clone"}
+		after := []string{keys.TaskClone}
 		if s.lintAfterTest(kind) {
 			// Both install the dependencies into the one checkout (npm ci
 			// empties node_modules first): one at a time.
-			after, checks = []string{"test"}, nil
+			after, checks = []string{keys.TaskTest}, nil
 		}
 		b.tasks = append(b.tasks, b.task(keys.TaskLint, s.Pack.Lint, after, withTweaks(ps, s.LintParams), srcCache))
-		checks = append([]string{"lint"}, checks...)
+		checks = append([]string{keys.TaskLint}, checks...)
 	}
 	if len(checks) == 0 {
-		checks = []string{"clone"}
+		checks = []string{keys.TaskClone}
 	}
 	b.tasks = append(b.tasks, b.buildImage(checks))
 	if kind == Release && s.Deploy {
@@ -242,7 +242,7 @@ func Build(kind Kind, s Spec) (*v1.Pipeline, error) {
 	bad := b.status(keys.TaskReportFailure, "failure", string(kind)+" pipeline failed")
 	bad.When = v1.WhenExpressions{
 		{Input: "$(tasks.status)", Operator: selection.In, Values: []string{"Failed", "None"}},
-		{Input: "$(tasks.clone.status)", Operator: selection.In, Values: []string{"Succeeded"}},
+		{Input: "$(tasks." + keys.TaskClone + ".status)", Operator: selection.In, Values: []string{"Succeeded"}},
 	}
 	// Without a clone there is no commit result, and Tekton skips a finally
 	// task that reads a missing result: the failure goes to the revision
@@ -250,7 +250,7 @@ func Build(kind Kind, s Spec) (*v1.Pipeline, error) {
 	// name GitHub refuses, and the run fails anyway).
 	early := b.status(keys.TaskReportCloneFailure, "failure", string(kind)+" pipeline failed: the clone failed")
 	early.Params = setParam(early.Params, "sha", b.p(keys.ParamRevision))
-	early.When = v1.WhenExpressions{{Input: "$(tasks.clone.status)", Operator: selection.NotIn, Values: []string{"Succeeded"}}}
+	early.When = v1.WhenExpressions{{Input: "$(tasks." + keys.TaskClone + ".status)", Operator: selection.NotIn, Values: []string{"Succeeded"}}}
 
 	finally := []v1.PipelineTask{ok, bad, early}
 	if kind == Release && s.Deploy && s.Canary != nil {
@@ -395,7 +395,7 @@ func (b *builder) buildImage(checks []string) v1.PipelineTask {
 // deploy rolls the new digest out: kubectl-apply, or canary-release when
 // the config asks for a canary.
 func (b *builder) deploy() v1.PipelineTask {
-	newImage := lit("$(tasks.build-image.results.IMAGE_URL)@$(tasks.build-image.results.IMAGE_DIGEST)")
+	newImage := lit("$(tasks." + keys.TaskBuildImage + ".results.IMAGE_URL)@$(tasks." + keys.TaskBuildImage + ".results.IMAGE_DIGEST)")
 	if b.s.Canary != nil {
 		ps := map[string]v1.ParamValue{
 			catalog.ToolImageParam: b.p(catalog.ToolImageParam),
@@ -404,16 +404,16 @@ func (b *builder) deploy() v1.PipelineTask {
 			"container":            b.p(keys.ParamContainer),
 			"namespace":            b.p(keys.ParamNamespace),
 		}
-		t := b.task(keys.TaskDeploy, "canary-release", []string{"build-image"}, withTweaks(ps, b.s.Canary),
+		t := b.task(keys.TaskDeploy, "canary-release", []string{keys.TaskBuildImage}, withTweaks(ps, b.s.Canary),
 			map[string]ws{"output": b.src()})
-		if _, ok := b.s.Timeouts["deploy"]; !ok {
+		if _, ok := b.s.Timeouts[keys.TaskDeploy]; !ok {
 			// A canary lasts steps × samples × interval at least; a
 			// kubectl apply's 15 minutes would cut it short.
 			t.Timeout = &metav1.Duration{Duration: CanaryTimeout}
 		}
 		return t
 	}
-	return b.task(keys.TaskDeploy, "kubectl-apply", []string{"build-image"}, map[string]v1.ParamValue{
+	return b.task(keys.TaskDeploy, "kubectl-apply", []string{keys.TaskBuildImage}, map[string]v1.ParamValue{
 		"path":       b.p(keys.ParamManifests),
 		"namespace":  b.p(keys.ParamNamespace),
 		"deployment": b.p(keys.ParamDeployment),
@@ -429,12 +429,16 @@ func (b *builder) deploy() v1.PipelineTask {
 // they reach finally; when it wrote none, neither status is sent and the
 // pipeline's own failure status stands.
 func (b *builder) canaryStatus(state string) v1.PipelineTask {
-	t := b.task("report-canary-"+state, "github-set-status", nil, map[string]v1.ParamValue{
+	name := keys.TaskReportCanaryFailure
+	if state == "success" {
+		name = keys.TaskReportCanarySuccess
+	}
+	t := b.task(name, "github-set-status", nil, map[string]v1.ParamValue{
 		"repo-full-name":    b.p(keys.ParamRepoFullName),
 		"sha":               lit(CommitResult),
 		"state":             lit(state),
 		"context":           lit("$(params.status-context)/canary"),
-		"description":       lit("$(tasks.deploy.results.summary)"),
+		"description":       lit("$(tasks." + keys.TaskDeploy + ".results.summary)"),
 		"github-api-url":    b.p(keys.ParamGitHubAPIURL),
 		"token-secret-name": b.p(keys.ParamGitHubTokenSecret),
 	}, nil)
@@ -443,7 +447,7 @@ func (b *builder) canaryStatus(state string) v1.PipelineTask {
 	if state != "success" {
 		op = selection.NotIn
 	}
-	t.When = v1.WhenExpressions{{Input: "$(tasks.deploy.results.outcome)", Operator: op, Values: []string{catalog.OutcomePromoted}}}
+	t.When = v1.WhenExpressions{{Input: "$(tasks." + keys.TaskDeploy + ".results.outcome)", Operator: op, Values: []string{catalog.OutcomePromoted}}}
 	return t
 }
 
