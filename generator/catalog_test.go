@@ -12,7 +12,8 @@ import (
 
 	"github.com/pipewright/pipewright/generator"
 	"github.com/pipewright/pipewright/generator/catalog"
-	"github.com/pipewright/pipewright/generator/check"
+	"github.com/pipewright/pipewright/pkg/images"
+	"github.com/pipewright/pipewright/pkg/tekton"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 )
 
@@ -27,7 +28,7 @@ func catalogTasks(t *testing.T) []*v1.Task {
 		if !strings.HasSuffix(p, ".yaml") {
 			continue
 		}
-		objs, err := check.Decode(p, tree[p])
+		objs, err := tekton.Decode(p, tree[p])
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -114,12 +115,12 @@ func TestScriptsTakeNoTektonVariables(t *testing.T) {
 var pinned = regexp.MustCompile(`^[a-z0-9.-]+(/[a-z0-9._-]+)+(:[A-Za-z0-9._-]+)?@sha256:[0-9a-f]{64}$`)
 
 func TestImagesPinnedFromTheTable(t *testing.T) {
-	if err := catalog.LockError(); err != nil {
+	if _, err := images.Pinned(); err != nil {
 		t.Fatal(err)
 	}
 	table := map[string]bool{}
-	for _, img := range catalog.Images() {
-		e, ok := catalog.Pinned.Get(img.Name)
+	for _, img := range images.All() {
+		e, ok := pinnedLock(t).Get(img.Name)
 		if !ok || e.Source == "" {
 			t.Errorf("image %s has no lock entry with a recorded source", img.Name)
 		}
@@ -202,7 +203,7 @@ func TestShellcheck(t *testing.T) {
 // the installer pins.
 func TestCommittedImagesComeFromTheLock(t *testing.T) {
 	refs := map[string]bool{"$(params." + catalog.ToolImageParam + ")": true}
-	for _, e := range catalog.Pinned.Images {
+	for _, e := range pinnedLock(t).Images {
 		refs[e.Ref()] = true
 	}
 	imageLine := regexp.MustCompile(`(?m)^\s*(?:-\s+)?image:\s*(\S+)\s*$`)
@@ -237,4 +238,15 @@ func TestCommittedImagesComeFromTheLock(t *testing.T) {
 	if seen < 40 {
 		t.Errorf("found only %d image references; is the scan looking in the right place?", seen)
 	}
+}
+
+// pinnedLock is the embedded lock; a lock that does not cover the table
+// fails the test.
+func pinnedLock(t *testing.T) images.Lock {
+	t.Helper()
+	l, err := images.Pinned()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
 }

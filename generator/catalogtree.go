@@ -1,6 +1,6 @@
 // Package generator assembles pipewright's outputs from the library
 // packages: the catalog tree (tasks/, pipelines/) and a project's CI/CD set.
-// Every tree it returns has passed check.All.
+// Every tree it returns has passed tekton.All.
 package generator
 
 import (
@@ -10,9 +10,10 @@ import (
 
 	"github.com/pipewright/pipewright/generator/buildpack"
 	"github.com/pipewright/pipewright/generator/catalog"
-	"github.com/pipewright/pipewright/generator/check"
 	"github.com/pipewright/pipewright/generator/pipeline"
 	"github.com/pipewright/pipewright/generator/render"
+	"github.com/pipewright/pipewright/pkg/images"
+	"github.com/pipewright/pipewright/pkg/tekton"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -28,12 +29,16 @@ func Catalog() (render.Tree, error) {
 
 // CatalogWithImages is Catalog with catalog images replaced by images (from
 // `catalog --images FILE`), e.g. to install the catalog from a mirror.
-func CatalogWithImages(images catalog.ImageSet) (render.Tree, error) {
-	if err := images.Check(); err != nil {
+func CatalogWithImages(set catalog.ImageSet) (render.Tree, error) {
+	// A lock that does not cover the table would write unpinned images.
+	if _, err := images.Pinned(); err != nil {
+		return nil, err
+	}
+	if err := set.Check(); err != nil {
 		return nil, err
 	}
 	tree := render.Tree{}
-	for _, e := range catalog.AllWith(images) {
+	for _, e := range catalog.AllWith(set) {
 		if err := addTask(tree, e); err != nil {
 			return nil, err
 		}
@@ -85,7 +90,7 @@ func addGenericPipelines(tree render.Tree) error {
 			if err != nil {
 				return err
 			}
-			y, err := render.Marshal(p)
+			y, err := tekton.Marshal(p)
 			if err != nil {
 				return fmt.Errorf("pipeline %s: %w", p.Name, err)
 			}
@@ -99,7 +104,7 @@ func addGenericPipelines(tree render.Tree) error {
 
 func addTask(tree render.Tree, e catalog.Entry) error {
 	t := e.Task()
-	y, err := render.Marshal(t)
+	y, err := tekton.Marshal(t)
 	if err != nil {
 		return fmt.Errorf("task %s: %w", e.Name, err)
 	}
@@ -113,9 +118,9 @@ func addTask(tree render.Tree, e catalog.Entry) error {
 	return tree.Add(path.Join(path.Dir(e.Path()), "README.md"), readme)
 }
 
-// Check validates every YAML file of a tree with check.All.
+// Check validates every YAML file of a tree with tekton.All.
 func Check(tree render.Tree) error {
-	_, err := check.All(tree)
+	_, err := tekton.All(tree)
 	return err
 }
 

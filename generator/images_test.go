@@ -8,10 +8,11 @@ import (
 	"github.com/pipewright/pipewright/generator"
 	"github.com/pipewright/pipewright/generator/builtin"
 	"github.com/pipewright/pipewright/generator/catalog"
-	"github.com/pipewright/pipewright/generator/check"
 	"github.com/pipewright/pipewright/generator/config"
 	"github.com/pipewright/pipewright/generator/generatortest"
 	"github.com/pipewright/pipewright/generator/render"
+	"github.com/pipewright/pipewright/pkg/images"
+	"github.com/pipewright/pipewright/pkg/tekton"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 )
 
@@ -40,7 +41,7 @@ func goImageConfig(t *testing.T, extra string) *config.Loaded {
 // task decodes one generated Task.
 func task(t *testing.T, tree render.Tree, file string) *v1.Task {
 	t.Helper()
-	objs, err := check.Decode(file, tree[file])
+	objs, err := tekton.Decode(file, tree[file])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,8 +97,8 @@ func TestImageOverridesReachGeneratedTasks(t *testing.T) {
 	}
 	// Images the config leaves alone keep the lock's reference.
 	clone := task(t, tree, "tasks/git-clone.yaml")
-	if got := clone.Spec.Steps[0].Image; got != catalog.GitInit.Ref() {
-		t.Errorf("git-clone image = %s, want the lock's %s", got, catalog.GitInit.Ref())
+	if got := clone.Spec.Steps[0].Image; got != images.GitInit.Ref() {
+		t.Errorf("git-clone image = %s, want the lock's %s", got, images.GitInit.Ref())
 	}
 	if !bytes.Contains(tree["tasks/go-image.yaml"], []byte("image: "+mirrorGolang+"\n")) {
 		t.Errorf("tasks/go-image.yaml lacks the override:\n%s", tree["tasks/go-image.yaml"])

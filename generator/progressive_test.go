@@ -6,9 +6,9 @@ import (
 	"time"
 
 	"github.com/pipewright/pipewright/generator"
-	"github.com/pipewright/pipewright/generator/check"
 	"github.com/pipewright/pipewright/generator/config"
 	"github.com/pipewright/pipewright/generator/generatortest"
+	"github.com/pipewright/pipewright/pkg/tekton"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"sigs.k8s.io/yaml"
@@ -54,7 +54,7 @@ tools:
 	// Generation's own check has passed; run it again over the tree as
 	// `pipewright lint` and the tests see it, to show validation and wiring
 	// hold for the written files too.
-	if _, err := check.All(tree); err != nil {
+	if _, err := tekton.All(tree); err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range []string{"tasks/go-image.yaml", "tasks/canary-release.yaml"} {

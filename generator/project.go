@@ -11,11 +11,13 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/pipewright/pipewright/generator/buildpack"
 	"github.com/pipewright/pipewright/generator/catalog"
-	"github.com/pipewright/pipewright/generator/check"
 	"github.com/pipewright/pipewright/generator/config"
 	"github.com/pipewright/pipewright/generator/pipeline"
 	"github.com/pipewright/pipewright/generator/render"
 	"github.com/pipewright/pipewright/generator/trigger"
+	"github.com/pipewright/pipewright/pkg/images"
+	"github.com/pipewright/pipewright/pkg/keys"
+	"github.com/pipewright/pipewright/pkg/tekton"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -36,9 +38,13 @@ func Project(cfg *config.Loaded) (render.Tree, error) {
 }
 
 // ProjectWithImages is Project with catalog images replaced by the config's
-// images: and by images (from `generate --images FILE`), which wins for an
+// images: and by set (from `generate --images FILE`), which wins for an
 // image both name; see ImageOverrides.
-func ProjectWithImages(cfg *config.Loaded, images catalog.ImageSet) (render.Tree, error) {
+func ProjectWithImages(cfg *config.Loaded, set catalog.ImageSet) (render.Tree, error) {
+	// A lock that does not cover the table would write unpinned images.
+	if _, err := images.Pinned(); err != nil {
+		return nil, err
+	}
 	c := cfg.Config
 	pack, err := buildpack.Get(c.Build.Pack)
 	if err != nil {
@@ -47,15 +53,18 @@ func ProjectWithImages(cfg *config.Loaded, images catalog.ImageSet) (render.Tree
 	if err := checkTweaks(cfg, pack); err != nil {
 		return nil, err
 	}
-	set := ImageOverrides(cfg, images)
+	set = ImageOverrides(cfg, set)
 	if err := set.Check(); err != nil {
 		return nil, err
 	}
-	p := newProject(c, pack)
+	p, err := newProject(c, pack)
+	if err != nil {
+		return nil, err
+	}
 	tree := render.Tree{}
 	var resources []string
 	add := func(file string, obj any, inKustomization bool) error {
-		y, err := render.Marshal(obj)
+		y, err := tekton.Marshal(obj)
 		if err != nil {
 			return fmt.Errorf("%s: %w", file, err)
 		}
@@ -80,7 +89,10 @@ func ProjectWithImages(cfg *config.Loaded, images catalog.ImageSet) (render.Tree
 	used := p.usedTasks()
 	if c.Tasks.From == "embedded" {
 		for _, name := range used {
-			e, _ := catalog.GetWith(name, set)
+			e, err := catalog.GetWith(name, set)
+			if err != nil {
+				return nil, err
+			}
 			if err := add("tasks/"+name+".yaml", e.Task(), true); err != nil {
 				return nil, err
 			}
@@ -123,7 +135,7 @@ func ProjectWithImages(cfg *config.Loaded, images catalog.ImageSet) (render.Tree
 			"patch":    `[{"op": "remove", "path": "/metadata/namespace"}]`,
 		})
 	}
-	nsYAML, err := render.MarshalAll(transformers...)
+	nsYAML, err := tekton.MarshalAll(transformers...)
 	if err != nil {
 		return nil, fmt.Errorf("namespace.yaml: %w", err)
 	}
@@ -144,10 +156,13 @@ func ProjectWithImages(cfg *config.Loaded, images catalog.ImageSet) (render.Tree
 	}
 	var known []*v1.Task
 	for _, name := range used {
-		e, _ := catalog.GetWith(name, set)
+		e, err := catalog.GetWith(name, set)
+		if err != nil {
+			return nil, err
+		}
 		known = append(known, e.Task())
 	}
-	if _, err := check.All(tree, known...); err != nil {
+	if _, err := tekton.All(tree, known...); err != nil {
 		return nil, fmt.Errorf("generated output fails validation (a pipewright bug): %w", err)
 	}
 	return tree, nil
@@ -179,7 +194,11 @@ func checkTweaks(cfg *config.Loaded, pack buildpack.Pack) error {
 			errs = append(errs, cfg.Errorf(tw.field+".params", "remove it", "the %s pack has no task here", pack.Name))
 			continue
 		}
-		e, _ := catalog.Get(tw.task)
+		e, err := catalog.Get(tw.task)
+		if err != nil {
+			errs = append(errs, cfg.Errorf(tw.field, "a pipewright bug: the pack names a Task the catalog lacks", "%v", err))
+			continue
+		}
 		declared := map[string]bool{}
 		var names []string
 		for _, ps := range e.Spec.Params {
@@ -209,8 +228,7 @@ func checkTweaks(cfg *config.Loaded, pack buildpack.Pack) error {
 				need, len(d.Canary.Steps), d.Canary.Samples, d.Canary.Interval, d.Canary.Deadline, limit))
 		}
 	}
-	tasks := []string{"set-pending", "clone", "lint", "test", "build-image", "deploy", "report-success", "report-failure",
-		"report-clone-failure", "report-canary-success", "report-canary-failure"}
+	tasks := keys.PipelineTasks
 	for _, k := range sortedKeys(cfg.Overrides) {
 		found := false
 		for _, t := range tasks {
@@ -238,9 +256,28 @@ func sortedKeys[V any](m map[string]V) []string {
 type project struct {
 	c    *config.Config
 	pack buildpack.Pack
+	// steps lists the steps of the catalog Task of each pipeline task
+	// with resource overrides, which the runs' taskRunSpecs set.
+	steps map[string][]string
 }
 
-func newProject(c *config.Config, pack buildpack.Pack) *project { return &project{c: c, pack: pack} }
+// newProject reads what the project needs from the catalog; a Task the
+// pack or an override names that the catalog lacks is an error.
+func newProject(c *config.Config, pack buildpack.Pack) (*project, error) {
+	p := &project{c: c, pack: pack, steps: map[string][]string{}}
+	for _, k := range sortedKeys(c.Overrides) {
+		o := c.Overrides[k]
+		if o.CPU == "" && o.Memory == "" {
+			continue
+		}
+		steps, err := pipeline.Steps(p.catalogTaskOf(k))
+		if err != nil {
+			return nil, fmt.Errorf("overrides.%s: %w", k, err)
+		}
+		p.steps[k] = steps
+	}
+	return p, nil
+}
 
 func (p *project) name(kind pipeline.Kind) string { return p.c.App.Name + "-" + string(kind) }
 
@@ -358,7 +395,7 @@ func (p *project) run(kind pipeline.Kind, params map[string]string) *v1.Pipeline
 		}
 		if len(rl) > 0 {
 			res[k] = rl
-			steps[k] = pipeline.Steps(p.catalogTaskOf(k))
+			steps[k] = p.steps[k]
 		}
 	}
 	var cacheClaim, pushSecret string
@@ -405,7 +442,7 @@ func (p *project) runTimeout(kind pipeline.Kind) time.Duration {
 // canaryTimeout is the canary deploy task's timeout: overrides.deploy.timeout
 // when set (overridden), else pipeline.CanaryTimeout.
 func canaryTimeout(c *config.Config) (d time.Duration, overridden bool) {
-	if o, ok := c.Overrides["deploy"]; ok && o.Timeout != "" {
+	if o, ok := c.Overrides[keys.TaskDeploy]; ok && o.Timeout != "" {
 		d, _ = time.ParseDuration(o.Timeout) // validated by config
 		return d, true
 	}
@@ -428,15 +465,15 @@ func (p *project) cacheClaim(kind pipeline.Kind) string {
 // catalogTaskOf maps a pipeline task name to its catalog Task.
 func (p *project) catalogTaskOf(pt string) string {
 	switch pt {
-	case "clone":
+	case keys.TaskClone:
 		return "git-clone"
-	case "lint":
+	case keys.TaskLint:
 		return p.pack.Lint
-	case "test":
+	case keys.TaskTest:
 		return p.pack.Test
-	case "build-image":
+	case keys.TaskBuildImage:
 		return p.imageTask()
-	case "deploy":
+	case keys.TaskDeploy:
 		return p.deployTask()
 	}
 	return "github-set-status"

@@ -12,10 +12,10 @@ import (
 
 	"github.com/pipewright/pipewright/generator"
 	"github.com/pipewright/pipewright/generator/builtin"
-	"github.com/pipewright/pipewright/generator/check"
 	"github.com/pipewright/pipewright/generator/config"
 	"github.com/pipewright/pipewright/generator/generatortest"
 	"github.com/pipewright/pipewright/generator/render"
+	"github.com/pipewright/pipewright/pkg/tekton"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"sigs.k8s.io/kustomize/api/krusty"
@@ -189,7 +189,7 @@ func pipelines(t *testing.T, tree render.Tree) map[string]*v1.Pipeline {
 		if !strings.HasPrefix(p, "pipelines/") {
 			continue
 		}
-		objs, err := check.Decode(p, tree[p])
+		objs, err := tekton.Decode(p, tree[p])
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -246,13 +246,13 @@ func TestWiringErrorNamesBothEnds(t *testing.T) {
 	pl.Spec.Tasks[2].Params = append(pl.Spec.Tasks[2].Params, v1.Param{Name: "racee", Value: *v1.NewStructuredValues("true")})
 	pl.Spec.Tasks[3].Params[0].Value = *v1.NewStructuredValues("$(tasks.clone.results.sha)")
 	known := map[string]*v1.TaskSpec{}
-	objs, _ := check.All(tree)
+	objs, _ := tekton.All(tree)
 	for _, o := range objs {
 		if t, ok := o.Obj.(*v1.Task); ok {
 			known[t.Name] = &t.Spec
 		}
 	}
-	errs := check.PipelineWiring(pl.Name, &pl.Spec, map[string]*v1.TaskSpec{
+	errs := tekton.PipelineWiring(pl.Name, &pl.Spec, map[string]*v1.TaskSpec{
 		"go-lint": known["go-lint"], "go-test": known["go-test"], "git-clone": known["git-clone"],
 	})
 	msg := ""

@@ -18,11 +18,11 @@ import (
 	"github.com/pipewright/pipewright/generator/buildpack"
 	"github.com/pipewright/pipewright/generator/builtin"
 	"github.com/pipewright/pipewright/generator/catalog"
-	"github.com/pipewright/pipewright/generator/check"
 	"github.com/pipewright/pipewright/generator/config"
 	"github.com/pipewright/pipewright/generator/generatortest"
 	"github.com/pipewright/pipewright/generator/pipeline"
 	"github.com/pipewright/pipewright/generator/render"
+	"github.com/pipewright/pipewright/pkg/tekton"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	"github.com/tektoncd/pipeline/pkg/workspace"
 	triggersv1 "github.com/tektoncd/triggers/pkg/apis/triggers/v1beta1"
@@ -58,7 +58,7 @@ func runs(t *testing.T, tree render.Tree) map[string]*v1.PipelineRun {
 		if !strings.HasSuffix(p, ".yaml") {
 			continue
 		}
-		objs, err := check.Decode(p, tree[p])
+		objs, err := tekton.Decode(p, tree[p])
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -249,7 +249,7 @@ func allPipelines(t *testing.T) map[string]*v1.Pipeline {
 // lint and test both npm ci into the checkout, so lint waits for test.
 func TestNoParallelWritersInAnyPack(t *testing.T) {
 	for name, pl := range allPipelines(t) {
-		if errs := check.ParallelWriters(pl.Name, &pl.Spec, catalog.Writes); len(errs) > 0 {
+		if errs := tekton.ParallelWriters(pl.Name, &pl.Spec, catalog.Writes); len(errs) > 0 {
 			t.Errorf("%s: %v", name, errs)
 		}
 	}
@@ -279,7 +279,7 @@ func TestNoParallelWritersInAnyPack(t *testing.T) {
 			pl.Spec.Tasks[i].RunAfter = []string{"clone"}
 		}
 	}
-	errs := check.ParallelWriters(pl.Name, &pl.Spec, catalog.Writes)
+	errs := tekton.ParallelWriters(pl.Name, &pl.Spec, catalog.Writes)
 	if len(errs) != 1 || !strings.Contains(errs[0].Error(), `pipeline tasks "test" and "lint" both write workspace "source"`) {
 		t.Errorf("lint ∥ test in one checkout: got %v", errs)
 	}
@@ -311,7 +311,7 @@ func TestStatusesUseTheClonedCommit(t *testing.T) {
 		byName := map[string]v1.PipelineTask{}
 		for _, pt := range append(append([]v1.PipelineTask{}, pl.Spec.Tasks...), pl.Spec.Finally...) {
 			byName[pt.Name] = pt
-			if check.TaskName(pt) != "github-set-status" {
+			if tekton.TaskName(pt) != "github-set-status" {
 				continue
 			}
 			want := pipeline.CommitResult

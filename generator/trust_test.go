@@ -13,12 +13,12 @@ import (
 	"github.com/pipewright/pipewright/generator"
 	"github.com/pipewright/pipewright/generator/builtin"
 	"github.com/pipewright/pipewright/generator/catalog"
-	"github.com/pipewright/pipewright/generator/check"
 	"github.com/pipewright/pipewright/generator/config"
 	"github.com/pipewright/pipewright/generator/generatortest"
 	"github.com/pipewright/pipewright/generator/render"
 	"github.com/pipewright/pipewright/generator/trigger"
 	"github.com/pipewright/pipewright/pkg/interceptor"
+	"github.com/pipewright/pipewright/pkg/tekton"
 	triggersv1alpha1 "github.com/tektoncd/triggers/pkg/apis/triggers/v1alpha1"
 	triggersv1 "github.com/tektoncd/triggers/pkg/apis/triggers/v1beta1"
 	appsv1 "k8s.io/api/apps/v1"
@@ -30,7 +30,7 @@ import (
 )
 
 // objectsOf decodes every generated object strictly into its Go type: the
-// Kubernetes kinds here, Tekton and Triggers kinds with check.Decode. Keys
+// Kubernetes kinds here, Tekton and Triggers kinds with tekton.Decode. Keys
 // are kind/name.
 func objectsOf(t *testing.T, tree render.Tree) map[string]any {
 	t.Helper()
@@ -39,7 +39,7 @@ func objectsOf(t *testing.T, tree render.Tree) map[string]any {
 		if !strings.HasSuffix(p, ".yaml") || p == "kustomization.yaml" || p == "namespace.yaml" {
 			continue
 		}
-		objs, err := check.Decode(p, tree[p])
+		objs, err := tekton.Decode(p, tree[p])
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -65,7 +65,7 @@ func objectsOf(t *testing.T, tree render.Tree) map[string]any {
 				default:
 					t.Fatalf("%s: no Go type for kind %s", p, o.Kind)
 				}
-				if err := yaml.UnmarshalStrict(check.SplitDocuments(tree[p])[o.Doc], typed); err != nil {
+				if err := yaml.UnmarshalStrict(tekton.Split(tree[p])[o.Doc].Text, typed); err != nil {
 					t.Fatalf("%s: %v", p, err)
 				}
 				obj = typed

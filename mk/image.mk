@@ -13,10 +13,10 @@ registry-server:
 tools: registry-server
 
 .PHONY: pin pin-check
-## pin: resolve the catalog's image table through the registries into generator/catalog/images.lock.json
+## pin: resolve the catalog's image table through the registries into pkg/images/images.lock.json
 pin:
-	$(GO) run ./cmd/pipewright pin -f generator/catalog/images.lock.json
+	$(GO) run ./cmd/pipewright pin -f pkg/images/images.lock.json
 
 ## pin-check: fail when a tag in the catalog's lock has moved (needs the registries)
 pin-check:
-	$(GO) run ./cmd/pipewright pin --check -f generator/catalog/images.lock.json
+	$(GO) run ./cmd/pipewright pin --check -f pkg/images/images.lock.json

@@ -5,8 +5,8 @@ import (
 	"os"
 	"strings"
 
-	"github.com/pipewright/pipewright/generator/catalog"
 	"github.com/pipewright/pipewright/pkg/image"
+	"github.com/pipewright/pipewright/pkg/images"
 	"github.com/pipewright/pipewright/pkg/pin"
 	"github.com/spf13/cobra"
 )
@@ -102,7 +102,7 @@ func pinCmd() *cobra.Command {
 		Long: "Asks each registry (HEAD, then GET, of the manifest; credentials from the Docker keychain) for the\n" +
 			"digest behind every tag in the image table and writes them to the lock file. With --check, fails\n" +
 			"when the lock no longer matches the table or the registry (a moved tag).\n\n" +
-			"The catalog's own lock is " + catalog.LockFile + " (make pin, make pin-check); it is embedded\n" +
+			"The catalog's own lock is " + images.LockFile + " (make pin, make pin-check); it is embedded\n" +
 			"when pipewright is built, and generation reads digests only from it.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -114,22 +114,22 @@ func pinCmd() *cobra.Command {
 				}
 				o.Mirrors[from] = to
 			}
-			images := catalog.Images()
+			table := images.All()
 			if check {
 				l, err := pin.Read(file)
 				if err != nil {
 					return err
 				}
-				if err := pin.Check(cmd.Context(), l, images, o); err != nil {
+				if err := pin.Check(cmd.Context(), l, table, o); err != nil {
 					return fmt.Errorf("pin --check: %s is stale:\n%w", file, err)
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "pin: %s matches the registry for %d images\n", file, len(l.Images))
 				return nil
 			}
-			l := pin.FromTable(images)
+			l := pin.FromTable(table)
 			if !fromTable {
 				var err error
-				if l, err = pin.Resolve(cmd.Context(), images, o); err != nil {
+				if l, err = pin.Resolve(cmd.Context(), table, o); err != nil {
 					return err
 				}
 			}

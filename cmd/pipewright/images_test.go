@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/pipewright/pipewright/generator/builtin"
-	"github.com/pipewright/pipewright/generator/catalog"
 	"github.com/pipewright/pipewright/generator/generatortest"
+	"github.com/pipewright/pipewright/pkg/images"
 )
 
 func TestCLIImages(t *testing.T) {
@@ -31,8 +31,8 @@ func TestCLIImages(t *testing.T) {
 		}
 	}
 	write(cfg, string(builtin.Config)+"images:\n  golang: "+cfgGolang+"\n  distroless-static: "+cfgDistroless+"\n")
-	images := filepath.Join(dir, "images.json")
-	write(images, `{"version": 1, "images": [
+	imageFile := filepath.Join(dir, "images.json")
+	write(imageFile, `{"version": 1, "images": [
   {"name": "golang", "repo": "flag.example.com/golang", "tag": "1.26.6", "digest": "`+flagDigest+`"},
   {"name": "kubectl", "repo": "flag.example.com/kubectl", "digest": "`+flagDigest+`"}
 ]}
@@ -49,8 +49,8 @@ func TestCLIImages(t *testing.T) {
 	list := func(t *testing.T, out string) map[string]string {
 		t.Helper()
 		lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
-		if len(lines) != len(catalog.Images()) {
-			t.Fatalf("%d lines for %d images:\n%s", len(lines), len(catalog.Images()), out)
+		if len(lines) != len(images.All()) {
+			t.Fatalf("%d lines for %d images:\n%s", len(lines), len(images.All()), out)
 		}
 		refs, col, prev := map[string]string{}, -1, ""
 		for _, l := range lines {
@@ -73,32 +73,32 @@ func TestCLIImages(t *testing.T) {
 
 	t.Run("the lock's references", func(t *testing.T) {
 		refs := list(t, run(t, "images"))
-		for _, img := range catalog.Images() {
+		for _, img := range images.All() {
 			if refs[img.Name] != img.Ref() {
 				t.Errorf("%s: %s, want %s", img.Name, refs[img.Name], img.Ref())
 			}
 		}
 	})
 	t.Run("config and --images, the flag winning", func(t *testing.T) {
-		refs := list(t, run(t, "images", "-f", cfg, "--images", images))
-		want := map[string]string{"golang": flagGolang, "kubectl": flagKubectl, "distroless-static": cfgDistroless, "node": catalog.Node.Ref()}
+		refs := list(t, run(t, "images", "-f", cfg, "--images", imageFile))
+		want := map[string]string{"golang": flagGolang, "kubectl": flagKubectl, "distroless-static": cfgDistroless, "node": images.Node.Ref()}
 		for name, ref := range want {
 			if refs[name] != ref {
 				t.Errorf("%s: %s, want %s", name, refs[name], ref)
 			}
 		}
-		if refs := list(t, run(t, "images", "-f", cfg)); refs["golang"] != cfgGolang || refs["kubectl"] != catalog.Kubectl.Ref() {
+		if refs := list(t, run(t, "images", "-f", cfg)); refs["golang"] != cfgGolang || refs["kubectl"] != images.Kubectl.Ref() {
 			t.Errorf("config only: golang %s, kubectl %s", refs["golang"], refs["kubectl"])
 		}
 	})
 	t.Run("generate and catalog write the overrides", func(t *testing.T) {
 		out := filepath.Join(dir, "out")
-		run(t, "generate", "-f", cfg, "--images", images, "-o", out)
+		run(t, "generate", "-f", cfg, "--images", imageFile, "-o", out)
 		if b, _ := os.ReadFile(filepath.Join(out, "tasks", "go-test.yaml")); !strings.Contains(string(b), "image: "+flagGolang+"\n") {
 			t.Errorf("tasks/go-test.yaml lacks %s:\n%s", flagGolang, b)
 		}
 		cat := filepath.Join(dir, "catalog")
-		run(t, "catalog", "--images", images, "-o", cat)
+		run(t, "catalog", "--images", imageFile, "-o", cat)
 		if b, _ := os.ReadFile(filepath.Join(cat, "tasks", "kubectl-apply", "0.1", "kubectl-apply.yaml")); !strings.Contains(string(b), "image: "+flagKubectl+"\n") {
 			t.Errorf("catalog kubectl-apply lacks %s:\n%s", flagKubectl, b)
 		}

@@ -138,7 +138,7 @@ With neither it serves plain HTTP, for local tests.`,
 	fl := serve.Flags()
 	fl.StringVar(&f.addr, "listen", ":8080", "address to listen on")
 	fl.StringVar(&f.tokenFile, "token-file", "", "file holding the GitHub token (default: the GITHUB_TOKEN env var)")
-	fl.StringVar(&f.apiURL, "api-url", "", "GitHub REST API root (default https://api.github.com)")
+	fl.StringVar(&f.apiURL, "api-url", "", "GitHub REST API root (default "+github.DefaultAPIURL+")")
 	fl.StringVar(&f.certFile, "tls-cert-file", "", "serve HTTPS with this certificate (PEM; read again when it changes)")
 	fl.StringVar(&f.keyFile, "tls-key-file", "", "the key of --tls-cert-file (PEM)")
 	fl.StringVar(&f.selfSignedFor, "self-signed-for", "", "NAMESPACE/SERVICE: serve HTTPS with a certificate for SERVICE.NAMESPACE.svc from a CA made at startup")

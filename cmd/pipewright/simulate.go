@@ -6,9 +6,9 @@ import (
 	"os"
 
 	"github.com/pipewright/pipewright/generator"
-	"github.com/pipewright/pipewright/generator/render"
 	"github.com/pipewright/pipewright/pkg/github"
 	"github.com/pipewright/pipewright/pkg/simulate"
+	"github.com/pipewright/pipewright/pkg/tekton"
 	"github.com/spf13/cobra"
 )
 
@@ -61,7 +61,7 @@ GITHUB_TOKEN.`,
 				fmt.Fprintf(cmd.ErrOrStderr(), "trigger %s did not fire: %s\n", s.Trigger, s.Reason)
 			}
 			for i, f := range res.Fired {
-				y, err := render.Marshal(f.PipelineRun)
+				y, err := tekton.Marshal(f.PipelineRun)
 				if err != nil {
 					return fail(err)
 				}

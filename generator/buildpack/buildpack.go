@@ -43,6 +43,16 @@ var Packs = []Pack{
 	{Name: "docker", detect: detectDocker},
 }
 
+// Names lists the packs' names in detection order: the one list of build
+// packs the config, its schema and generation read.
+func Names() []string {
+	out := make([]string, len(Packs))
+	for i, p := range Packs {
+		out[i] = p.Name
+	}
+	return out
+}
+
 // Get returns a pack by name.
 func Get(name string) (Pack, error) {
 	for _, p := range Packs {

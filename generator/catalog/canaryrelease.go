@@ -3,6 +3,7 @@ package catalog
 import (
 	"time"
 
+	"github.com/pipewright/pipewright/pkg/images"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 )
 
@@ -92,7 +93,7 @@ func canaryRelease() Entry {
 				}.build(),
 				stepSpec{
 					Name:       "verdict",
-					Image:      Shell,
+					Image:      images.Shell,
 					Results:    []string{"outcome", "summary"},
 					Workspaces: []string{"output"},
 					Timeout:    time.Minute,

@@ -1,6 +1,6 @@
 // Package catalog defines pipewright's Tekton Tasks in Go, one file per Task,
 // with Tekton's own v1 types. Shared step conventions live in step.go and the
-// pinned image table in images.go.
+// pinned image table in pkg/images.
 package catalog
 
 import (
@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/pipewright/pipewright/pkg/keys"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -40,7 +41,7 @@ type Entry struct {
 	// workspaces: the Go, npm, pip and Maven caches lock their own entries,
 	// so tasks running at the same time may share one. Two pipeline tasks
 	// that write the same folder must not run at the same time; the
-	// pipeline builder checks it with check.ParallelWriters.
+	// pipeline builder checks it with tekton.ParallelWriters.
 	Writes []string
 }
 
@@ -56,7 +57,7 @@ func Writes(task string) []string {
 
 // RootStepsAnnotation lists a Task's justified root steps, "step: reason"
 // one per line; `pipewright lint` waives its root rules for exactly these.
-const RootStepsAnnotation = "pipewright.dev/root-steps"
+const RootStepsAnnotation = keys.RootSteps
 
 // Task returns the Entry as a Tekton Task object with the catalog's labels
 // and annotations.

@@ -3,6 +3,7 @@ package catalog
 import (
 	"time"
 
+	"github.com/pipewright/pipewright/pkg/images"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 )
 
@@ -43,7 +44,7 @@ func gitClone() Entry {
 			},
 			Steps: []v1.Step{stepSpec{
 				Name:       "clone",
-				Image:      GitInit,
+				Image:      images.GitInit,
 				Params:     paramNames(params),
 				Workspaces: []string{"output", "ssh-directory", "basic-auth"},
 				Results:    []string{"commit", "url", "committer-date"},

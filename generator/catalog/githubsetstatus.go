@@ -3,6 +3,8 @@ package catalog
 import (
 	"time"
 
+	"github.com/pipewright/pipewright/pkg/images"
+	"github.com/pipewright/pipewright/pkg/keys"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	corev1 "k8s.io/api/core/v1"
 )
@@ -17,7 +19,7 @@ func githubSetStatus() Entry {
 		strParam("context", "The status context: one line per context on the commit.", "pipewright"),
 		strParam("description", "A short description (GitHub keeps 140 characters).", ""),
 		strParam("target-url", "A link shown with the status, e.g. the PipelineRun's dashboard page.", ""),
-		strParam("github-api-url", "The GitHub REST API root (GitHub Enterprise: https://HOST/api/v3).", "https://api.github.com"),
+		strParam("github-api-url", "The GitHub REST API root (GitHub Enterprise: https://HOST/api/v3).", keys.GitHubAPIURL),
 		strParam("token-secret-name", "The Secret holding the GitHub token.", "github-token"),
 		strParam("token-secret-key", "The key of the token in that Secret.", "token"),
 	}
@@ -47,7 +49,7 @@ func githubSetStatus() Entry {
 			Params: params,
 			Steps: []v1.Step{stepSpec{
 				Name:    "set-status",
-				Image:   Python,
+				Image:   images.Python,
 				Python:  true,
 				Params:  scriptParams,
 				Env:     []corev1.EnvVar{tokenEnv},

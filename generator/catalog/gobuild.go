@@ -3,6 +3,7 @@ package catalog
 import (
 	"time"
 
+	"github.com/pipewright/pipewright/pkg/images"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 )
 
@@ -34,7 +35,7 @@ func goBuild() Entry {
 			Results:    []v1.TaskResult{result("binaries", "Space-separated paths of the built binaries, relative to the context folder.")},
 			Steps: []v1.Step{stepSpec{
 				Name:       "build",
-				Image:      Golang,
+				Image:      images.Golang,
 				Params:     paramNames(params),
 				Workspaces: []string{"source", "cache"},
 				Results:    []string{"binaries"},

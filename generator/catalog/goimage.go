@@ -3,6 +3,7 @@ package catalog
 import (
 	"time"
 
+	"github.com/pipewright/pipewright/pkg/images"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	corev1 "k8s.io/api/core/v1"
 )
@@ -21,7 +22,7 @@ func goImage() Entry {
 		contextParam(),
 		strParam("package", "The Go main package to build, relative to the context folder.", "."),
 		strParam("platforms", "Comma-separated os/arch list; more than one pushes an image index.", "linux/amd64"),
-		strParam("base", "The base image, pinned by digest.", DistrolessStatic.Ref()),
+		strParam("base", "The base image, pinned by digest.", images.DistrolessStatic.Ref()),
 		strParam("sbom", "SBOM to attach to the image: spdx or none.", "spdx"),
 		strParam("source-url", "The org.opencontainers.image.source label (repository URL); empty for none.", ""),
 		strParam("no-push", "Build and compute the digest without pushing (true/false), e.g. for pull requests.", "false"),
@@ -64,7 +65,7 @@ func goImage() Entry {
 				}.build(),
 				stepSpec{
 					Name:         "build-and-push",
-					Image:        Golang,
+					Image:        images.Golang,
 					Params:       paramNames(params[1:]),
 					Workspaces:   []string{"source", "cache", "dockerconfig"},
 					Results:      []string{"IMAGE_URL", "IMAGE_DIGEST"},

@@ -3,6 +3,7 @@ package catalog
 import (
 	"time"
 
+	"github.com/pipewright/pipewright/pkg/images"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 )
 
@@ -29,7 +30,7 @@ func goLint() Entry {
 			Workspaces: sourceAndCache("Go module and build cache, golangci-lint cache"),
 			Steps: []v1.Step{stepSpec{
 				Name:       "lint",
-				Image:      GolangciLint,
+				Image:      images.GolangciLint,
 				Params:     paramNames(params),
 				Workspaces: []string{"source", "cache"},
 				CPU:        "1", Memory: "2Gi",

@@ -3,6 +3,7 @@ package catalog
 import (
 	"time"
 
+	"github.com/pipewright/pipewright/pkg/images"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 )
 
@@ -34,7 +35,7 @@ func goTest() Entry {
 			Results:    []v1.TaskResult{result("coverage", "Total statement coverage in percent, e.g. 83.4.")},
 			Steps: []v1.Step{stepSpec{
 				Name:       "test",
-				Image:      Golang,
+				Image:      images.Golang,
 				Params:     paramNames(params),
 				Workspaces: []string{"source", "cache"},
 				Results:    []string{"coverage"},

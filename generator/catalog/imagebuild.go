@@ -3,6 +3,7 @@ package catalog
 import (
 	"time"
 
+	"github.com/pipewright/pipewright/pkg/images"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	corev1 "k8s.io/api/core/v1"
 )
@@ -58,7 +59,7 @@ func imageBuild() Entry {
 			Steps: []v1.Step{
 				stepSpec{
 					Name:    "build",
-					Image:   Kaniko,
+					Image:   images.Kaniko,
 					Command: []string{"/kaniko/executor"},
 					Args:    args,
 					Env:     []corev1.EnvVar{{Name: "DOCKER_CONFIG", Value: "$(workspaces.dockerconfig.path)"}},
@@ -69,7 +70,7 @@ func imageBuild() Entry {
 				}.build(),
 				stepSpec{
 					Name:    "write-url",
-					Image:   Shell,
+					Image:   images.Shell,
 					Params:  []string{"image"},
 					Results: []string{"IMAGE_URL"},
 					Timeout: time.Minute,

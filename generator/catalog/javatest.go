@@ -3,6 +3,7 @@ package catalog
 import (
 	"time"
 
+	"github.com/pipewright/pipewright/pkg/images"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 )
 
@@ -28,7 +29,7 @@ func javaTest() Entry {
 			Workspaces: sourceAndCache("Maven repository, Gradle home"),
 			Steps: []v1.Step{stepSpec{
 				Name:       "test",
-				Image:      Maven,
+				Image:      images.Maven,
 				Params:     paramNames(params),
 				Workspaces: []string{"source", "cache"},
 				CPU:        "1", Memory: "2Gi",

@@ -3,6 +3,7 @@ package catalog
 import (
 	"time"
 
+	"github.com/pipewright/pipewright/pkg/images"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 )
 
@@ -34,7 +35,7 @@ func kubectlApply() Entry {
 			Workspaces: []v1.WorkspaceDeclaration{workspace("source", "The checked-out source holding the manifests.", false)},
 			Steps: []v1.Step{stepSpec{
 				Name:       "apply",
-				Image:      Kubectl,
+				Image:      images.Kubectl,
 				Params:     paramNames(params),
 				Workspaces: []string{"source"},
 				Timeout:    15 * time.Minute,

@@ -5,6 +5,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/pipewright/pipewright/pkg/images"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 )
 
@@ -31,7 +32,7 @@ func nodeTest() Entry {
 			Workspaces: sourceAndCache("npm cache"),
 			Steps: []v1.Step{stepSpec{
 				Name:       "test",
-				Image:      Node,
+				Image:      images.Node,
 				Params:     paramNames(params),
 				Workspaces: []string{"source", "cache"},
 				CPU:        "500m", Memory: "1Gi",

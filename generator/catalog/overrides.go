@@ -8,11 +8,11 @@ import (
 	"io"
 	"maps"
 	"os"
-	"sort"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/pipewright/pipewright/generator/suggest"
+	"github.com/pipewright/pipewright/pkg/images"
 )
 
 // ImageSet replaces catalog images for one generation, for teams that pull
@@ -24,26 +24,6 @@ import (
 // lock are never changed, so generations with different sets (or none) can
 // run one after the other, or at once, in one process.
 type ImageSet map[string]string
-
-// ImageNames lists the catalog image names, sorted.
-func ImageNames() []string {
-	var out []string
-	for _, img := range table() {
-		out = append(out, img.Name)
-	}
-	sort.Strings(out)
-	return out
-}
-
-// LookupImage returns the table's image named name, with its lock digest.
-func LookupImage(name string) (Image, bool) {
-	for _, img := range table() {
-		if img.Name == name {
-			return *img, true
-		}
-	}
-	return Image{}, false
-}
 
 // Merge returns a new set holding s's overrides and over's, over's winning
 // for an image named in both.
@@ -59,7 +39,7 @@ func (s ImageSet) Merge(over ImageSet) ImageSet {
 
 // Ref is the reference generation writes for img: the set's override, else
 // the table's pinned reference.
-func (s ImageSet) Ref(img Image) string {
+func (s ImageSet) Ref(img images.Image) string {
 	if r := s[img.Name]; r != "" {
 		return r
 	}
@@ -76,7 +56,7 @@ type ImageRef struct {
 // Refs lists every catalog image, sorted by name, with s applied.
 func (s ImageSet) Refs() []ImageRef {
 	var out []ImageRef
-	for _, img := range Images() {
+	for _, img := range images.All() {
 		out = append(out, ImageRef{Name: img.Name, Ref: s.Ref(img), Overridden: s[img.Name] != ""})
 	}
 	return out
@@ -88,7 +68,7 @@ func (s ImageSet) Refs() []ImageRef {
 func (s ImageSet) Check() error {
 	var errs []error
 	for _, n := range sortedKeys(s) {
-		if _, ok := LookupImage(n); !ok {
+		if _, ok := images.Lookup(n); !ok {
 			errs = append(errs, fmt.Errorf("images: no catalog image %q (hint: %s)", n, KnownImagesHint(n)))
 		} else if err := CheckPinned(s[n]); err != nil {
 			errs = append(errs, fmt.Errorf("images: %s: %w (hint: %s)", n, err, PinnedHint(n)))
@@ -108,7 +88,7 @@ func CheckPinned(ref string) error {
 // KnownImagesHint is the hint for an override of an image the catalog
 // does not have: the closest name, if one is close, and every name.
 func KnownImagesHint(got string) string {
-	names := ImageNames()
+	names := images.Names()
 	known := "catalog images: " + strings.Join(names, ", ")
 	if best := suggest.Closest(got, names); best != "" {
 		return fmt.Sprintf("did you mean %q? %s", best, known)
@@ -120,7 +100,7 @@ func KnownImagesHint(got string) string {
 // mirror.example.com/library/golang:1.26.6@sha256:<64 hex>.
 func PinnedHint(name string) string {
 	ex := "mirror.example.com/" + name
-	if img, ok := LookupImage(name); ok {
+	if img, ok := images.Lookup(name); ok {
 		repo, tag := mirrorExample(img)
 		ex = repo
 		if tag != "" {
@@ -132,7 +112,7 @@ func PinnedHint(name string) string {
 
 // mirrorExample is the table's repository moved to mirror.example.com (the
 // path without its registry) and its tag: how a mirror usually names it.
-func mirrorExample(img Image) (repo, tag string) {
+func mirrorExample(img images.Image) (repo, tag string) {
 	path := img.Repo
 	if first, rest, ok := strings.Cut(path, "/"); ok && strings.ContainsAny(first, ".:") {
 		path = rest
@@ -148,7 +128,7 @@ func mirrorExample(img Image) (repo, tag string) {
 func (s ImageSet) Apply(e Entry) Entry {
 	repl := map[string]string{}
 	for n, ref := range s {
-		if img, ok := LookupImage(n); ok && ref != "" {
+		if img, ok := images.Lookup(n); ok && ref != "" {
 			repl[img.Ref()] = ref
 		}
 	}
@@ -212,7 +192,7 @@ const imageFileHint = `an image file has the lock's format: {"version": 1, "imag
 
 // entryHint shows an image file's entry for the image named name.
 func entryHint(name string) string {
-	img, ok := LookupImage(name)
+	img, ok := images.Lookup(name)
 	if !ok {
 		return imageFileHint
 	}
@@ -251,11 +231,11 @@ func ParseImageFile(b []byte, file string) (ImageSet, error) {
 		return nil, fmt.Errorf("%s:%d:%d: not an image file: %v (hint: %s)", file, line, col, err, imageFileHint)
 	}
 	switch top.Version {
-	case LockVersion:
+	case images.LockVersion:
 	case 0:
 		return nil, fmt.Errorf("%s:1:1: version is required (hint: %s)", file, imageFileHint)
 	default:
-		return nil, fmt.Errorf("%s:1:1: version %d, this pipewright reads version %d (hint: %s)", file, top.Version, LockVersion, imageFileHint)
+		return nil, fmt.Errorf("%s:1:1: version %d, this pipewright reads version %d (hint: %s)", file, top.Version, images.LockVersion, imageFileHint)
 	}
 	offsets := entryOffsets(b)
 	set := ImageSet{}
@@ -266,7 +246,7 @@ func ParseImageFile(b []byte, file string) (ImageSet, error) {
 		if i < len(offsets) {
 			start = offsets[i]
 		}
-		var e LockEntry
+		var e images.LockEntry
 		err := strictDecode(raw, &e)
 		at := start
 		if err != nil {
@@ -280,20 +260,20 @@ func ParseImageFile(b []byte, file string) (ImageSet, error) {
 		fail := func(hint, format string, args ...any) {
 			problems = append(problems, fmt.Sprintf("%s: %s (hint: %s)", where, fmt.Sprintf(format, args...), hint))
 		}
-		_, known := LookupImage(e.Name)
+		_, known := images.Lookup(e.Name)
 		j, dup := first[e.Name]
 		switch {
 		case err != nil:
 			fail(entryHint(e.Name), "%v", err)
 		case e.Name == "":
-			fail("name the catalog image to replace: "+strings.Join(ImageNames(), ", "), "name is required")
+			fail("name the catalog image to replace: "+strings.Join(images.Names(), ", "), "name is required")
 		case !known:
 			fail(KnownImagesHint(e.Name), "no catalog image %q", e.Name)
 		case dup:
 			fail("keep one entry per image", "%q appears twice (first at images[%d])", e.Name, j)
 		case e.Repo == "":
 			fail(entryHint(e.Name), "repo is required")
-		case !validDigest(e.Digest):
+		case !images.ValidDigest(e.Digest):
 			fail(fmt.Sprintf(`"digest": "sha256:<64 hex>", the digest your registry serves for %s`, strings.TrimSuffix(e.Repo+":"+e.Tag, ":")),
 				"digest %q is not sha256:<64 hex>: an override must be pinned by digest", e.Digest)
 		default:

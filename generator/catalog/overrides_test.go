@@ -7,7 +7,8 @@ import (
 
 	"github.com/pipewright/pipewright/generator/catalog"
 	"github.com/pipewright/pipewright/generator/generatortest"
-	"github.com/pipewright/pipewright/generator/render"
+	"github.com/pipewright/pipewright/pkg/images"
+	"github.com/pipewright/pipewright/pkg/tekton"
 )
 
 // digests are two digests a registry really served, for overrides.
@@ -36,16 +37,16 @@ func TestParseImageFile(t *testing.T) {
 		t.Fatalf("set = %v, want %v", set, want)
 	}
 	// The catalog's own lock is a valid image file: every image, unchanged.
-	lock, err := catalog.Pinned.Marshal()
+	lock, err := pinnedLock(t).Marshal()
 	if err != nil {
 		t.Fatal(err)
 	}
-	set, err = catalog.ParseImageFile(lock, catalog.LockFile)
+	set, err = catalog.ParseImageFile(lock, images.LockFile)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range set.Refs() {
-		if img, _ := catalog.LookupImage(r.Name); r.Ref != img.Ref() {
+		if img, _ := images.Lookup(r.Name); r.Ref != img.Ref() {
 			t.Errorf("%s: lock as image file gives %s, want %s", r.Name, r.Ref, img.Ref())
 		}
 	}
@@ -117,14 +118,14 @@ func TestImageSetMergeAndRefs(t *testing.T) {
 		t.Fatal("merging nothing should give nothing")
 	}
 	refs := merged.Refs()
-	if len(refs) != len(catalog.Images()) {
-		t.Fatalf("%d refs for %d images", len(refs), len(catalog.Images()))
+	if len(refs) != len(images.All()) {
+		t.Fatalf("%d refs for %d images", len(refs), len(images.All()))
 	}
 	for i, r := range refs {
 		if i > 0 && refs[i-1].Name >= r.Name {
 			t.Errorf("refs not sorted: %s before %s", refs[i-1].Name, r.Name)
 		}
-		img, _ := catalog.LookupImage(r.Name)
+		img, _ := images.Lookup(r.Name)
 		want, overridden := img.Ref(), false
 		if o, ok := merged[r.Name]; ok {
 			want, overridden = o, true
@@ -169,7 +170,7 @@ func TestApplyIsScoped(t *testing.T) {
 			t.Errorf("base default = %s, want %s", p.Default.StringVal, set["distroless-static"])
 		}
 	}
-	if g, _ := catalog.LookupImage("golang"); g.Ref() == set["golang"] || catalog.Golang.Ref() != g.Ref() {
+	if g, _ := images.Lookup("golang"); g.Ref() == set["golang"] || images.Golang.Ref() != g.Ref() {
 		t.Fatal("the image table changed")
 	}
 	// A nil set is the identity.
@@ -184,17 +185,17 @@ func TestApplyIsScoped(t *testing.T) {
 func TestApplyReachesEveryImage(t *testing.T) {
 	digestA, _ := digests(t)
 	set := catalog.ImageSet{}
-	for _, n := range catalog.ImageNames() {
+	for _, n := range images.Names() {
 		set[n] = "mirror.example.com/" + n + "@" + digestA
 	}
 	used := map[string]bool{}
 	for _, e := range catalog.AllWith(set) {
-		b, err := render.Marshal(e.Task())
+		b, err := tekton.Marshal(e.Task())
 		if err != nil {
 			t.Fatal(err)
 		}
 		y := string(b)
-		for _, img := range catalog.Images() {
+		for _, img := range images.All() {
 			if strings.Contains(y, img.Ref()) || strings.Contains(y, img.Digest) {
 				t.Errorf("task %s still holds %s", e.Name, img.Ref())
 			}
@@ -203,9 +204,20 @@ func TestApplyReachesEveryImage(t *testing.T) {
 			}
 		}
 	}
-	for _, n := range catalog.ImageNames() {
+	for _, n := range images.Names() {
 		if !used[n] {
 			t.Errorf("no Task uses the override of %s", n)
 		}
 	}
+}
+
+// pinnedLock is the embedded lock; a lock that does not cover the table
+// fails the test.
+func pinnedLock(t *testing.T) images.Lock {
+	t.Helper()
+	l, err := images.Pinned()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
 }

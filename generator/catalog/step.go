@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pipewright/pipewright/pkg/images"
+	"github.com/pipewright/pipewright/pkg/keys"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -35,7 +37,7 @@ const shellHeader = "#!/bin/sh\nset -eu\n"
 // stepSpec describes one step; build turns it into a Tekton Step.
 type stepSpec struct {
 	Name  string
-	Image *Image
+	Image *images.Image
 	// Tool runs the step from the pipewright tool image, which the Task
 	// takes as the ToolImageParam param instead of a table entry: it is
 	// built by its users (see toolParam), so no digest of it can be pinned
@@ -224,7 +226,7 @@ func sourceAndCache(cacheWhat string) []v1.WorkspaceDeclaration {
 // (go-image, canary-release). It has no default on purpose: the tool image
 // is built and pushed by the team that installs the catalog, and a default
 // would have to be a digest nobody published.
-const ToolImageParam = "pipewright-image"
+const ToolImageParam = keys.ParamPipewrightImage
 
 // ToolBinary is where the pipewright tool image keeps its program
 // (pkg/image puts a Go main package's binary at /app/<name>).

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pipewright/pipewright/generator/catalog"
+	"github.com/pipewright/pipewright/pkg/images"
 )
 
 const good = `apiVersion: pipewright.dev/v1alpha1
@@ -129,10 +129,10 @@ func TestBadConfigs(t *testing.T) {
 
 // pinned is an override as a mirror holds it: the lock's own golang digest
 // (a mirror copies images by digest) under the mirror's name.
-var pinned = "mirror.example.com/library/golang:1.26.6@" + catalog.Golang.Digest
+var pinned = "mirror.example.com/library/golang:1.26.6@" + lockDigest("golang")
 
 func TestImageOverrides(t *testing.T) {
-	untagged := "mirror.example.com/cloud-builders/kubectl@" + catalog.Kubectl.Digest
+	untagged := "mirror.example.com/cloud-builders/kubectl@" + lockDigest("kubectl")
 	l, err := Parse("pipewright.yaml", []byte(good+"images:\n  golang: "+pinned+"\n  kubectl: "+untagged+"\n"))
 	if err != nil {
 		t.Fatal(err)
@@ -180,4 +180,10 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// lockDigest is the embedded lock's digest for a catalog image.
+func lockDigest(name string) string {
+	img, _ := images.Lookup(name)
+	return img.Digest
 }

@@ -5,7 +5,7 @@ import (
 	"reflect"
 	"strings"
 
-	"github.com/pipewright/pipewright/generator/catalog"
+	"github.com/pipewright/pipewright/pkg/images"
 )
 
 // Schema returns the JSON Schema (draft 2020-12) of pipewright.yaml,
@@ -18,7 +18,7 @@ func Schema() ([]byte, error) {
 	s["title"] = "pipewright.yaml"
 	// images: keys are the catalog's image names, values pinned references.
 	img := s["properties"].(map[string]any)["images"].(map[string]any)
-	img["propertyNames"] = map[string]any{"enum": catalog.ImageNames()}
+	img["propertyNames"] = map[string]any{"enum": images.Names()}
 	img["additionalProperties"].(map[string]any)["pattern"] = "@sha256:[0-9a-f]{64}$"
 	b, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {

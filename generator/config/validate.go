@@ -9,7 +9,10 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/pipewright/pipewright/generator/buildpack"
 	"github.com/pipewright/pipewright/generator/catalog"
+	"github.com/pipewright/pipewright/pkg/images"
+	"github.com/pipewright/pipewright/pkg/keys"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation"
 )
@@ -26,8 +29,8 @@ var (
 	resourceRE = regexp.MustCompile(`^[a-z][a-z0-9]*(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$`)
 )
 
-// Packs are the supported build packs.
-var Packs = []string{"go", "node", "python", "java", "docker"}
+// Packs are the supported build packs, as buildpack lists them.
+var Packs = buildpack.Names()
 
 func (l *Loaded) validate() Errors {
 	c := l.Config
@@ -213,7 +216,7 @@ func (l *Loaded) validate() Errors {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		if _, ok := catalog.LookupImage(n); !ok {
+		if _, ok := images.Lookup(n); !ok {
 			add(l.Errorf("images."+n, catalog.KnownImagesHint(n), "no catalog image %q", n))
 			continue
 		}
@@ -283,7 +286,7 @@ func (c *Config) applyDefaults() {
 		c.Image.Platforms = []string{"linux/amd64"}
 	}
 	def(&c.GitHub.DefaultBranch, "main")
-	def(&c.GitHub.APIURL, "https://api.github.com")
+	def(&c.GitHub.APIURL, keys.GitHubAPIURL)
 	def(&c.GitHub.StatusContext, "pipewright/"+c.App.Name)
 	def(&c.GitHub.TokenSecret, "github-token")
 	def(&c.GitHub.WebhookSecret, "github-webhook")

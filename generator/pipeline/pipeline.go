@@ -12,7 +12,8 @@ import (
 
 	"github.com/pipewright/pipewright/generator/buildpack"
 	"github.com/pipewright/pipewright/generator/catalog"
-	"github.com/pipewright/pipewright/generator/check"
+	"github.com/pipewright/pipewright/pkg/keys"
+	"github.com/pipewright/pipewright/pkg/tekton"
 	"github.com/tektoncd/pipeline/pkg/apis/pipeline/pod"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -64,36 +65,36 @@ type Spec struct {
 
 // The pipeline's params. Their names are what triggers and runs bind.
 var params = []struct{ name, desc string }{
-	{"repo-url", "Repository URL to clone."},
-	{"revision", "Commit sha to build (the PR head, or the merge commit)."},
-	{"repo-full-name", "owner/name on GitHub, for commit statuses."},
-	{"pr-number", "Pull request number (pull-request pipeline)."},
-	{"image", "Image repository, without tag."},
-	{"context", "Folder of the project inside the repository."},
-	{"dockerfile", "Dockerfile, relative to the context folder."},
-	{"status-context", "Commit status context."},
-	{"github-api-url", "GitHub REST API root."},
-	{"github-token-secret", "Secret with the GitHub token (key token)."},
-	{"manifests", "Folder of Kubernetes manifests to apply."},
-	{"deployment", "Deployment to update."},
-	{"container", "Container of that Deployment to update."},
-	{"namespace", "Namespace to deploy into."},
-	{"pipewright-image", "The pipewright tool image, pinned by digest, for steps that run pipewright."},
+	{keys.ParamRepoURL, "Repository URL to clone."},
+	{keys.ParamRevision, "Commit sha to build (the PR head, or the merge commit)."},
+	{keys.ParamRepoFullName, "owner/name on GitHub, for commit statuses."},
+	{keys.ParamPRNumber, "Pull request number (pull-request pipeline)."},
+	{keys.ParamImage, "Image repository, without tag."},
+	{keys.ParamContext, "Folder of the project inside the repository."},
+	{keys.ParamDockerfile, "Dockerfile, relative to the context folder."},
+	{keys.ParamStatusContext, "Commit status context."},
+	{keys.ParamGitHubAPIURL, "GitHub REST API root."},
+	{keys.ParamGitHubTokenSecret, "Secret with the GitHub token (key token)."},
+	{keys.ParamManifests, "Folder of Kubernetes manifests to apply."},
+	{keys.ParamDeployment, "Deployment to update."},
+	{keys.ParamContainer, "Container of that Deployment to update."},
+	{keys.ParamNamespace, "Namespace to deploy into."},
+	{keys.ParamPipewrightImage, "The pipewright tool image, pinned by digest, for steps that run pipewright."},
 }
 
 // Generic defaults that are not project specific.
 var genericDefaults = map[string]string{
-	"context": ".", "dockerfile": "Dockerfile", "status-context": "pipewright",
-	"github-api-url": "https://api.github.com", "github-token-secret": "github-token",
-	"manifests": "k8s", "pr-number": "",
+	keys.ParamContext: ".", keys.ParamDockerfile: "Dockerfile", keys.ParamStatusContext: "pipewright",
+	keys.ParamGitHubAPIURL: keys.GitHubAPIURL, keys.ParamGitHubTokenSecret: "github-token",
+	keys.ParamManifests: "k8s", keys.ParamPRNumber: "",
 }
 
 var defaultTimeouts = map[string]time.Duration{
-	"clone": 10 * time.Minute, "lint": 20 * time.Minute, "test": 30 * time.Minute,
-	"build-image": 30 * time.Minute, "deploy": 15 * time.Minute,
-	"set-pending": 5 * time.Minute, "report-success": 5 * time.Minute, "report-failure": 5 * time.Minute,
-	"report-clone-failure":  5 * time.Minute,
-	"report-canary-success": 5 * time.Minute, "report-canary-failure": 5 * time.Minute,
+	keys.TaskClone: 10 * time.Minute, keys.TaskLint: 20 * time.Minute, keys.TaskTest: 30 * time.Minute,
+	keys.TaskBuildImage: 30 * time.Minute, keys.TaskDeploy: 15 * time.Minute,
+	keys.TaskSetPending: 5 * time.Minute, keys.TaskReportSuccess: 5 * time.Minute, keys.TaskReportFailure: 5 * time.Minute,
+	keys.TaskReportCloneFailure:  5 * time.Minute,
+	keys.TaskReportCanarySuccess: 5 * time.Minute, keys.TaskReportCanaryFailure: 5 * time.Minute,
 }
 
 // Every pipeline has one volume workspace, SourceWorkspace, which a run
@@ -118,7 +119,7 @@ const (
 // CommitResult is what status tasks and image tags use as the commit: the
 // sha clone checked out, whatever revision (a branch in a manual run) it
 // was given.
-const CommitResult = "$(tasks.clone.results.commit)"
+const CommitResult = "$(tasks." + keys.TaskClone + ".results.commit)"
 
 // ws is where a Task workspace goes: a pipeline workspace and a folder in it.
 type ws struct{ workspace, subPath string }
@@ -174,13 +175,13 @@ func (b *builder) task(name, catalogTask string, runAfter []string, ps map[strin
 // status sets a commit status on the commit clone checked out.
 func (b *builder) status(name, state, description string) v1.PipelineTask {
 	return b.task(name, "github-set-status", nil, map[string]v1.ParamValue{
-		"repo-full-name":    b.p("repo-full-name"),
+		"repo-full-name":    b.p(keys.ParamRepoFullName),
 		"sha":               lit(CommitResult),
 		"state":             lit(state),
-		"context":           b.p("status-context"),
+		"context":           b.p(keys.ParamStatusContext),
 		"description":       lit(description),
-		"github-api-url":    b.p("github-api-url"),
-		"token-secret-name": b.p("github-token-secret"),
+		"github-api-url":    b.p(keys.ParamGitHubAPIURL),
+		"token-secret-name": b.p(keys.ParamGitHubTokenSecret),
 	}, nil)
 }
 
@@ -198,36 +199,36 @@ func Build(kind Kind, s Spec) (*v1.Pipeline, error) {
 	b := &builder{s: s, kind: kind, used: map[string]bool{}}
 	srcCache := map[string]ws{"source": b.src(), "cache": b.cache()}
 
-	b.tasks = append(b.tasks, b.task("clone", "git-clone", nil, map[string]v1.ParamValue{
-		"url": b.p("repo-url"), "revision": b.p("revision"),
+	b.tasks = append(b.tasks, b.task(keys.TaskClone, "git-clone", nil, map[string]v1.ParamValue{
+		"url": b.p(keys.ParamRepoURL), "revision": b.p(keys.ParamRevision),
 	}, map[string]ws{"output": b.src()}))
 	// The pending status waits for the commit clone resolved: a manual run
 	// gives a branch name as revision, which is no commit to set it on.
-	pending := b.status("set-pending", "pending", string(kind)+" pipeline running")
-	pending.RunAfter = []string{"clone"}
+	pending := b.status(keys.TaskSetPending, "pending", string(kind)+" pipeline running")
+	pending.RunAfter = []string{keys.TaskClone}
 	b.tasks = append(b.tasks, pending)
 	lint, test := s.lints(kind), s.tests()
 	var checks []string
 	if test {
-		b.tasks = append(b.tasks, b.task("test", s.Pack.Test, []string{"clone"}, withTweaks(map[string]v1.ParamValue{"context": b.p("context")}, s.TestParams), srcCache))
-		checks = append(checks, "test")
+		b.tasks = append(b.tasks, b.task(keys.TaskTest, s.Pack.Test, []string{keys.TaskClone}, withTweaks(map[string]v1.ParamValue{"context": b.p(keys.ParamContext)}, s.TestParams), srcCache))
+		checks = append(checks, keys.TaskTest)
 	}
 	if lint {
-		ps := map[string]v1.ParamValue{"context": b.p("context")}
+		ps := map[string]v1.ParamValue{"context": b.p(keys.ParamContext)}
 		if s.Pack.Lint == "node-test" {
 			ps["script"] = lit("lint") // node lints through its package.json script
 		}
-		after := []string{"clone"}
+		after := []string{keys.TaskClone}
 		if s.lintAfterTest(kind) {
 			// Both install the dependencies into the one checkout (npm ci
 			// empties node_modules first): one at a time.
-			after, checks = []string{"test"}, nil
+			after, checks = []string{keys.TaskTest}, nil
 		}
-		b.tasks = append(b.tasks, b.task("lint", s.Pack.Lint, after, withTweaks(ps, s.LintParams), srcCache))
-		checks = append([]string{"lint"}, checks...)
+		b.tasks = append(b.tasks, b.task(keys.TaskLint, s.Pack.Lint, after, withTweaks(ps, s.LintParams), srcCache))
+		checks = append([]string{keys.TaskLint}, checks...)
 	}
 	if len(checks) == 0 {
-		checks = []string{"clone"}
+		checks = []string{keys.TaskClone}
 	}
 	b.tasks = append(b.tasks, b.buildImage(checks))
 	if kind == Release && s.Deploy {
@@ -236,20 +237,20 @@ func Build(kind Kind, s Spec) (*v1.Pipeline, error) {
 
 	// The outcome goes to GitHub from finally, so it is reported even when a
 	// task fails; $(tasks.status) is the aggregate of the tasks above.
-	ok := b.status("report-success", "success", string(kind)+" pipeline succeeded")
+	ok := b.status(keys.TaskReportSuccess, "success", string(kind)+" pipeline succeeded")
 	ok.When = v1.WhenExpressions{{Input: "$(tasks.status)", Operator: selection.In, Values: []string{"Succeeded", "Completed"}}}
-	bad := b.status("report-failure", "failure", string(kind)+" pipeline failed")
+	bad := b.status(keys.TaskReportFailure, "failure", string(kind)+" pipeline failed")
 	bad.When = v1.WhenExpressions{
 		{Input: "$(tasks.status)", Operator: selection.In, Values: []string{"Failed", "None"}},
-		{Input: "$(tasks.clone.status)", Operator: selection.In, Values: []string{"Succeeded"}},
+		{Input: "$(tasks." + keys.TaskClone + ".status)", Operator: selection.In, Values: []string{"Succeeded"}},
 	}
 	// Without a clone there is no commit result, and Tekton skips a finally
 	// task that reads a missing result: the failure goes to the revision
 	// the run was given (a sha from the triggers; a manual run's branch
 	// name GitHub refuses, and the run fails anyway).
-	early := b.status("report-clone-failure", "failure", string(kind)+" pipeline failed: the clone failed")
-	early.Params = setParam(early.Params, "sha", b.p("revision"))
-	early.When = v1.WhenExpressions{{Input: "$(tasks.clone.status)", Operator: selection.NotIn, Values: []string{"Succeeded"}}}
+	early := b.status(keys.TaskReportCloneFailure, "failure", string(kind)+" pipeline failed: the clone failed")
+	early.Params = setParam(early.Params, "sha", b.p(keys.ParamRevision))
+	early.When = v1.WhenExpressions{{Input: "$(tasks." + keys.TaskClone + ".status)", Operator: selection.NotIn, Values: []string{"Succeeded"}}}
 
 	finally := []v1.PipelineTask{ok, bad, early}
 	if kind == Release && s.Deploy && s.Canary != nil {
@@ -291,7 +292,7 @@ func Build(kind Kind, s Spec) (*v1.Pipeline, error) {
 		}
 		p.Spec.Params = append(p.Spec.Params, ps)
 	}
-	if errs := check.ParallelWriters(p.Name, &p.Spec, catalog.Writes); len(errs) > 0 {
+	if errs := tekton.ParallelWriters(p.Name, &p.Spec, catalog.Writes); len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
 	return p, nil
@@ -368,9 +369,9 @@ func (b *builder) buildImage(checks []string) v1.PipelineTask {
 	if s.GoImage {
 		ps := map[string]v1.ParamValue{
 			catalog.ToolImageParam: b.p(catalog.ToolImageParam),
-			"image":                b.p("image"),
-			"context":              b.p("context"),
-			"source-url":           b.p("repo-url"),
+			"image":                b.p(keys.ParamImage),
+			"context":              b.p(keys.ParamContext),
+			"source-url":           b.p(keys.ParamRepoURL),
 			"tag":                  lit(tag),
 		}
 		if !push {
@@ -378,45 +379,45 @@ func (b *builder) buildImage(checks []string) v1.PipelineTask {
 			ps["tag"] = lit("")
 		}
 		wss["cache"] = b.cache()
-		return b.task("build-image", "go-image", checks, withTweaks(ps, s.GoImageParams), wss)
+		return b.task(keys.TaskBuildImage, "go-image", checks, withTweaks(ps, s.GoImageParams), wss)
 	}
 	ps := map[string]v1.ParamValue{
-		"context":    b.p("context"),
-		"dockerfile": b.p("dockerfile"),
+		"context":    b.p(keys.ParamContext),
+		"dockerfile": b.p(keys.ParamDockerfile),
 		"image":      lit("$(params.image):" + tag),
 	}
 	if !push {
 		ps["no-push"] = lit("true")
 	}
-	return b.task("build-image", "image-build", checks, ps, wss)
+	return b.task(keys.TaskBuildImage, "image-build", checks, ps, wss)
 }
 
 // deploy rolls the new digest out: kubectl-apply, or canary-release when
 // the config asks for a canary.
 func (b *builder) deploy() v1.PipelineTask {
-	newImage := lit("$(tasks.build-image.results.IMAGE_URL)@$(tasks.build-image.results.IMAGE_DIGEST)")
+	newImage := lit("$(tasks." + keys.TaskBuildImage + ".results.IMAGE_URL)@$(tasks." + keys.TaskBuildImage + ".results.IMAGE_DIGEST)")
 	if b.s.Canary != nil {
 		ps := map[string]v1.ParamValue{
 			catalog.ToolImageParam: b.p(catalog.ToolImageParam),
 			"image":                newImage,
-			"app":                  b.p("deployment"),
-			"container":            b.p("container"),
-			"namespace":            b.p("namespace"),
+			"app":                  b.p(keys.ParamDeployment),
+			"container":            b.p(keys.ParamContainer),
+			"namespace":            b.p(keys.ParamNamespace),
 		}
-		t := b.task("deploy", "canary-release", []string{"build-image"}, withTweaks(ps, b.s.Canary),
+		t := b.task(keys.TaskDeploy, "canary-release", []string{keys.TaskBuildImage}, withTweaks(ps, b.s.Canary),
 			map[string]ws{"output": b.src()})
-		if _, ok := b.s.Timeouts["deploy"]; !ok {
+		if _, ok := b.s.Timeouts[keys.TaskDeploy]; !ok {
 			// A canary lasts steps × samples × interval at least; a
 			// kubectl apply's 15 minutes would cut it short.
 			t.Timeout = &metav1.Duration{Duration: CanaryTimeout}
 		}
 		return t
 	}
-	return b.task("deploy", "kubectl-apply", []string{"build-image"}, map[string]v1.ParamValue{
-		"path":       b.p("manifests"),
-		"namespace":  b.p("namespace"),
-		"deployment": b.p("deployment"),
-		"container":  b.p("container"),
+	return b.task(keys.TaskDeploy, "kubectl-apply", []string{keys.TaskBuildImage}, map[string]v1.ParamValue{
+		"path":       b.p(keys.ParamManifests),
+		"namespace":  b.p(keys.ParamNamespace),
+		"deployment": b.p(keys.ParamDeployment),
+		"container":  b.p(keys.ParamContainer),
 		"image":      newImage,
 	}, map[string]ws{"source": b.src()})
 }
@@ -428,21 +429,25 @@ func (b *builder) deploy() v1.PipelineTask {
 // they reach finally; when it wrote none, neither status is sent and the
 // pipeline's own failure status stands.
 func (b *builder) canaryStatus(state string) v1.PipelineTask {
-	t := b.task("report-canary-"+state, "github-set-status", nil, map[string]v1.ParamValue{
-		"repo-full-name":    b.p("repo-full-name"),
+	name := keys.TaskReportCanaryFailure
+	if state == "success" {
+		name = keys.TaskReportCanarySuccess
+	}
+	t := b.task(name, "github-set-status", nil, map[string]v1.ParamValue{
+		"repo-full-name":    b.p(keys.ParamRepoFullName),
 		"sha":               lit(CommitResult),
 		"state":             lit(state),
 		"context":           lit("$(params.status-context)/canary"),
-		"description":       lit("$(tasks.deploy.results.summary)"),
-		"github-api-url":    b.p("github-api-url"),
-		"token-secret-name": b.p("github-token-secret"),
+		"description":       lit("$(tasks." + keys.TaskDeploy + ".results.summary)"),
+		"github-api-url":    b.p(keys.ParamGitHubAPIURL),
+		"token-secret-name": b.p(keys.ParamGitHubTokenSecret),
 	}, nil)
 	b.used["status-context"] = true
 	op := selection.In
 	if state != "success" {
 		op = selection.NotIn
 	}
-	t.When = v1.WhenExpressions{{Input: "$(tasks.deploy.results.outcome)", Operator: op, Values: []string{catalog.OutcomePromoted}}}
+	t.When = v1.WhenExpressions{{Input: "$(tasks." + keys.TaskDeploy + ".results.outcome)", Operator: op, Values: []string{catalog.OutcomePromoted}}}
 	return t
 }
 
@@ -620,14 +625,14 @@ func BundleRef(bundle string) func(string) *v1.TaskRef {
 }
 
 // Steps lists a catalog Task's step names (for per-step overrides).
-func Steps(task string) []string {
+func Steps(task string) ([]string, error) {
 	e, err := catalog.Get(task)
 	if err != nil {
-		return nil
+		return nil, err
 	}
 	var out []string
 	for _, s := range e.Spec.Steps {
 		out = append(out, s.Name)
 	}
-	return out
+	return out, nil
 }

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/pipewright/pipewright/pkg/tekton"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 )
 
@@ -86,7 +87,7 @@ func TaskReadme(t *v1.Task, path string, example *v1.TaskRun) ([]byte, error) {
 	b.WriteString("\n")
 
 	if example != nil {
-		y, err := Marshal(example)
+		y, err := tekton.Marshal(example)
 		if err != nil {
 			return nil, err
 		}

@@ -1,3 +1,5 @@
+// Package render writes generated trees atomically and the catalog's
+// READMEs; the YAML itself comes from pkg/tekton's Marshal.
 package render
 
 import (

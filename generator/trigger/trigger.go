@@ -14,6 +14,7 @@ import (
 
 	"github.com/pipewright/pipewright/generator/config"
 	"github.com/pipewright/pipewright/generator/pipeline"
+	"github.com/pipewright/pipewright/pkg/keys"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	triggersv1 "github.com/tektoncd/triggers/pkg/apis/triggers/v1beta1"
 	corev1 "k8s.io/api/core/v1"
@@ -33,9 +34,9 @@ const (
 // Annotations carry the payload's untrusted text: branch names reach the
 // PipelineRun only here, never as a param a step could read.
 const (
-	HeadRefAnnotation = "pipewright.dev/head-ref"
-	BaseRefAnnotation = "pipewright.dev/base-ref"
-	EventAnnotation   = "pipewright.dev/event"
+	HeadRefAnnotation = keys.HeadRef
+	BaseRefAnnotation = keys.BaseRef
+	EventAnnotation   = keys.Event
 )
 
 // zeroSHA is the "after" of a push that deletes a ref.
@@ -44,8 +45,8 @@ const zeroSHA = "0000000000000000000000000000000000000000"
 // templateParams are the TriggerTemplate params of each pipeline kind: the
 // pipeline params bound from the event, then the annotation-only ones.
 var templateParams = map[pipeline.Kind]struct{ run, annotations []string }{
-	pipeline.PullRequest: {run: []string{"repo-url", "revision", "repo-full-name", "pr-number"}, annotations: []string{"head-ref", "base-ref"}},
-	pipeline.Release:     {run: []string{"repo-url", "revision", "repo-full-name"}, annotations: []string{"ref"}},
+	pipeline.PullRequest: {run: []string{keys.ParamRepoURL, keys.ParamRevision, keys.ParamRepoFullName, keys.ParamPRNumber}, annotations: []string{"head-ref", "base-ref"}},
+	pipeline.Release:     {run: []string{keys.ParamRepoURL, keys.ParamRevision, keys.ParamRepoFullName}, annotations: []string{"ref"}},
 }
 
 // RunParams is what a TriggerTemplate passes to its PipelineRun: each bound
@@ -120,7 +121,7 @@ func (b builder) template(kind pipeline.Kind, run *v1.PipelineRun) (*triggersv1.
 		ann[EventAnnotation] = "pull_request"
 	}
 	for _, a := range tp.annotations {
-		ann["pipewright.dev/"+a] = "$(tt.params." + a + ")"
+		ann[keys.Prefix+a] = "$(tt.params." + a + ")"
 	}
 	run.Annotations = ann
 	if kind == pipeline.PullRequest {
@@ -144,13 +145,13 @@ func (b builder) template(kind pipeline.Kind, run *v1.PipelineRun) (*triggersv1.
 }
 
 var paramDocs = map[string]string{
-	"repo-url":       "Repository URL to clone.",
-	"revision":       "Commit sha to build.",
-	"repo-full-name": "owner/name on GitHub.",
-	"pr-number":      "Pull request number.",
-	"head-ref":       "PR head branch (untrusted text: annotation only).",
-	"base-ref":       "PR base branch (annotation only).",
-	"ref":            "Pushed ref (annotation only).",
+	keys.ParamRepoURL:      "Repository URL to clone.",
+	keys.ParamRevision:     "Commit sha to build.",
+	keys.ParamRepoFullName: "owner/name on GitHub.",
+	keys.ParamPRNumber:     "Pull request number.",
+	"head-ref":             "PR head branch (untrusted text: annotation only).",
+	"base-ref":             "PR base branch (annotation only).",
+	"ref":                  "Pushed ref (annotation only).",
 }
 
 // The bindings read only fields GitHub controls the form of (shas, numbers,
@@ -158,27 +159,27 @@ var paramDocs = map[string]string{
 // annotation-only params.
 var (
 	prBindings = [][2]string{
-		{"repo-url", "$(body.repository.clone_url)"},
-		{"revision", "$(body.pull_request.head.sha)"},
-		{"repo-full-name", "$(body.repository.full_name)"},
-		{"pr-number", "$(body.pull_request.number)"},
+		{keys.ParamRepoURL, "$(body.repository.clone_url)"},
+		{keys.ParamRevision, "$(body.pull_request.head.sha)"},
+		{keys.ParamRepoFullName, "$(body.repository.full_name)"},
+		{keys.ParamPRNumber, "$(body.pull_request.number)"},
 		{"head-ref", "$(body.pull_request.head.ref)"},
 		{"base-ref", "$(body.pull_request.base.ref)"},
 	}
 	// The comment payload has no sha: the pipewright interceptor looked up
 	// the PR and put what it found in extensions.
 	chatopsBindings = [][2]string{
-		{"repo-url", "$(extensions.clone_url)"},
-		{"revision", "$(extensions.head_sha)"},
-		{"repo-full-name", "$(extensions.repo_full_name)"},
-		{"pr-number", "$(extensions.pr_number)"},
+		{keys.ParamRepoURL, "$(extensions.clone_url)"},
+		{keys.ParamRevision, "$(extensions.head_sha)"},
+		{keys.ParamRepoFullName, "$(extensions.repo_full_name)"},
+		{keys.ParamPRNumber, "$(extensions.pr_number)"},
 		{"head-ref", "$(extensions.head_ref)"},
 		{"base-ref", "$(extensions.base_ref)"},
 	}
 	pushBindings = [][2]string{
-		{"repo-url", "$(body.repository.clone_url)"},
-		{"revision", "$(body.after)"},
-		{"repo-full-name", "$(body.repository.full_name)"},
+		{keys.ParamRepoURL, "$(body.repository.clone_url)"},
+		{keys.ParamRevision, "$(body.after)"},
+		{keys.ParamRepoFullName, "$(body.repository.full_name)"},
 		{"ref", "$(body.ref)"},
 	}
 )

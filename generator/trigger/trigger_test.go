@@ -5,9 +5,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pipewright/pipewright/generator/check"
 	"github.com/pipewright/pipewright/generator/generatortest"
 	"github.com/pipewright/pipewright/generator/trigger"
+	"github.com/pipewright/pipewright/pkg/tekton"
 	triggersv1alpha1 "github.com/tektoncd/triggers/pkg/apis/triggers/v1alpha1"
 	triggersv1 "github.com/tektoncd/triggers/pkg/apis/triggers/v1beta1"
 )
@@ -31,7 +31,7 @@ func TestObjectsValidate(t *testing.T) {
 					triggers[p] = b
 				}
 			}
-			objs, err := check.All(triggers)
+			objs, err := tekton.All(triggers)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -68,11 +68,11 @@ func TestObjectsValidate(t *testing.T) {
 // and so is an invalid one (Triggers' Validate).
 func TestStrictDecoding(t *testing.T) {
 	unknown := "apiVersion: triggers.tekton.dev/v1beta1\nkind: TriggerBinding\nmetadata:\n  name: b\nspec:\n  parms: []\n"
-	if _, err := check.All(map[string][]byte{"b.yaml": []byte(unknown)}); err == nil || !strings.Contains(err.Error(), "parms") {
+	if _, err := tekton.All(map[string][]byte{"b.yaml": []byte(unknown)}); err == nil || !strings.Contains(err.Error(), "parms") {
 		t.Errorf("unknown field: %v", err)
 	}
 	invalid := "apiVersion: triggers.tekton.dev/v1beta1\nkind: TriggerTemplate\nmetadata:\n  name: t\nspec:\n  resourcetemplates:\n    - apiVersion: tekton.dev/v1\n      kind: PipelineRun\n      metadata:\n        generateName: x-\n      spec:\n        params:\n          - name: a\n            value: $(tt.params.undeclared)\n"
-	if _, err := check.All(map[string][]byte{"t.yaml": []byte(invalid)}); err == nil || !strings.Contains(err.Error(), "undeclared") {
+	if _, err := tekton.All(map[string][]byte{"t.yaml": []byte(invalid)}); err == nil || !strings.Contains(err.Error(), "undeclared") {
 		t.Errorf("undeclared param: %v", err)
 	}
 }

@@ -23,8 +23,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
-	"github.com/pipewright/pipewright/generator/check"
 	"github.com/pipewright/pipewright/pkg/image"
+	"github.com/pipewright/pipewright/pkg/tekton"
 	pipelinev1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 )
 
@@ -57,7 +57,7 @@ func (o Object) String() string {
 }
 
 // Load reads every .yaml/.yml file under the folders, checks the objects
-// with Tekton's own decoding, SetDefaults and Validate (generator/check),
+// with Tekton's own decoding, SetDefaults and Validate (pkg/tekton),
 // and returns the Tasks and Pipelines in path order. Any other kind is an
 // error: a bundle may hold only Tasks and Pipelines.
 func Load(dirs ...string) ([]Object, error) {
@@ -81,7 +81,7 @@ func Load(dirs ...string) ([]Object, error) {
 	if len(files) == 0 {
 		return nil, fmt.Errorf("bundle: no .yaml files under %s", strings.Join(dirs, ", "))
 	}
-	checked, err := check.All(files)
+	checked, err := tekton.All(files)
 	if err != nil {
 		return nil, fmt.Errorf("bundle: %w", err)
 	}
@@ -100,7 +100,7 @@ func Load(dirs ...string) ([]Object, error) {
 			APIVersion: apiVersion,
 			Kind:       c.Kind,
 			Name:       c.Name,
-			Data:       check.SplitDocuments(files[c.File])[c.Doc],
+			Data:       tekton.Split(files[c.File])[c.Doc].Text,
 			File:       c.File,
 		})
 	}

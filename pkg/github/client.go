@@ -14,10 +14,11 @@ import (
 	"time"
 
 	gogithub "github.com/google/go-github/v62/github"
+	"github.com/pipewright/pipewright/pkg/keys"
 )
 
 // DefaultAPIURL is github.com's REST API root.
-const DefaultAPIURL = "https://api.github.com"
+const DefaultAPIURL = keys.GitHubAPIURL
 
 // Options configure a Client.
 type Options struct {

@@ -27,7 +27,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
-	"github.com/pipewright/pipewright/generator/catalog"
+	"github.com/pipewright/pipewright/pkg/images"
 )
 
 // BaseEnv names the environment variable that overrides the default base.
@@ -89,7 +89,7 @@ func DefaultBase() string {
 	if b := os.Getenv(BaseEnv); b != "" {
 		return b
 	}
-	return catalog.DistrolessStatic.Ref()
+	return images.DistrolessStatic.Ref()
 }
 
 // SourceTime is the timestamp reproducible builds use: SOURCE_DATE_EPOCH,

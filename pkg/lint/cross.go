@@ -3,10 +3,9 @@ package lint
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"strings"
 
-	"github.com/pipewright/pipewright/generator/check"
+	"github.com/pipewright/pipewright/pkg/tekton"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	triggers "github.com/tektoncd/triggers/pkg/apis/triggers/v1beta1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -102,36 +101,17 @@ func crossObject(units []*unit) []Finding {
 	return out
 }
 
-var (
-	wiringTask  = regexp.MustCompile(`pipeline task "([^"]+)"`)
-	wiringParam = regexp.MustCompile(`(?:passes|does not pass) param "([^"]+)"`)
-	wiringWS    = regexp.MustCompile(`binds workspace "([^"]+)"`)
-	wiringRes   = regexp.MustCompile(`^pipeline [^,]+, result "([^"]+)"`)
-)
-
-// wiring reports check.PipelineWiring's errors at the pipeline task (or
-// param, workspace, result) each one names.
+// wiring reports tekton.PipelineWiring's issues at the field each one
+// names, with its severity: a param Tekton ignores is a warning.
 func wiring(p pipelineAt, tasks map[string]*v1.TaskSpec) []Finding {
 	var out []Finding
 	r := reporter{u: p.u, out: &out}
-	for _, err := range check.PipelineWiring(p.name, p.spec, tasks) {
-		msg := err.Error()
-		at := p.at
-		if m := wiringTask.FindStringSubmatch(msg); m != nil {
-			at = locateTask(p, m[1])
-			if pm := wiringParam.FindStringSubmatch(msg); pm != nil && strings.HasPrefix(pm[0], "passes") {
-				at = locateNamed(p, at, "params", pm[1])
-			} else if wm := wiringWS.FindStringSubmatch(msg); wm != nil {
-				at = locateNamed(p, at, "workspaces", wm[1])
-			}
-		} else if m := wiringRes.FindStringSubmatch(msg); m != nil {
-			for i, res := range p.spec.Results {
-				if res.Name == m[1] {
-					at = join(p.at, "results", i)
-				}
-			}
+	for _, is := range tekton.PipelineWiring(p.name, p.spec, tasks) {
+		msg := strings.TrimPrefix(is.Error(), "pipeline "+p.name+", ")
+		r.add("wiring", p.u.doc.at(join(p.at, is.Path...)...), "%s", msg)
+		if is.Severity == tekton.Warning {
+			out[len(out)-1].Severity = Warning
 		}
-		r.add("wiring", p.u.doc.at(at...), "%s", strings.TrimPrefix(msg, "pipeline "+p.name+", "))
 	}
 	return out
 }
@@ -288,7 +268,7 @@ func untrustedRun(r runAt, pipelines map[string]pipelineAt, tasks map[string]*v1
 		if pt.TaskSpec != nil {
 			ts, tsAt = &pt.TaskSpec.TaskSpec, join(ptAt, "taskSpec")
 		} else {
-			ts = tasks[check.TaskName(pt)]
+			ts = tasks[tekton.TaskName(pt)]
 		}
 		if ts == nil {
 			continue
@@ -331,7 +311,7 @@ func secretOf(w v1.WorkspaceBinding) string {
 }
 
 func isCloner(pt v1.PipelineTask) bool {
-	return strings.Contains(check.TaskName(pt), "clone") || strings.Contains(pt.Name, "clone") || strings.Contains(pt.Name, "fetch")
+	return strings.Contains(tekton.TaskName(pt), "clone") || strings.Contains(pt.Name, "clone") || strings.Contains(pt.Name, "fetch")
 }
 
 // runsSource is true when the task binds a workspace holding the checked-out

@@ -1,6 +1,6 @@
 // Package lint checks Tekton YAML (Tasks, Pipelines, runs, Triggers) for
 // security problems and wiring mistakes, with the YAML line of every finding.
-// Objects are decoded into Tekton's own types through generator/check, which
+// Objects are decoded into Tekton's own types through pkg/tekton, which
 // also supplies Tekton's Validate and the pipeline-to-Task wiring check.
 package lint
 
@@ -15,7 +15,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/pipewright/pipewright/generator/check"
+	"github.com/pipewright/pipewright/pkg/tekton"
 )
 
 // Finding is one problem at one place.
@@ -110,7 +110,7 @@ func Run(paths []string, stdin io.Reader, cfg *Config) ([]Finding, error) {
 type unit struct {
 	file string
 	doc  *document
-	obj  check.Object
+	obj  tekton.Object
 	// pr says why this run is triggered by pull requests ("" if not).
 	pr string
 }
@@ -203,7 +203,7 @@ func lintFile(in Input) fileResult {
 		d := d
 		u := &unit{file: in.Path, doc: &d}
 		rep := reporter{u: u, out: &r.findings}
-		o, err := decodeDoc(in.Path, d.text)
+		o, err := decodeDoc(in.Path, &d)
 		if err != nil {
 			if perr := d.parse(); perr != nil {
 				rep.add("decode", syntaxPos(&d, perr), "%v", perr)
@@ -212,7 +212,6 @@ func lintFile(in Input) fileResult {
 			rep.add("decode", decodePos(&d, err), "%s", trimFile(err.Error(), in.Path))
 			continue
 		}
-		o.Doc = d.index
 		u.obj = o
 		if o.Obj == nil {
 			continue

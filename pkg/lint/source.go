@@ -1,23 +1,19 @@
 package lint
 
 import (
-	"bytes"
 	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
 
+	"github.com/pipewright/pipewright/pkg/tekton"
 	yaml "go.yaml.in/yaml/v3"
 )
-
-// docSep is the separator check.SplitDocuments splits on; splitting the same
-// way keeps our document numbering equal to check's.
-var docSep = regexp.MustCompile(`(?m)^---\s*$`)
 
 // document is one YAML document of a file: its text, its node tree (for
 // positions) and where it starts in the file.
 type document struct {
-	index     int    // 0-based among the file's non-empty documents
+	index     int    // 0-based among the file's non-empty documents (tekton.Split's Index)
 	text      []byte // the document's own text
 	firstLine int    // 1-based file line of the document's first line
 	// tree is the parsed node tree, built on first use: only findings need
@@ -27,34 +23,14 @@ type document struct {
 	err    error
 }
 
-// splitDocuments splits data as check.SplitDocuments does, remembering the
-// line each document starts on. Documents with only comments are skipped.
+// splitDocuments splits data with tekton.Split, the splitter every
+// pipewright reader uses, so document numbers agree everywhere.
 func splitDocuments(data []byte) []document {
 	var docs []document
-	start, line := 0, 1
-	cut := func(end int) {
-		piece := data[start:end]
-		if hasContent(piece) {
-			docs = append(docs, document{index: len(docs), text: piece, firstLine: line})
-		}
+	for _, d := range tekton.Split(data) {
+		docs = append(docs, document{index: d.Index, text: d.Text, firstLine: d.Line})
 	}
-	for _, m := range docSep.FindAllIndex(data, -1) {
-		cut(m[0])
-		line += bytes.Count(data[start:m[1]], []byte("\n"))
-		start = m[1]
-	}
-	cut(len(data))
 	return docs
-}
-
-func hasContent(b []byte) bool {
-	for _, l := range bytes.Split(b, []byte("\n")) {
-		t := bytes.TrimSpace(l)
-		if len(t) > 0 && t[0] != '#' {
-			return true
-		}
-	}
-	return false
 }
 
 // parse builds the node tree once; a syntax error comes back with its file

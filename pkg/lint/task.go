@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/pipewright/pipewright/pkg/keys"
 	"github.com/tektoncd/pipeline/pkg/apis/pipeline/pod"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	triggers "github.com/tektoncd/triggers/pkg/apis/triggers/v1beta1"
@@ -20,7 +21,7 @@ import (
 // "step: reason" per line (or separated by ";"). Those steps are exempt from
 // run-as-root, missing-run-as-non-root and added-capabilities; the reason is
 // required so the exception is reviewed like code.
-const RootStepsAnnotation = "pipewright.dev/root-steps"
+const RootStepsAnnotation = keys.RootSteps
 
 // rootExempt are the rules a root-steps entry waives.
 var rootExempt = map[string]bool{"run-as-root": true, "missing-run-as-non-root": true, "added-capabilities": true}

@@ -6,7 +6,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/pipewright/pipewright/generator/check"
+	"github.com/pipewright/pipewright/pkg/tekton"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	triggers "github.com/tektoncd/triggers/pkg/apis/triggers/v1beta1"
 )
@@ -18,7 +18,7 @@ const pacOnEvent = "pipelinesascode.tekton.dev/on-event"
 // pacTrigger says why a PipelineRun runs for pull requests, if it does:
 // a Pipelines-as-Code on-event or on-cel-expression annotation, or a
 // Lighthouse presubmit file.
-func pacTrigger(file string, o check.Object) string {
+func pacTrigger(file string, o tekton.Object) string {
 	pr, ok := o.Obj.(*v1.PipelineRun)
 	if !ok {
 		return ""

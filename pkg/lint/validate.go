@@ -2,37 +2,29 @@ package lint
 
 import (
 	"context"
+	"errors"
 	"reflect"
-	"regexp"
 	"strconv"
 	"strings"
 
-	"github.com/pipewright/pipewright/generator/check"
+	"github.com/pipewright/pipewright/pkg/tekton"
 	"github.com/tektoncd/triggers/pkg/apis/triggers/contexts"
 	"k8s.io/apimachinery/pkg/runtime"
 	"knative.dev/pkg/apis"
 )
 
-var unknownField = regexp.MustCompile(`unknown field "([^"]+)"`)
-
 // decodePos points a strict-decoding error at the field it names.
 func decodePos(d *document, err error) pos {
-	if m := unknownField.FindStringSubmatch(err.Error()); m != nil {
-		name := m[1]
-		if i := strings.LastIndex(name, "."); i >= 0 {
-			name = name[i+1:]
-		}
-		if p, ok := d.findKey(name); ok {
+	var de *tekton.DecodeError
+	if errors.As(err, &de) && de.Field != "" {
+		if p, ok := d.findKey(tekton.FieldName(de.Field)); ok {
 			return p
 		}
 	}
 	return pos{d.firstLine, 1}
 }
 
-// fieldPaths matches the tail of one knative FieldError line: "msg: a.b, c[0]".
-var fieldPaths = regexp.MustCompile(`: ((?:[A-Za-z0-9_\-\[\]\.\*"'/]+)(?:, [A-Za-z0-9_\-\[\]\.\*"'/]+)*)$`)
-
-// validate runs Tekton's SetDefaults and Validate through check.Validate on
+// validate runs Tekton's SetDefaults and Validate through tekton.Validate on
 // a copy (SetDefaults fills in what other rules look for, like timeouts) and
 // reports each error at the first field it names.
 func validate(r reporter) {
@@ -41,34 +33,33 @@ func validate(r reporter) {
 		o.Obj = c.DeepCopyObject()
 	}
 	// The Triggers webhook defaults with the upgrade-via-defaulting context
-	// (binding and interceptor kinds); check.Validate's plain context leaves
+	// (binding and interceptor kinds); tekton.Validate's plain context leaves
 	// them empty and Validate then rejects every binding. Default first as
 	// the webhook does.
-	if v, ok := o.Obj.(check.Validatable); ok && isTriggers(o.Obj) {
+	if v, ok := o.Obj.(tekton.Validatable); ok && isTriggers(o.Obj) {
 		v.SetDefaults(contexts.WithUpgradeViaDefaulting(apis.WithinCreate(context.Background())))
 	}
-	err := check.Validate(o)
+	err := tekton.Validate(o)
 	if err == nil {
 		return
 	}
-	msg := strings.TrimPrefix(err.Error(), o.String()+": ")
-	// One error per line; lines that are not "message: paths" are details of
-	// the error before them.
-	type entry struct{ head, text string }
-	var entries []entry
-	for _, l := range strings.Split(msg, "\n") {
-		if fieldPaths.MatchString(l) || len(entries) == 0 {
-			entries = append(entries, entry{l, l})
-		} else {
-			entries[len(entries)-1].text += " " + strings.TrimSpace(l)
-		}
+	var ve *tekton.ValidationError
+	if !errors.As(err, &ve) {
+		r.add("tekton-validate", pos{r.u.doc.firstLine, 1}, "%v", err)
+		return
 	}
-	for _, e := range entries {
-		p := pos{r.u.doc.firstLine, 1}
-		if m := fieldPaths.FindStringSubmatch(e.head); m != nil {
-			p = r.u.doc.key(r.u.doc.fieldPath(strings.Split(m[1], ", ")[0])...)
+	for _, e := range ve.Entries() {
+		text := e.Message + ": " + strings.Join(e.Fields, ", ")
+		for _, l := range strings.Split(e.Details, "\n") {
+			if l = strings.TrimSpace(l); l != "" {
+				text += " " + l
+			}
 		}
-		r.add("tekton-validate", p, "%s", e.text)
+		p := pos{r.u.doc.firstLine, 1}
+		if len(e.Fields) > 0 {
+			p = r.u.doc.key(r.u.doc.fieldPath(e.Fields[0])...)
+		}
+		r.add("tekton-validate", p, "%s", text)
 	}
 }
 

@@ -14,20 +14,20 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/pipewright/pipewright/generator/catalog"
+	"github.com/pipewright/pipewright/pkg/images"
 )
 
 // DefaultFile is the lock file's conventional name.
 const DefaultFile = "images.lock.json"
 
 // Version is the lock file format version.
-const Version = catalog.LockVersion
+const Version = images.LockVersion
 
 // Entry and Lock are the catalog's lock types: the catalog reads the lock
 // (embedded), this package resolves and checks it against registries.
 type (
-	Entry = catalog.LockEntry
-	Lock  = catalog.Lock
+	Entry = images.LockEntry
+	Lock  = images.Lock
 )
 
 // Options configures registry access.
@@ -42,17 +42,20 @@ type Options struct {
 // Resolve asks the registry for the digest of every image: the tag's
 // current manifest for tagged images, and a check that the manifest exists
 // for digest-only ones.
-func Resolve(ctx context.Context, images []catalog.Image, o Options) (Lock, error) {
+func Resolve(ctx context.Context, table []images.Image, o Options) (Lock, error) {
 	l := Lock{Version: Version}
+	// The embedded lock only lends sources here: pin is what rewrites a lock
+	// that does not cover the table, so its error is not ours to report.
+	pinned, _ := images.Pinned()
 	var errs []error
-	for _, img := range images {
+	for _, img := range table {
 		d, err := resolve(ctx, img.Repo, img.Tag, img.Digest, o)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("image %s: %w", img.Name, err))
 			continue
 		}
 		src := "registry " + img.Repo + " (pipewright pin)"
-		if prev, ok := catalog.Pinned.Get(img.Name); ok && prev.Digest == d {
+		if prev, ok := pinned.Get(img.Name); ok && prev.Digest == d {
 			src = prev.Source // unchanged: keep where it was first read
 		}
 		l.Images = append(l.Images, Entry{Name: img.Name, Repo: img.Repo, Tag: img.Tag, Digest: d, Source: src})
@@ -65,11 +68,12 @@ func Resolve(ctx context.Context, images []catalog.Image, o Options) (Lock, erro
 // lock, read from public sources, not from a registry) into a lock, for
 // bootstrapping where no registry is reachable; `pin --check` verifies it
 // where one is.
-func FromTable(images []catalog.Image) Lock {
+func FromTable(table []images.Image) Lock {
 	l := Lock{Version: Version}
-	for _, img := range images {
+	pinned, _ := images.Pinned() // sources only; see Resolve
+	for _, img := range table {
 		e := Entry{Name: img.Name, Repo: img.Repo, Tag: img.Tag, Digest: img.Digest}
-		if prev, ok := catalog.Pinned.Get(img.Name); ok && prev.Digest == img.Digest {
+		if prev, ok := pinned.Get(img.Name); ok && prev.Digest == img.Digest {
 			e.Source = prev.Source
 		}
 		l.Images = append(l.Images, e)
@@ -82,10 +86,10 @@ func FromTable(images []catalog.Image) Lock {
 // difference is reported: an image missing from the lock, a lock entry
 // whose repository or tag no longer matches the table, an entry for an
 // image the table dropped, and a tag that now points at another digest.
-func Check(ctx context.Context, l Lock, images []catalog.Image, o Options) error {
+func Check(ctx context.Context, l Lock, table []images.Image, o Options) error {
 	var errs []error
 	seen := map[string]bool{}
-	for _, img := range images {
+	for _, img := range table {
 		seen[img.Name] = true
 		e, ok := l.Get(img.Name)
 		if !ok {
@@ -164,5 +168,5 @@ func Read(path string) (Lock, error) {
 	if err != nil {
 		return Lock{}, fmt.Errorf("lock file: %w (create it with pipewright pin)", err)
 	}
-	return catalog.ParseLock(b, path)
+	return images.ParseLock(b, path)
 }

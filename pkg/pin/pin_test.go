@@ -17,7 +17,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/registry"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/pipewright/pipewright/generator/catalog"
+	"github.com/pipewright/pipewright/pkg/images"
 	"github.com/pipewright/pipewright/test/refregistry"
 )
 
@@ -72,7 +72,7 @@ func (d dropDigest) WriteHeader(code int) {
 // mirrorAll maps every registry host in the table to a folder of reg.
 func mirrorAll(reg string) map[string]string {
 	m := map[string]string{}
-	for _, img := range catalog.Images() {
+	for _, img := range images.All() {
 		host := strings.SplitN(img.Repo, "/", 2)[0]
 		m[host] = reg + "/" + host
 	}
@@ -82,20 +82,20 @@ func mirrorAll(reg string) map[string]string {
 // seed pushes a distinct image for every table entry to the local
 // registry, under the mirrored name, and returns the digests pushed. An
 // untagged entry gets the table's digest replaced by the pushed one.
-func seed(t *testing.T, reg string, seedBase int64) ([]catalog.Image, map[string]string) {
+func seed(t *testing.T, reg string, seedBase int64) ([]images.Image, map[string]string) {
 	t.Helper()
-	images := catalog.Images()
+	table := images.All()
 	mirrors := mirrorAll(reg)
 	pushed := map[string]string{}
-	for i := range images {
-		img := &images[i]
+	for i := range table {
+		img := &table[i]
 		d := push(t, mirror(img.Repo, mirrors), img.Tag, seedBase+int64(i))
 		if img.Tag == "" {
 			img.Digest = d
 		}
 		pushed[img.Name] = d
 	}
-	return images, pushed
+	return table, pushed
 }
 
 func push(t *testing.T, repo, tag string, seed int64) string {
@@ -122,19 +122,19 @@ func push(t *testing.T, repo, tag string, seed int64) string {
 
 func TestPinThenCheckDetectsMovedTag(t *testing.T) {
 	reg, rec := newRegistry(t, false)
-	images, pushed := seed(t, reg, 100)
+	table, pushed := seed(t, reg, 100)
 	o := Options{Mirrors: mirrorAll(reg)}
 	ctx := context.Background()
 
 	rec.reset()
-	lock, err := Resolve(ctx, images, o)
+	lock, err := Resolve(ctx, table, o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(lock.Images) != len(images) {
-		t.Fatalf("lock has %d entries for %d images", len(lock.Images), len(images))
+	if len(lock.Images) != len(table) {
+		t.Fatalf("lock has %d entries for %d images", len(lock.Images), len(table))
 	}
-	for _, img := range images {
+	for _, img := range table {
 		e, ok := lock.Get(img.Name)
 		if !ok {
 			t.Fatalf("%s missing from the lock", img.Name)
@@ -157,19 +157,19 @@ func TestPinThenCheckDetectsMovedTag(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := Check(ctx, read, images, o); err != nil {
+	if err := Check(ctx, read, table, o); err != nil {
 		t.Fatalf("fresh lock fails check: %v", err)
 	}
 
 	// Move golang's tag to another image.
-	var golang catalog.Image
-	for _, img := range images {
+	var golang images.Image
+	for _, img := range table {
 		if img.Name == "golang" {
 			golang = img
 		}
 	}
 	moved := push(t, mirror(golang.Repo, o.Mirrors), golang.Tag, 999)
-	err = Check(ctx, read, images, o)
+	err = Check(ctx, read, table, o)
 	if err == nil {
 		t.Fatal("check passed after the golang tag moved")
 	}
@@ -179,14 +179,14 @@ func TestPinThenCheckDetectsMovedTag(t *testing.T) {
 	}
 
 	// Pinning again picks the new digest up and checks clean.
-	again, err := Resolve(ctx, images, o)
+	again, err := Resolve(ctx, table, o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if e, _ := again.Get("golang"); e.Digest != moved {
 		t.Errorf("re-pin golang = %s, want %s", e.Digest, moved)
 	}
-	if err := Check(ctx, again, images, o); err != nil {
+	if err := Check(ctx, again, table, o); err != nil {
 		t.Errorf("re-pinned lock fails check: %v", err)
 	}
 }
@@ -195,8 +195,8 @@ func TestHeadWithoutDigestFallsBackToGet(t *testing.T) {
 	reg, rec := newRegistry(t, true)
 	d := push(t, reg+"/library/golang", "1.26.6", 7)
 	rec.reset()
-	images := []catalog.Image{{Name: "golang", Repo: "docker.io/library/golang", Tag: "1.26.6"}}
-	lock, err := Resolve(context.Background(), images, Options{Mirrors: map[string]string{"docker.io": reg}})
+	table := []images.Image{{Name: "golang", Repo: "docker.io/library/golang", Tag: "1.26.6"}}
+	lock, err := Resolve(context.Background(), table, Options{Mirrors: map[string]string{"docker.io": reg}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,13 +212,13 @@ func TestCheckReportsTableDrift(t *testing.T) {
 	reg, _ := newRegistry(t, false)
 	d := push(t, reg+"/library/golang", "1.26.6", 7)
 	o := Options{Mirrors: map[string]string{"docker.io": reg}}
-	golang := catalog.Image{Name: "golang", Repo: "docker.io/library/golang", Tag: "1.26.6"}
+	golang := images.Image{Name: "golang", Repo: "docker.io/library/golang", Tag: "1.26.6"}
 	lock := Lock{Version: Version, Images: []Entry{
 		{Name: "golang", Repo: "docker.io/library/golang", Tag: "1.26.5", Digest: d},
 		{Name: "gone", Repo: "docker.io/library/gone", Tag: "1", Digest: d},
 	}}
-	node := catalog.Image{Name: "node", Repo: "docker.io/library/node", Tag: "24"}
-	err := Check(context.Background(), lock, []catalog.Image{golang, node}, o)
+	node := images.Image{Name: "node", Repo: "docker.io/library/node", Tag: "24"}
+	err := Check(context.Background(), lock, []images.Image{golang, node}, o)
 	if err == nil {
 		t.Fatal("check passed")
 	}
@@ -232,7 +232,7 @@ func TestCheckReportsTableDrift(t *testing.T) {
 		}
 	}
 	// A tag that does not exist is an error naming the image.
-	if _, err := Resolve(context.Background(), []catalog.Image{node}, o); err == nil || !strings.HasPrefix(err.Error(), "image node: resolve "+reg+"/library/node:24") {
+	if _, err := Resolve(context.Background(), []images.Image{node}, o); err == nil || !strings.HasPrefix(err.Error(), "image node: resolve "+reg+"/library/node:24") {
 		t.Errorf("missing tag: %v", err)
 	}
 }
@@ -262,11 +262,11 @@ func TestReadRejectsBadLocks(t *testing.T) {
 }
 
 func TestFromTableMatchesTableRefs(t *testing.T) {
-	l := FromTable(catalog.Images())
-	if len(l.Images) != len(catalog.Images()) {
-		t.Fatalf("%d entries for %d images", len(l.Images), len(catalog.Images()))
+	l := FromTable(images.All())
+	if len(l.Images) != len(images.All()) {
+		t.Fatalf("%d entries for %d images", len(l.Images), len(images.All()))
 	}
-	for _, img := range catalog.Images() {
+	for _, img := range images.All() {
 		e, ok := l.Get(img.Name)
 		if !ok || e.Ref() != img.Ref() {
 			t.Errorf("%s: lock ref %q, table ref %q", img.Name, e.Ref(), img.Ref())
@@ -322,10 +322,10 @@ func TestMarshalIsStable(t *testing.T) {
 // detects a moved tag there.
 func TestReferenceRegistry(t *testing.T) {
 	reg := refregistry.Start(t)
-	images, pushed := seed(t, reg, 300)
+	table, pushed := seed(t, reg, 300)
 	o := Options{Mirrors: mirrorAll(reg)}
 	ctx := context.Background()
-	lock, err := Resolve(ctx, images, o)
+	lock, err := Resolve(ctx, table, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -334,17 +334,17 @@ func TestReferenceRegistry(t *testing.T) {
 			t.Errorf("%s: %s, pushed %s", e.Name, e.Digest, pushed[e.Name])
 		}
 	}
-	if err := Check(ctx, lock, images, o); err != nil {
+	if err := Check(ctx, lock, table, o); err != nil {
 		t.Fatal(err)
 	}
-	node := images[0]
-	for _, img := range images {
+	node := table[0]
+	for _, img := range table {
 		if img.Name == "node" {
 			node = img
 		}
 	}
 	push(t, mirror(node.Repo, o.Mirrors), node.Tag, 12345)
-	if err := Check(ctx, lock, images, o); err == nil || !strings.Contains(err.Error(), "image node: docker.io/library/node:24.16.0-slim moved") {
+	if err := Check(ctx, lock, table, o); err == nil || !strings.Contains(err.Error(), "image node: docker.io/library/node:24.16.0-slim moved") {
 		t.Errorf("moved tag not detected: %v", err)
 	}
 }

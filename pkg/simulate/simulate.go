@@ -21,10 +21,9 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/pipewright/pipewright/generator/check"
-	"github.com/pipewright/pipewright/generator/render"
 	"github.com/pipewright/pipewright/pkg/github"
 	"github.com/pipewright/pipewright/pkg/interceptor"
+	"github.com/pipewright/pipewright/pkg/tekton"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	triggersv1alpha1 "github.com/tektoncd/triggers/pkg/apis/triggers/v1alpha1"
 	triggersv1 "github.com/tektoncd/triggers/pkg/apis/triggers/v1beta1"
@@ -95,8 +94,9 @@ const (
 	pipewrightHost = "pipewright-interceptor.simulate"
 )
 
-// Run evaluates d against the triggers in tree (a generated project).
-func Run(ctx context.Context, tree render.Tree, d Delivery, opts Options) (*Result, error) {
+// Run evaluates d against the triggers in tree (a generated project:
+// path -> file, as generator.Project returns it).
+func Run(ctx context.Context, tree map[string][]byte, d Delivery, opts Options) (*Result, error) {
 	objs, err := decode(tree)
 	if err != nil {
 		return nil, err
@@ -225,7 +225,7 @@ func Run(ctx context.Context, tree render.Tree, d Delivery, opts Options) (*Resu
 // pipelineRun decodes a resolved resource template strictly and validates
 // it as the API server would on create.
 func pipelineRun(raw json.RawMessage) (*v1.PipelineRun, error) {
-	objs, err := check.Decode("resolved template", raw)
+	objs, err := tekton.Decode("resolved template", raw)
 	if err != nil {
 		return nil, err
 	}
@@ -235,11 +235,11 @@ func pipelineRun(raw json.RawMessage) (*v1.PipelineRun, error) {
 	if _, ok := objs[0].Obj.(*v1.PipelineRun); !ok {
 		return nil, fmt.Errorf("want a tekton.dev/v1 PipelineRun, got %s", objs[0].Kind)
 	}
-	if err := check.Validate(objs[0]); err != nil {
+	if err := tekton.Validate(objs[0]); err != nil {
 		return nil, err
 	}
 	// Validate defaulted it; decode again for the run as the template made it.
-	objs, _ = check.Decode("resolved template", raw)
+	objs, _ = tekton.Decode("resolved template", raw)
 	return objs[0].Obj.(*v1.PipelineRun), nil
 }
 
@@ -268,7 +268,7 @@ func (o *objects) getTemplate(n string) (*triggersv1.TriggerTemplate, error) {
 
 // decode reads the triggers/ objects of a tree, and the namespace from its
 // kustomization.
-func decode(tree render.Tree) (*objects, error) {
+func decode(tree map[string][]byte) (*objects, error) {
 	o := &objects{namespace: "default", bindings: map[string]*triggersv1.TriggerBinding{}, templates: map[string]*triggersv1.TriggerTemplate{}}
 	var k struct {
 		Namespace string `json:"namespace"`
@@ -287,7 +287,7 @@ func decode(tree render.Tree) (*objects, error) {
 	sort.Strings(files)
 	seen := map[triggersv1.SecretRef]bool{}
 	for _, f := range files {
-		objs, err := check.Decode(f, tree[f])
+		objs, err := tekton.Decode(f, tree[f])
 		if err != nil {
 			return nil, err
 		}

@@ -6,10 +6,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 
+	"github.com/pipewright/pipewright/pkg/tekton"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
@@ -51,8 +51,6 @@ type release struct {
 	skipped []string
 }
 
-var docSeparator = regexp.MustCompile(`(?m)^---[ \t]*$`)
-
 // loadRelease reads every *.yaml under dir, except the sub-folders in skipDirs.
 func loadRelease(name, dir string, skipDirs ...string) (*release, error) {
 	var files []string
@@ -84,16 +82,17 @@ func loadRelease(name, dir string, skipDirs ...string) (*release, error) {
 		if err != nil {
 			return nil, err
 		}
-		for _, doc := range docSeparator.Split(string(b), -1) {
+		for _, d := range tekton.Split(b) {
+			doc := d.Text
 			var o object
-			if err := yaml.Unmarshal([]byte(doc), &o); err != nil {
+			if err := yaml.Unmarshal(doc, &o); err != nil {
 				return nil, fmt.Errorf("%s: %w", f, err)
 			}
 			if o.Kind == "" {
 				continue // comments only
 			}
 			o.source = strings.TrimPrefix(f, dir+"/")
-			o.raw = []byte(doc)
+			o.raw = doc
 			objs = append(objs, o)
 		}
 	}

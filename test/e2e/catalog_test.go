@@ -7,11 +7,11 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"testing"
 
+	"github.com/pipewright/pipewright/pkg/tekton"
 	"sigs.k8s.io/yaml"
 )
 
@@ -75,8 +75,6 @@ func TestCatalogInstalls(t *testing.T) {
 	}
 }
 
-var docSeparator = regexp.MustCompile(`(?m)^---[ \t]*$`)
-
 // manifestNames lists kind/name of every object in the YAML files under dirs.
 func manifestNames(t *testing.T, dirs ...string) []string {
 	t.Helper()
@@ -90,14 +88,14 @@ func manifestNames(t *testing.T, dirs ...string) []string {
 			if err != nil {
 				return err
 			}
-			for _, doc := range docSeparator.Split(string(b), -1) {
+			for _, d := range tekton.Split(b) {
 				var o struct {
 					Kind     string `json:"kind"`
 					Metadata struct {
 						Name string `json:"name"`
 					} `json:"metadata"`
 				}
-				if err := yaml.Unmarshal([]byte(doc), &o); err != nil {
+				if err := yaml.Unmarshal(d.Text, &o); err != nil {
 					t.Fatalf("%s: %v", path, err)
 				}
 				if o.Kind != "" {

@@ -1,4 +1,9 @@
-package catalog
+// Package images is the image table the catalog runs (repository and tag of
+// every step image) and its lock (the digest of each, with the public source
+// it was read from). The catalog (generator/catalog), `pipewright pin`
+// (pkg/pin) and `pipewright image build` (pkg/image) read it; it imports
+// nothing of pipewright.
+package images
 
 import "sort"
 
@@ -12,19 +17,25 @@ type Image struct {
 	Name   string // short name, the key in the lock file
 	Repo   string // registry/repository
 	Tag    string // the tag the digest was published under, for humans; may be empty
-	Digest string // sha256:…, filled from the lock when the program starts
+	Digest string // sha256:…; empty in the table, where the lock decides
 }
 
 // Ref is the reference steps use: repo:tag@digest (the digest decides, the
-// tag documents), or repo@digest when the lock gave no tag.
+// tag documents), or repo@digest when the lock gave no tag. An image of the
+// table takes its digest from the embedded lock; without one the reference
+// is unpinned, which validation and lint reject (and Pinned says why).
 func (i Image) Ref() string {
-	if i.Digest == "" {
-		return i.Repo + ":" + i.Tag // unpinned: validation and lint reject it
+	d := i.Digest
+	if d == "" {
+		d = pinnedDigest(i)
+	}
+	if d == "" {
+		return i.Repo + ":" + i.Tag
 	}
 	if i.Tag == "" {
-		return i.Repo + "@" + i.Digest
+		return i.Repo + "@" + d
 	}
-	return i.Repo + ":" + i.Tag + "@" + i.Digest
+	return i.Repo + ":" + i.Tag + "@" + d
 }
 
 // The image table.
@@ -45,12 +56,33 @@ func table() []*Image {
 	return []*Image{GitInit, Golang, GolangciLint, Node, Python, Maven, Kaniko, Kubectl, Shell, DistrolessStatic}
 }
 
-// Images lists the table with the lock's digests, sorted by name.
-func Images() []Image {
+// All lists the table with the lock's digests, sorted by name.
+func All() []Image {
 	var all []Image
 	for _, img := range table() {
-		all = append(all, *img)
+		i := *img
+		i.Digest = pinnedDigest(i)
+		all = append(all, i)
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].Name < all[j].Name })
 	return all
+}
+
+// Names lists the table's image names, sorted.
+func Names() []string {
+	var out []string
+	for _, img := range All() {
+		out = append(out, img.Name)
+	}
+	return out
+}
+
+// Lookup returns the table's image named name, with its lock digest.
+func Lookup(name string) (Image, bool) {
+	for _, img := range All() {
+		if img.Name == name {
+			return img, true
+		}
+	}
+	return Image{}, false
 }

@@ -1,4 +1,4 @@
-package check
+package tekton
 
 import (
 	"encoding/json"

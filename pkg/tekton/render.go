@@ -1,6 +1,4 @@
-// Package render turns Go objects into deterministic, clean YAML and writes
-// generated trees atomically.
-package render
+package tekton
 
 import (
 	"bytes"

@@ -1,18 +1,20 @@
-package catalog
+package images
 
 import (
 	"bytes"
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // LockFile is where the catalog's lock lives in this repository; `pipewright
 // pin` rewrites it and the catalog reads it (embedded) at build time.
-const LockFile = "generator/catalog/images.lock.json"
+const LockFile = "pkg/images/images.lock.json"
 
 // LockVersion is the lock file format version.
 const LockVersion = 1
@@ -66,7 +68,7 @@ func ParseLock(b []byte, file string) (Lock, error) {
 	}
 	seen := map[string]bool{}
 	for i, e := range l.Images {
-		if e.Name == "" || e.Repo == "" || !validDigest(e.Digest) {
+		if e.Name == "" || e.Repo == "" || !ValidDigest(e.Digest) {
 			return Lock{}, fmt.Errorf("lock file %s: images[%d] (%q): name, repo and a sha256:<64 hex> digest are required", file, i, e.Name)
 		}
 		if seen[e.Name] {
@@ -77,8 +79,8 @@ func ParseLock(b []byte, file string) (Lock, error) {
 	return l, nil
 }
 
-// validDigest reports whether d is sha256:<64 lowercase hex>.
-func validDigest(d string) bool {
+// ValidDigest reports whether d is sha256:<64 lowercase hex>.
+func ValidDigest(d string) bool {
 	hex, ok := strings.CutPrefix(d, "sha256:")
 	return ok && len(hex) == 64 && strings.Trim(hex, "0123456789abcdef") == ""
 }
@@ -110,31 +112,39 @@ func (l Lock) Write(path string) error {
 //go:embed images.lock.json
 var embeddedLock []byte
 
-// Pinned is the catalog's lock, the only source of the digests generation
-// emits; it is read once, when the program starts.
-var Pinned Lock
-
-// lockErr is why the embedded lock could not be applied; tests report it,
-// and steps of an image without a digest fail validation and lint.
-var lockErr error
-
-func init() {
-	Pinned, lockErr = ParseLock(embeddedLock, LockFile)
-	if lockErr != nil {
-		return
+// pinned reads the embedded lock once, on first use, and checks that it
+// covers the table; the lock it returns holds every entry that parsed, so a
+// table entry the lock does cover keeps its digest beside one it does not.
+var pinned = sync.OnceValues(func() (Lock, error) {
+	l, err := ParseLock(embeddedLock, LockFile)
+	if err != nil {
+		return Lock{}, err
 	}
+	var errs []error
 	for _, img := range table() {
-		e, ok := Pinned.Get(img.Name)
+		e, ok := l.Get(img.Name)
 		switch {
 		case !ok:
-			lockErr = fmt.Errorf("lock file %s: no entry for image %s; run pipewright pin", LockFile, img.Name)
+			errs = append(errs, fmt.Errorf("lock file %s: no entry for image %s; run pipewright pin", LockFile, img.Name))
 		case e.Repo != img.Repo || e.Tag != img.Tag:
-			lockErr = fmt.Errorf("lock file %s: %s is %s:%s, the table says %s:%s; run pipewright pin", LockFile, img.Name, e.Repo, e.Tag, img.Repo, img.Tag)
-		default:
-			img.Digest = e.Digest
+			errs = append(errs, fmt.Errorf("lock file %s: %s is %s:%s, the table says %s:%s; run pipewright pin", LockFile, img.Name, e.Repo, e.Tag, img.Repo, img.Tag))
 		}
 	}
-}
+	return l, errors.Join(errs...)
+})
 
-// LockError reports a lock that does not cover the image table.
-func LockError() error { return lockErr }
+// Pinned is the catalog's embedded lock, the only source of the digests
+// generation emits, and why it does not cover the table (nil when it does).
+// Generation refuses to run on that error; `pipewright pin`, which rewrites
+// the lock, reads what there is.
+func Pinned() (Lock, error) { return pinned() }
+
+// pinnedDigest is the lock's digest for a table image, "" when the lock has
+// no matching entry.
+func pinnedDigest(img Image) string {
+	l, _ := pinned() // the error is Pinned's to report
+	if e, ok := l.Get(img.Name); ok && e.Repo == img.Repo && e.Tag == img.Tag {
+		return e.Digest
+	}
+	return ""
+}

@@ -1,0 +1,70 @@
+// Package keys is the one place for names that the generator writes and
+// other parts read: annotation keys, the pipelines' task and param names,
+// and the GitHub API default (in the manner of Pipelines-as-Code's keys
+// package). It imports nothing; a name changes here or nowhere.
+package keys
+
+// Prefix is the domain of pipewright's annotation keys.
+const Prefix = "pipewright.dev/"
+
+// Annotation keys.
+const (
+	// RootSteps on a catalog Task lists the steps that run as root on
+	// purpose, one "step: reason" per line; lint reads it to waive
+	// run-as-root for exactly those steps.
+	RootSteps = Prefix + "root-steps"
+	// Event, HeadRef and BaseRef on a triggered PipelineRun carry the
+	// payload's event and its untrusted branch names: they reach the run
+	// only as annotations, never as params a step could read.
+	Event   = Prefix + "event"
+	HeadRef = Prefix + "head-ref"
+	BaseRef = Prefix + "base-ref"
+)
+
+// GitHubAPIURL is github.com's REST API root, the default wherever an API
+// root can be set (GitHub Enterprise: https://HOST/api/v3).
+const GitHubAPIURL = "https://api.github.com"
+
+// Pipeline task names: what generated pipelines call their tasks, what
+// overrides: in the config and the runs' taskRunSpecs name.
+const (
+	TaskSetPending          = "set-pending"
+	TaskClone               = "clone"
+	TaskLint                = "lint"
+	TaskTest                = "test"
+	TaskBuildImage          = "build-image"
+	TaskDeploy              = "deploy"
+	TaskReportSuccess       = "report-success"
+	TaskReportFailure       = "report-failure"
+	TaskReportCloneFailure  = "report-clone-failure"
+	TaskReportCanarySuccess = "report-canary-success"
+	TaskReportCanaryFailure = "report-canary-failure"
+)
+
+// PipelineTasks lists every pipeline task name a generated pipeline may
+// have, in pipeline order.
+var PipelineTasks = []string{
+	TaskSetPending, TaskClone, TaskLint, TaskTest, TaskBuildImage, TaskDeploy,
+	TaskReportSuccess, TaskReportFailure, TaskReportCloneFailure,
+	TaskReportCanarySuccess, TaskReportCanaryFailure,
+}
+
+// Pipeline param names: what the generated pipelines declare and what
+// triggers and runs bind.
+const (
+	ParamRepoURL           = "repo-url"
+	ParamRevision          = "revision"
+	ParamRepoFullName      = "repo-full-name"
+	ParamPRNumber          = "pr-number"
+	ParamImage             = "image"
+	ParamContext           = "context"
+	ParamDockerfile        = "dockerfile"
+	ParamStatusContext     = "status-context"
+	ParamGitHubAPIURL      = "github-api-url"
+	ParamGitHubTokenSecret = "github-token-secret"
+	ParamManifests         = "manifests"
+	ParamDeployment        = "deployment"
+	ParamContainer         = "container"
+	ParamNamespace         = "namespace"
+	ParamPipewrightImage   = "pipewright-image"
+)

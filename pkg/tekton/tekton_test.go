@@ -1,0 +1,238 @@
+package tekton
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
+)
+
+func TestSplit(t *testing.T) {
+	in := "# header comment\n---\na: 1\n--- # the second\nb: 2\n---\n# only a comment\n---   \n\nc: 3\n----\nd: 4\n"
+	type doc struct {
+		Index, Line int
+		Text        string
+	}
+	var got []doc
+	for _, d := range Split([]byte(in)) {
+		got = append(got, doc{d.Index, d.Line, string(d.Text)})
+	}
+	want := []doc{
+		{0, 3, "a: 1\n"},
+		{1, 5, "b: 2\n"},
+		{2, 9, "\nc: 3\n----\nd: 4\n"}, // "----" is not a separator
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("Split (-want +got):\n%s", d)
+	}
+}
+
+func TestDecodeErrorsAreValues(t *testing.T) {
+	_, err := Decode("f.yaml", []byte("apiVersion: tekton.dev/v1\nkind: Task\nmetadata:\n  name: t\nspec:\n  steps:\n  - name: s\n    image: x\n    scirpt: echo\n"))
+	var de *DecodeError
+	if !errors.As(err, &de) {
+		t.Fatalf("error %v is not a *DecodeError", err)
+	}
+	if de.File != "f.yaml" || de.Kind != "Task" || de.Name != "t" || FieldName(de.Field) != "scirpt" || de.Line != 1 {
+		t.Errorf("DecodeError = %+v", de)
+	}
+}
+
+func TestValidationErrorEntries(t *testing.T) {
+	objs, err := Decode("f.yaml", []byte("apiVersion: tekton.dev/v1\nkind: Task\nmetadata:\n  name: t\nspec:\n  steps:\n  - name: s\n    image: x\n    script: echo\n  - name: s\n    image: x\n    script: echo\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ve *ValidationError
+	if err := Validate(objs[0]); !errors.As(err, &ve) {
+		t.Fatalf("Validate = %v, want a *ValidationError", err)
+	}
+	entries := ve.Entries()
+	if len(entries) != 1 || entries[0].Severity != Error || len(entries[0].Fields) == 0 || !strings.HasPrefix(entries[0].Fields[0], "spec.steps[") {
+		t.Errorf("entries = %+v", entries)
+	}
+	if !strings.HasPrefix(ve.Error(), "f.yaml Task/t: ") {
+		t.Errorf("Error() = %q", ve.Error())
+	}
+}
+
+// wiringOf decodes a Pipeline and its Tasks and returns the wiring issues
+// as "severity field: message".
+func wiringOf(t *testing.T, yaml string) []string {
+	t.Helper()
+	objs, err := Decode("p.yaml", []byte(yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range objs {
+		if err := Validate(o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var out []string
+	for _, is := range Wiring(objs) {
+		out = append(out, is.Severity.String()+" "+is.Field()+": "+is.Message)
+	}
+	return out
+}
+
+const task = `apiVersion: tekton.dev/v1
+kind: Task
+metadata:
+  name: build
+spec:
+  params:
+  - name: package
+  - name: flags
+    default: ""
+  workspaces:
+  - name: source
+  results:
+  - name: digest
+  steps:
+  - name: build
+    image: x@sha256:0000000000000000000000000000000000000000000000000000000000000000
+    script: echo $(params.package) $(params.flags) $(workspaces.source.path)
+---
+`
+
+func TestWiringFollowsTektonsRules(t *testing.T) {
+	for _, tc := range []struct {
+		name, pipeline string
+		want           []string
+	}{
+		{"an extra param is a warning, a missing one an error", `
+  workspaces: [{name: ws}]
+  tasks:
+  - name: b
+    taskRef: {name: build}
+    params: [{name: pakage, value: x}]
+    workspaces: [{name: source, workspace: ws}]`, []string{
+			`warning spec.tasks[0].params[0]: passes param "pakage", which task build does not declare (it declares: flags, package); Tekton ignores it`,
+			`error spec.tasks[0]: does not pass param "package", which task build requires`,
+		}},
+		{"matrix params count as given", `
+  workspaces: [{name: ws}]
+  tasks:
+  - name: b
+    taskRef: {name: build}
+    matrix:
+      params: [{name: package, value: [a, b]}]
+    workspaces: [{name: source, workspace: ws}]`, nil},
+		{"a binding the Task does not declare fails the run; a missing one too", `
+  workspaces: [{name: ws}]
+  tasks:
+  - name: b
+    taskRef: {name: build}
+    params: [{name: package, value: x}]
+    workspaces: [{name: cache, workspace: ws}]`, []string{
+			`error spec.tasks[0].workspaces[0]: binds workspace "cache", which task build does not declare (it declares: source)`,
+			`error spec.tasks[0]: does not bind workspace "source", which task build requires`,
+		}},
+		{"embedded specs get params and workspaces propagated", `
+  params: [{name: greeting}, {name: who}]
+  workspaces: [{name: source}]
+  tasks:
+  - name: e
+    params: [{name: who, value: me}]
+    workspaces: [{name: extra, workspace: source}]
+    taskSpec:
+      workspaces: [{name: source}]
+      steps:
+      - name: s
+        image: x@sha256:0000000000000000000000000000000000000000000000000000000000000000
+        script: echo $(params.greeting) $(params.who) $(workspaces.source.path) $(workspaces.extra.path)`, nil},
+		{"an embedded spec's extra param it does not read is still a likely typo", `
+  tasks:
+  - name: e
+    params: [{name: unused, value: me}]
+    taskSpec:
+      steps:
+      - name: s
+        image: x@sha256:0000000000000000000000000000000000000000000000000000000000000000
+        script: echo`, []string{
+			`warning spec.tasks[0].params[0]: passes param "unused", which embedded taskSpec does not declare (it declares: none); Tekton ignores it`,
+		}},
+		{"a result nobody declares", `
+  workspaces: [{name: ws}]
+  tasks:
+  - name: b
+    taskRef: {name: build}
+    params: [{name: package, value: x}]
+    workspaces: [{name: source, workspace: ws}]
+  results:
+  - name: d
+    value: $(tasks.b.results.digets)`, []string{
+			`error spec.results[0]: reads $(tasks.b.results.digets), but task build (pipeline task "b") has no result "digets" (it has: digest)`,
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := wiringOf(t, task+"apiVersion: tekton.dev/v1\nkind: Pipeline\nmetadata:\n  name: p\nspec:"+tc.pipeline+"\n")
+			if d := cmp.Diff(tc.want, got); d != "" {
+				t.Errorf("wiring (-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+func TestWiringInPipelineRunSpec(t *testing.T) {
+	objs, err := Decode("r.yaml", []byte(task+`apiVersion: tekton.dev/v1
+kind: PipelineRun
+metadata:
+  generateName: r-
+spec:
+  pipelineSpec:
+    tasks:
+    - name: b
+      taskRef: {name: build}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	issues := Wiring(objs)
+	if len(issues) != 2 {
+		t.Fatalf("issues: %v", issues)
+	}
+	is := issues[0]
+	if is.Kind != "PipelineRun" || is.Object != "r-" || is.File != "r.yaml" || is.Field() != "spec.pipelineSpec.tasks[0]" {
+		t.Errorf("issue = %+v", is)
+	}
+	if want := `r.yaml: pipeline r-, pipeline task "b" (task build): does not pass param "package", which task build requires`; is.Error() != want {
+		t.Errorf("Error() = %q, want %q", is.Error(), want)
+	}
+}
+
+func TestMarshalIsDeterministic(t *testing.T) {
+	task := &v1.Task{}
+	task.APIVersion, task.Kind, task.Name = "tekton.dev/v1", "Task", "t"
+	task.Spec.Steps = []v1.Step{{Name: "s", Image: "x", Script: "#!/bin/sh\necho\n"}}
+	task.Spec.Params = []v1.ParamSpec{{Name: "p", Default: v1.NewStructuredValues("")}}
+	want := "apiVersion: tekton.dev/v1\nkind: Task\nmetadata:\n  name: t\nspec:\n  params:\n    - name: p\n      default: \"\"\n  steps:\n    - name: s\n      image: x\n      script: |\n        #!/bin/sh\n        echo\n"
+	for range 3 {
+		b, err := Marshal(task)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(b) != want {
+			t.Fatalf("Marshal:\n%s\nwant:\n%s", b, want)
+		}
+	}
+}
+
+// Resource templates decode leniently, v1beta1 converted, so the rules see
+// runs whose fields hold $(tt.params.x); a value that cannot fit its type
+// gives nil, not a partial object.
+func TestDecodeLenient(t *testing.T) {
+	pr, ok := DecodeLenient([]byte(`{"apiVersion": "tekton.dev/v1beta1", "kind": "PipelineRun", "metadata": {"generateName": "r-"}, "spec": {"serviceAccountName": "$(tt.params.sa)", "pipelineRef": {"name": "p"}, "extra": 1}}`)).(*v1.PipelineRun)
+	if !ok || pr.GenerateName != "r-" || pr.Spec.TaskRunTemplate.ServiceAccountName != "$(tt.params.sa)" {
+		t.Errorf("DecodeLenient = %+v", pr)
+	}
+	if got := DecodeLenient([]byte(`{"apiVersion": "tekton.dev/v1", "kind": "PipelineRun", "spec": {"timeouts": {"pipeline": "$(tt.params.t)"}}}`)); got != nil {
+		t.Errorf("a param where a duration belongs decoded to %+v", got)
+	}
+	if got := DecodeLenient([]byte(`{"apiVersion": "v1", "kind": "ConfigMap"}`)); got != nil {
+		t.Errorf("an unlisted kind decoded to %+v", got)
+	}
+}
