@@ -57,10 +57,49 @@ func New(opts Options) (*Client, error) {
 	if retry == nil {
 		retry = &Retry{}
 	}
-	gh := gogithub.NewClient(&http.Client{Transport: retry, Timeout: 5 * time.Minute}).WithAuthToken(opts.Token)
+	hc := &http.Client{
+		Transport:     &hostAuth{scheme: base.Scheme, host: base.Host, token: opts.Token, next: retry},
+		Timeout:       5 * time.Minute,
+		CheckRedirect: sameHostRedirect(base),
+	}
+	gh := gogithub.NewClient(hc)
 	gh.BaseURL = base
 	gh.UserAgent = "pipewright"
 	return &Client{gh: gh}, nil
+}
+
+// hostAuth adds the token to requests for the configured API host only.
+// go-github's WithAuthToken adds it in the transport to every request, so a
+// redirect to another host would receive it.
+type hostAuth struct {
+	scheme, host, token string
+	next                http.RoundTripper
+}
+
+func (a *hostAuth) RoundTrip(req *http.Request) (*http.Response, error) {
+	req = req.Clone(req.Context())
+	if req.URL.Scheme == a.scheme && req.URL.Host == a.host {
+		req.Header.Set("Authorization", "Bearer "+a.token)
+	} else {
+		req.Header.Del("Authorization")
+	}
+	return a.next.RoundTrip(req)
+}
+
+// sameHostRedirect refuses redirects away from the API host: GitHub's API
+// redirects within itself (a renamed repository), and a redirect elsewhere
+// is either a misconfigured proxy or an attempt to collect the token.
+func sameHostRedirect(base *url.URL) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		if req.URL.Scheme != base.Scheme || req.URL.Host != base.Host {
+			return fmt.Errorf("redirected from %s to %s://%s: not following a GitHub API redirect to another host (the token is only sent to %s)",
+				via[len(via)-1].URL.Host, req.URL.Scheme, req.URL.Host, base.Host)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
 }
 
 // ReadToken returns the token in file, or the GITHUB_TOKEN environment

@@ -1,0 +1,76 @@
+package github
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// authLog records the Authorization header of every request a server gets.
+type authLog struct {
+	mu    sync.Mutex
+	auths []string
+}
+
+func (l *authLog) record(r *http.Request) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.auths = append(l.auths, r.Header.Get("Authorization"))
+}
+
+func (l *authLog) get() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.auths...)
+}
+
+// A GitHub API that answers with a redirect to another host must not hand
+// that host the token: the client refuses to follow, and its transport adds
+// the token for the configured host only.
+func TestTokenStaysOnAPIHost(t *testing.T) {
+	var other authLog
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		other.record(r)
+		w.WriteHeader(http.StatusCreated)
+		w.Write([]byte(`{}`))
+	}))
+	defer elsewhere.Close()
+	var api authLog
+	apiSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		api.record(r)
+		http.Redirect(w, r, elsewhere.URL+r.URL.Path, http.StatusTemporaryRedirect)
+	}))
+	defer apiSrv.Close()
+
+	c, err := New(Options{APIURL: apiSrv.URL, Token: "s3cret", Retry: &Retry{Attempts: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.SetStatus(context.Background(), Status{Repo: repo, SHA: sha, State: "success", Context: "ci"})
+	if err == nil || !strings.Contains(err.Error(), "not following a GitHub API redirect to another host") {
+		t.Errorf("err = %v, want the cross-host redirect refused", err)
+	}
+	if got := api.get(); len(got) != 1 || got[0] != "Bearer s3cret" {
+		t.Errorf("API host got Authorization %q, want the token once", got)
+	}
+	if got := other.get(); len(got) != 0 {
+		t.Errorf("the other host got %d requests (Authorization %q), want none", len(got), got)
+	}
+
+	// The transport alone: even a request that already carries the header
+	// (as a followed redirect copies it) reaches another host without it.
+	tr := &hostAuth{scheme: "http", host: strings.TrimPrefix(apiSrv.URL, "http://"), token: "s3cret", next: http.DefaultTransport}
+	req, _ := http.NewRequest("POST", elsewhere.URL+"/repos/octo/app/statuses/"+sha, strings.NewReader("{}"))
+	req.Header.Set("Authorization", "Bearer s3cret")
+	resp, err := tr.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := other.get(); len(got) != 1 || got[0] != "" {
+		t.Errorf("the other host got Authorization %q through the transport, want none", got)
+	}
+}
