@@ -41,6 +41,11 @@ func ReadFile(path string, limit int64) ([]byte, error) {
 func Open(path string, limit int64) (*os.File, error) {
 	st, err := os.Stat(path)
 	if err != nil {
+		// Say "open", as os.Open would: the caller asked to read the file.
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			pe.Op = "open"
+		}
 		return nil, err
 	}
 	if err := check(path, st, limit); err != nil {
@@ -129,4 +134,38 @@ func Quote(s string) string {
 		cut--
 	}
 	return fmt.Sprintf("%q… (%d bytes)", s[:cut], len(s))
+}
+
+// Short is a value an error message shows but does not choose: %q prints
+// Quote of it, %s and %v its first QuoteMax bytes and, when cut, its length.
+type Short string
+
+// Format implements fmt.Formatter.
+func (s Short) Format(f fmt.State, verb rune) {
+	if verb == 'q' {
+		io.WriteString(f, Quote(string(s)))
+		return
+	}
+	if len(s) <= QuoteMax {
+		io.WriteString(f, string(s))
+		return
+	}
+	cut := QuoteMax
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	fmt.Fprintf(f, "%s… (%d bytes)", s[:cut], len(s))
+}
+
+// ShortArgs returns args with every string made a Short, for error builders
+// whose format arguments are values read from input.
+func ShortArgs(args []any) []any {
+	out := make([]any, len(args))
+	for i, a := range args {
+		if s, ok := a.(string); ok {
+			a = Short(s)
+		}
+		out[i] = a
+	}
+	return out
 }

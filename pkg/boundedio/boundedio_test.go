@@ -2,6 +2,7 @@ package boundedio
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,6 +31,9 @@ func TestReadFile(t *testing.T) {
 	}
 	if b, err := ReadFile(link, 2048); err != nil || string(b) != "kind: Task\n" {
 		t.Errorf("symlink to a regular file: %q, %v", b, err)
+	}
+	if _, err := ReadFile(filepath.Join(dir, "missing"), 2048); !errors.Is(err, os.ErrNotExist) || err.Error() != "open "+dir+"/missing: no such file or directory" {
+		t.Errorf("missing file: %v", err)
 	}
 	for _, tc := range []struct {
 		path string
@@ -77,5 +81,15 @@ func TestQuote(t *testing.T) {
 	odd := "x" + long // the cut falls inside a rune
 	if got := Quote(odd); !strings.HasPrefix(got, `"x`+strings.Repeat("é", QuoteMax/2-1)+`"…`) {
 		t.Errorf("cut inside a rune: %.100s", got)
+	}
+}
+
+func TestShort(t *testing.T) {
+	long := strings.Repeat("a", 1<<20)
+	got := fmt.Sprintf("%q is not a name; %s; %v; %d", ShortArgs([]any{long, long, "ok", 7})...)
+	want := `"` + strings.Repeat("a", QuoteMax) + `"… (1048576 bytes) is not a name; ` +
+		strings.Repeat("a", QuoteMax) + `… (1048576 bytes); ok; 7`
+	if got != want {
+		t.Errorf("got %.200s\nwant %s", got, want)
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -24,6 +23,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/pipewright/pipewright/generator/check"
+	"github.com/pipewright/pipewright/pkg/boundedio"
 	"github.com/pipewright/pipewright/pkg/image"
 	pipelinev1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 )
@@ -38,6 +38,8 @@ const (
 	// MaxObjects is Tekton's MaximumBundleObjects: the resolver refuses a
 	// bundle with more layers than this.
 	MaxObjects = 20
+	// maxFileBytes bounds each YAML file Load reads.
+	maxFileBytes = 16 << 20
 )
 
 // Object is one Tekton object destined for (or read from) a bundle layer.
@@ -70,7 +72,7 @@ func Load(dirs ...string) ([]Object, error) {
 			if d.IsDir() || !(strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".yml")) {
 				return nil
 			}
-			b, err := os.ReadFile(p)
+			b, err := boundedio.ReadFile(p, maxFileBytes)
 			files[p] = b
 			return err
 		})

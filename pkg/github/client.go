@@ -14,6 +14,7 @@ import (
 	"time"
 
 	gogithub "github.com/google/go-github/v62/github"
+	"github.com/pipewright/pipewright/pkg/boundedio"
 )
 
 // DefaultAPIURL is github.com's REST API root.
@@ -102,6 +103,10 @@ func sameHostRedirect(base *url.URL) func(*http.Request, []*http.Request) error 
 	}
 }
 
+// maxSecretBytes bounds token and secret files: a GitHub token is under
+// 300 bytes, and a file much larger than this is the wrong file.
+const maxSecretBytes = 64 << 10
+
 // ReadToken returns the token in file, or the GITHUB_TOKEN environment
 // variable when file is empty. Surrounding whitespace is dropped: a token
 // file written by echo or a Secret ends in a newline.
@@ -112,7 +117,7 @@ func ReadToken(file string) (string, error) {
 		}
 		return "", errors.New("no GitHub token: pass --token-file or set GITHUB_TOKEN")
 	}
-	data, err := os.ReadFile(file)
+	data, err := boundedio.ReadFile(file, maxSecretBytes)
 	if err != nil {
 		return "", fmt.Errorf("token file: %w", err)
 	}

@@ -4,8 +4,10 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 )
 
@@ -72,5 +74,27 @@ func TestTokenStaysOnAPIHost(t *testing.T) {
 	resp.Body.Close()
 	if got := other.get(); len(got) != 1 || got[0] != "" {
 		t.Errorf("the other host got Authorization %q through the transport, want none", got)
+	}
+}
+
+// Token and secret files are read with a limit and must be regular files.
+func TestTokenFileBounded(t *testing.T) {
+	dir := t.TempDir()
+	big := dir + "/token"
+	if err := os.WriteFile(big, []byte(strings.Repeat("t", maxSecretBytes+1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fifo := dir + "/fifo"
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadToken(big); err == nil || err.Error() != "token file: "+big+": input too large: more than 64 KiB, the limit for this input" {
+		t.Errorf("big token file: %v", err)
+	}
+	if _, err := ReadToken(fifo); err == nil || err.Error() != "token file: "+fifo+": not a regular file (a named pipe); give a file" {
+		t.Errorf("fifo token file: %v", err)
+	}
+	if _, err := ReadSecret(fifo); err == nil || err.Error() != "secret file: "+fifo+": not a regular file (a named pipe); give a file" {
+		t.Errorf("fifo secret file: %v", err)
 	}
 }

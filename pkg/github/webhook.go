@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"strings"
 
 	gogithub "github.com/google/go-github/v62/github"
+	"github.com/pipewright/pipewright/pkg/boundedio"
 )
 
 // WebhookEvents are the events pipewright's triggers listen to.
@@ -97,7 +97,7 @@ func ReadSecret(file string) (string, error) {
 	if file == "" {
 		return "", errors.New("no webhook secret: pass --secret-file")
 	}
-	data, err := os.ReadFile(file)
+	data, err := boundedio.ReadFile(file, maxSecretBytes)
 	if err != nil {
 		return "", fmt.Errorf("secret file: %w", err)
 	}
