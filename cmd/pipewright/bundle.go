@@ -8,8 +8,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { subcommands = append(subcommands, bundleCmd) }
-
 func bundleCmd() *cobra.Command {
 	c := &cobra.Command{Use: "bundle", Short: "Publish Tasks and Pipelines as Tekton bundles, and read them back"}
 	c.AddCommand(bundlePushCmd(), bundleListCmd())
