@@ -48,7 +48,7 @@ func New(opts Options) (*Client, error) {
 	}
 	base, err := url.Parse(api)
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
-		return nil, fmt.Errorf("api url %q: want an absolute http(s) URL such as %s or https://HOST/api/v3", api, DefaultAPIURL)
+		return nil, fmt.Errorf("api url %s: want an absolute http(s) URL such as %s or https://HOST/api/v3", boundedio.Quote(api), DefaultAPIURL)
 	}
 	// go-github resolves paths against BaseURL, which must end in a slash.
 	if !strings.HasSuffix(base.Path, "/") {
@@ -132,7 +132,7 @@ func ReadToken(file string) (string, error) {
 func splitRepo(repo string) (string, string, error) {
 	owner, name, ok := strings.Cut(repo, "/")
 	if !ok || owner == "" || name == "" || strings.Contains(name, "/") {
-		return "", "", fmt.Errorf("repo %q: want OWNER/NAME, e.g. pipewright/example-go", repo)
+		return "", "", fmt.Errorf("repo %s: want OWNER/NAME, e.g. pipewright/example-go", boundedio.Quote(repo))
 	}
 	return owner, name, nil
 }
@@ -141,7 +141,7 @@ var shaRE = regexp.MustCompile(`^(?:[0-9a-f]{40}|[0-9a-f]{64})$`)
 
 func checkSHA(sha string) error {
 	if !shaRE.MatchString(sha) {
-		return fmt.Errorf("sha %q: want the full commit sha (40 lowercase hex digits), e.g. the git-clone Task's commit result", sha)
+		return fmt.Errorf("sha %s: want the full commit sha (40 lowercase hex digits), e.g. the git-clone Task's commit result", boundedio.Quote(sha))
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package github
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -96,5 +97,28 @@ func TestTokenFileBounded(t *testing.T) {
 	}
 	if _, err := ReadSecret(fifo); err == nil || err.Error() != "secret file: "+fifo+": not a regular file (a named pipe); give a file" {
 		t.Errorf("fifo secret file: %v", err)
+	}
+}
+
+// A bad value in a flag (a repository, a sha, a state) is quoted by a short
+// prefix and its length, not echoed whole.
+func TestErrorsQuoteAShortPrefix(t *testing.T) {
+	huge := strings.Repeat("x", 1<<20)
+	c, err := New(Options{APIURL: "http://127.0.0.1:1", Token: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range []Status{
+		{Repo: huge, SHA: sha, State: "success"},
+		{Repo: repo, SHA: huge, State: "success"},
+		{Repo: repo, SHA: sha, State: huge},
+	} {
+		err := c.SetStatus(context.Background(), st)
+		if err == nil || len(err.Error()) > 300 || !strings.Contains(err.Error(), `"… (1048576 bytes)`) {
+			t.Errorf("error of %d bytes: %.300s", len(fmt.Sprint(err)), err)
+		}
+	}
+	if _, err := New(Options{APIURL: huge, Token: "t"}); err == nil || len(err.Error()) > 300 {
+		t.Errorf("api url error of %d bytes", len(fmt.Sprint(err)))
 	}
 }

@@ -42,7 +42,7 @@ func (c *Client) EnsureWebhook(ctx context.Context, w Webhook) (WebhookResult, e
 	}
 	u, err := url.Parse(w.URL)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return WebhookResult{}, fmt.Errorf("webhook url %q: want the EventListener's absolute http(s) URL", w.URL)
+		return WebhookResult{}, fmt.Errorf("webhook url %s: want the EventListener's absolute http(s) URL", boundedio.Quote(w.URL))
 	}
 	if w.Secret == "" {
 		return WebhookResult{}, errors.New("webhook secret is empty: the EventListener rejects unsigned deliveries")
