@@ -157,6 +157,9 @@ func Image(objs []Object, t time.Time) (v1.Image, error) {
 type Options struct {
 	Keychain authn.Keychain // empty means authn.DefaultKeychain
 	Time     time.Time      // layer and config timestamps; zero means the Unix epoch
+	// RegistryIdle fails a registry request that makes no progress this
+	// long; zero means image.DefaultRegistryIdle.
+	RegistryIdle time.Duration
 }
 
 func (o Options) remote(ctx context.Context) []remote.Option {
@@ -164,7 +167,8 @@ func (o Options) remote(ctx context.Context) []remote.Option {
 	if kc == nil {
 		kc = authn.DefaultKeychain
 	}
-	return []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(kc), remote.WithUserAgent("pipewright")}
+	return []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(kc), remote.WithUserAgent("pipewright"),
+		remote.WithTransport(image.RegistryTransport(o.RegistryIdle))}
 }
 
 // Push builds the bundle and pushes it to ref (a tag, or a repository for

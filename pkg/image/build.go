@@ -202,11 +202,8 @@ func Build(ctx context.Context, pkg string, o Options) (Result, error) {
 	if o.Revision == "" {
 		o.Revision, _ = git(o.Dir, "rev-parse", "HEAD")
 	}
-	if o.RegistryIdle == 0 {
-		o.RegistryIdle = DefaultRegistryIdle
-	}
 	ropts := []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(o.Keychain), remote.WithUserAgent("pipewright"),
-		remote.WithTransport(&idleTimeout{next: remote.DefaultTransport, idle: o.RegistryIdle})}
+		remote.WithTransport(RegistryTransport(o.RegistryIdle))}
 
 	base, err := remote.Get(baseRef, ropts...)
 	if err != nil {

@@ -7,7 +7,19 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
+
+// RegistryTransport is go-containerregistry's default transport with a
+// request failing once it makes no progress for idle (DefaultRegistryIdle
+// when zero); for remote.WithTransport.
+func RegistryTransport(idle time.Duration) http.RoundTripper {
+	if idle <= 0 {
+		idle = DefaultRegistryIdle
+	}
+	return &idleTimeout{next: remote.DefaultTransport, idle: idle}
+}
 
 // idleTimeout fails a registry request that makes no progress for idle: no
 // response headers, no byte of the request body sent, no byte of the response
