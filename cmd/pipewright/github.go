@@ -47,7 +47,9 @@ Check runs need a GitHub App installation token.`,
 			if err != nil {
 				return err
 			}
-			anns, err := readAnnotations(cmd, annText, annFile, strip)
+			anns, err := untilDone(cmd.Context(), func() ([]github.Annotation, error) {
+				return readAnnotations(cmd, annText, annFile, strip)
+			})
 			if err != nil {
 				return err
 			}

@@ -155,25 +155,33 @@ func TestGenerateStopsOnCancel(t *testing.T) {
 	}
 }
 
-// lint stops when its context ends, even while it waits for input.
-func TestLintStopsOnCancel(t *testing.T) {
-	stdin, w := io.Pipe() // never written: lint - waits forever
-	defer w.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(100*time.Millisecond, cancel)
-	root := newRoot()
-	root.SetIn(stdin)
-	root.SetOut(io.Discard)
-	root.SetArgs([]string{"lint", "-"})
-	done := make(chan error, 1)
-	go func() { done <- root.ExecuteContext(ctx) }()
-	select {
-	case err := <-done:
-		if !errors.Is(err, context.Canceled) || exitCode(err) != 2 {
-			t.Errorf("err = %v (exit %d), want context.Canceled with exit code 2", err, exitCode(err))
+// Commands stop when their context ends, even while they wait for input.
+func TestCommandsStopOnCancel(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		code int
+	}{
+		{[]string{"lint", "-"}, 2},
+		{[]string{"github", "status", "--repo", "octo/app", "--sha", ghSHA, "--state", "success", "--check-run", "ci", "--annotations-file", "-"}, 1},
+	} {
+		stdin, w := io.Pipe() // never written: the command waits forever
+		ctx, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(100*time.Millisecond, cancel)
+		root := newRoot()
+		root.SetIn(stdin)
+		root.SetOut(io.Discard)
+		root.SetArgs(tc.args)
+		done := make(chan error, 1)
+		go func() { done <- root.ExecuteContext(ctx) }()
+		select {
+		case err := <-done:
+			if !errors.Is(err, context.Canceled) || exitCode(err) != tc.code {
+				t.Errorf("%s: err = %v (exit %d), want context.Canceled with exit code %d", tc.args[0], err, exitCode(err), tc.code)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("%s did not stop when its context was cancelled", tc.args[0])
 		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("lint did not stop when its context was cancelled")
+		w.Close()
 	}
 }
 
