@@ -8,8 +8,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { subcommands = append(subcommands, bundleCmd) }
-
 func bundleCmd() *cobra.Command {
 	c := &cobra.Command{Use: "bundle", Short: "Publish Tasks and Pipelines as Tekton bundles, and read them back"}
 	c.AddCommand(bundlePushCmd(), bundleListCmd())
@@ -26,7 +24,7 @@ func bundlePushCmd() *cobra.Command {
 			"SOURCE_DATE_EPOCH or the commit time, and pushes to REF. The last line printed is REPO@sha256:….", bundle.MaxObjects),
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			objs, err := bundle.Load(from...)
+			objs, err := untilDone(cmd.Context(), func() ([]bundle.Object, error) { return bundle.Load(from...) })
 			if err != nil {
 				return err
 			}

@@ -10,8 +10,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { subcommands = append(subcommands, canaryCmd) }
-
 func canaryCmd() *cobra.Command {
 	var (
 		cfg                        canary.Config

@@ -4,10 +4,9 @@ import (
 	"fmt"
 
 	"github.com/pipewright/pipewright/generator"
+	"github.com/pipewright/pipewright/generator/render"
 	"github.com/spf13/cobra"
 )
-
-func init() { subcommands = append(subcommands, catalogCmd) }
 
 func catalogCmd() *cobra.Command {
 	var out, images string
@@ -16,15 +15,17 @@ func catalogCmd() *cobra.Command {
 		Short: "Write the Task catalog (tasks/) and the generic pipelines (pipelines/)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			set, err := readImageFlag(images)
+			tree, err := untilDone(cmd.Context(), func() (render.Tree, error) {
+				set, err := readImageFlag(images)
+				if err != nil {
+					return nil, err
+				}
+				return generator.CatalogWithImages(set)
+			})
 			if err != nil {
 				return err
 			}
-			tree, err := generator.CatalogWithImages(set)
-			if err != nil {
-				return err
-			}
-			if err := tree.Write(out); err != nil {
+			if err := writeTree(cmd.Context(), tree, out); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "wrote %d files under %s\n", len(tree), out)
@@ -32,6 +33,6 @@ func catalogCmd() *cobra.Command {
 		},
 	}
 	c.Flags().StringVarP(&out, "output", "o", ".", "folder to write tasks/ and pipelines/ into")
-	c.Flags().StringVar(&images, "images", "", imagesFlagHelp+" (e.g. to install the catalog from a mirror)")
+	imagesFlag(c, &images, " (e.g. to install the catalog from a mirror)")
 	return c
 }

@@ -2,23 +2,12 @@ package main
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/pipewright/pipewright/generator"
-	"github.com/pipewright/pipewright/generator/builtin"
 	"github.com/pipewright/pipewright/generator/config"
+	"github.com/pipewright/pipewright/generator/render"
 	"github.com/spf13/cobra"
 )
-
-func init() { subcommands = append(subcommands, generateCmd, initCmd, schemaCmd) }
-
-// loadConfig reads -f, or the built-in example when it is empty.
-func loadConfig(file string) (*config.Loaded, error) {
-	if file == "" {
-		return config.Parse(builtin.File, builtin.Config)
-	}
-	return config.Load(file)
-}
 
 func generateCmd() *cobra.Command {
 	var file, out, images string
@@ -27,28 +16,35 @@ func generateCmd() *cobra.Command {
 		Short: "Generate a project's CI/CD set (pipelines, tasks, triggers, kustomization); the built-in example without -f",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := loadConfig(file)
+			type generated struct {
+				cfg  *config.Loaded
+				tree render.Tree
+			}
+			g, err := untilDone(cmd.Context(), func() (generated, error) {
+				cfg, err := loadConfig(file)
+				if err != nil {
+					return generated{}, err
+				}
+				set, err := readImageFlag(images)
+				if err != nil {
+					return generated{}, err
+				}
+				tree, err := generator.ProjectWithImages(cfg, set)
+				return generated{cfg, tree}, err
+			})
 			if err != nil {
 				return err
 			}
-			set, err := readImageFlag(images)
-			if err != nil {
+			if err := writeTree(cmd.Context(), g.tree, out); err != nil {
 				return err
 			}
-			tree, err := generator.ProjectWithImages(cfg, set)
-			if err != nil {
-				return err
-			}
-			if err := tree.Write(out); err != nil {
-				return err
-			}
-			fmt.Fprint(cmd.OutOrStdout(), generator.Summary(cfg, tree, out))
+			fmt.Fprint(cmd.OutOrStdout(), generator.Summary(g.cfg, g.tree, out))
 			return nil
 		},
 	}
-	c.Flags().StringVarP(&file, "file", "f", "", "project config (default: the built-in example project)")
+	projectFlag(c, &file)
 	c.Flags().StringVarP(&out, "output", "o", "out", "folder to write into")
-	c.Flags().StringVar(&images, "images", "", imagesFlagHelp+imagesPrecedence+" (pipewright images shows the result)")
+	imagesFlag(c, &images, imagesPrecedence+" (pipewright images shows the result)")
 	return c
 }
 
@@ -87,7 +83,7 @@ func schemaCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			_, err = os.Stdout.Write(s)
+			_, err = cmd.OutOrStdout().Write(s)
 			return err
 		},
 	}

@@ -1,16 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
+	"github.com/pipewright/pipewright/pkg/boundedio"
 	"github.com/pipewright/pipewright/pkg/github"
 	"github.com/spf13/cobra"
 )
-
-func init() { subcommands = append(subcommands, githubCmd) }
 
 func githubCmd() *cobra.Command {
 	c := &cobra.Command{
@@ -21,34 +20,9 @@ func githubCmd() *cobra.Command {
 	return c
 }
 
-// githubConn are the flags every github subcommand shares.
-type githubConn struct {
-	tokenFile, apiURL string
-}
-
-func (g *githubConn) flags(c *cobra.Command) {
-	api := os.Getenv("GITHUB_API_URL")
-	if api == "" {
-		api = github.DefaultAPIURL
-	}
-	c.Flags().StringVar(&g.tokenFile, "token-file", "", "file holding the GitHub token (default: the GITHUB_TOKEN env var)")
-	c.Flags().StringVar(&g.apiURL, "api-url", api, "GitHub REST API root; GitHub Enterprise: https://HOST/api/v3")
-}
-
-func (g *githubConn) client(cmd *cobra.Command) (*github.Client, error) {
-	token, err := github.ReadToken(g.tokenFile)
-	if err != nil {
-		return nil, err
-	}
-	stderr := cmd.ErrOrStderr()
-	return github.New(github.Options{APIURL: g.apiURL, Token: token, Retry: &github.Retry{
-		Logf: func(format string, args ...any) { fmt.Fprintf(stderr, format+"\n", args...) },
-	}})
-}
-
 func githubStatusCmd() *cobra.Command {
 	var (
-		conn                              githubConn
+		conn                              githubOptions
 		st                                github.Status
 		noStatus                          bool
 		checkRun, annFile, annText, strip string
@@ -73,7 +47,9 @@ Check runs need a GitHub App installation token.`,
 			if err != nil {
 				return err
 			}
-			anns, err := readAnnotations(cmd, annText, annFile, strip)
+			anns, err := untilDone(cmd.Context(), func() ([]github.Annotation, error) {
+				return readAnnotations(cmd, annText, annFile, strip)
+			})
 			if err != nil {
 				return err
 			}
@@ -111,7 +87,7 @@ Check runs need a GitHub App installation token.`,
 			return nil
 		},
 	}
-	conn.flags(c)
+	conn.addFlags(c)
 	f := c.Flags()
 	f.StringVar(&st.Repo, "repo", "", "repository as OWNER/NAME (required)")
 	f.StringVar(&st.SHA, "sha", "", "full commit sha (required)")
@@ -131,25 +107,30 @@ Check runs need a GitHub App installation token.`,
 	return c
 }
 
+// maxAnnotationsBytes bounds --annotations-file: far more problem lines than
+// GitHub shows (50 per request) fit in it.
+const maxAnnotationsBytes = 16 << 20
+
 func readAnnotations(cmd *cobra.Command, text, file, strip string) ([]github.Annotation, error) {
-	var r io.Reader = strings.NewReader(text)
+	var (
+		more []byte
+		err  error
+	)
 	switch {
 	case file == "-":
-		r = io.MultiReader(r, strings.NewReader("\n"), cmd.InOrStdin())
+		more, err = boundedio.ReadAll(cmd.InOrStdin(), "stdin", maxAnnotationsBytes)
 	case file != "":
-		f, err := os.Open(file)
-		if err != nil {
-			return nil, fmt.Errorf("annotations file: %w", err)
-		}
-		defer f.Close()
-		r = io.MultiReader(r, strings.NewReader("\n"), f)
+		more, err = boundedio.ReadFile(file, maxAnnotationsBytes)
 	}
-	return github.ParseAnnotations(r, strip)
+	if err != nil {
+		return nil, fmt.Errorf("annotations file: %w", err)
+	}
+	return github.ParseAnnotations(io.MultiReader(strings.NewReader(text), strings.NewReader("\n"), bytes.NewReader(more)), strip)
 }
 
 func githubWebhookCmd() *cobra.Command {
 	var (
-		conn       githubConn
+		conn       githubOptions
 		w          github.Webhook
 		secretFile string
 	)
@@ -188,7 +169,7 @@ same value). Run it again to rotate the secret; it never adds a second hook.`,
 			return nil
 		},
 	}
-	conn.flags(c)
+	conn.addFlags(c)
 	f := c.Flags()
 	f.StringVar(&w.Repo, "repo", "", "repository as OWNER/NAME (required)")
 	f.StringVar(&w.URL, "url", "", "the EventListener's public URL (required)")

@@ -11,8 +11,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { subcommands = append(subcommands, imageCmd, pinCmd) }
-
 func imageCmd() *cobra.Command {
 	c := &cobra.Command{Use: "image", Short: "Build and push Go service images without a Docker daemon"}
 	c.AddCommand(imageBuildCmd())

@@ -5,31 +5,9 @@ import (
 	"text/tabwriter"
 
 	"github.com/pipewright/pipewright/generator"
-	"github.com/pipewright/pipewright/generator/catalog"
 	"github.com/pipewright/pipewright/generator/config"
 	"github.com/spf13/cobra"
 )
-
-func init() { subcommands = append(subcommands, imagesCmd) }
-
-// imagesFlagHelp documents --images for generate, catalog and images.
-const imagesFlagHelp = "replace catalog images with the digest-pinned ones in `FILE`, in the lock's format " +
-	`({"version":1,"images":[{"name":"golang","repo":"...","tag":"...","digest":"sha256:..."}]}; tag optional)`
-
-// imagesPrecedence is the rule when the config and --images both name an image.
-const imagesPrecedence = "; for an image also named in the config's images:, FILE wins"
-
-// readImageFlag reads the override set of --images FILE; none when file is empty.
-func readImageFlag(file string) (catalog.ImageSet, error) {
-	if file == "" {
-		return nil, nil
-	}
-	set, err := catalog.ReadImageFile(file)
-	if err != nil {
-		return nil, fmt.Errorf("--images: %w", err)
-	}
-	return set, nil
-}
 
 func imagesCmd() *cobra.Command {
 	var file, images string
@@ -60,6 +38,6 @@ func imagesCmd() *cobra.Command {
 		},
 	}
 	c.Flags().StringVarP(&file, "file", "f", "", "project config whose images: to apply (default: none)")
-	c.Flags().StringVar(&images, "images", "", imagesFlagHelp+imagesPrecedence)
+	imagesFlag(c, &images, imagesPrecedence)
 	return c
 }

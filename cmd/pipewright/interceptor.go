@@ -6,26 +6,22 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os/signal"
 	"sync/atomic"
-	"syscall"
 	"time"
 
-	"github.com/pipewright/pipewright/pkg/github"
 	"github.com/pipewright/pipewright/pkg/interceptor"
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 )
 
-func init() { subcommands = append(subcommands, interceptorCmd) }
-
 // interceptorFlags are serve's options.
 type interceptorFlags struct {
-	addr, tokenFile, apiURL string
-	certFile, keyFile       string
-	selfSignedFor           string // NAMESPACE/SERVICE
-	clusterInterceptor      string
+	addr               string
+	github             githubOptions
+	certFile, keyFile  string
+	selfSignedFor      string // NAMESPACE/SERVICE
+	clusterInterceptor string
 }
 
 // check refuses contradictory TLS options: certificate files or a
@@ -68,16 +64,11 @@ With neither it serves plain HTTP, for local tests.`,
 			if err := f.check(); err != nil {
 				return err
 			}
-			token, err := github.ReadToken(f.tokenFile)
+			gh, err := f.github.client(cmd)
 			if err != nil {
 				return err
 			}
-			gh, err := github.New(github.Options{APIURL: f.apiURL, Token: token})
-			if err != nil {
-				return err
-			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
-			defer stop()
+			ctx := cmd.Context() // ends on SIGTERM or SIGINT (main)
 			logf := func(format string, args ...any) {
 				fmt.Fprintf(cmd.ErrOrStderr(), "pipewright interceptor: "+format+"\n", args...)
 			}
@@ -137,8 +128,7 @@ With neither it serves plain HTTP, for local tests.`,
 	}
 	fl := serve.Flags()
 	fl.StringVar(&f.addr, "listen", ":8080", "address to listen on")
-	fl.StringVar(&f.tokenFile, "token-file", "", "file holding the GitHub token (default: the GITHUB_TOKEN env var)")
-	fl.StringVar(&f.apiURL, "api-url", "", "GitHub REST API root (default "+github.DefaultAPIURL+")")
+	f.github.addFlags(serve)
 	fl.StringVar(&f.certFile, "tls-cert-file", "", "serve HTTPS with this certificate (PEM; read again when it changes)")
 	fl.StringVar(&f.keyFile, "tls-key-file", "", "the key of --tls-cert-file (PEM)")
 	fl.StringVar(&f.selfSignedFor, "self-signed-for", "", "NAMESPACE/SERVICE: serve HTTPS with a certificate for SERVICE.NAMESPACE.svc from a CA made at startup")

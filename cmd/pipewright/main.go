@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -14,13 +15,22 @@ import (
 )
 
 func main() {
-	root := newRoot()
-	// SIGTERM is how Tekton stops a cancelled or timed-out step; the
-	// context lets long commands (canary) clean up before they exit.
+	// SIGTERM is how Tekton stops a cancelled or timed-out step, SIGINT is
+	// Ctrl-C: either ends the context every command runs under, so long
+	// commands stop (canary restores traffic first). A second signal kills
+	// at once.
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	err := root.ExecuteContext(ctx)
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
+	err := newRoot().ExecuteContext(ctx)
+	stopped := ctx.Err() != nil
 	stop()
 	if err != nil {
+		if stopped && errors.Is(err, context.Canceled) {
+			err = exitError{code: exitCode(err), err: fmt.Errorf("stopped by a signal: %w", err)}
+		}
 		fmt.Fprintln(os.Stderr, "pipewright:", err)
 		os.Exit(exitCode(err))
 	}
@@ -33,6 +43,7 @@ type exitError struct {
 }
 
 func (e exitError) Error() string { return e.err.Error() }
+func (e exitError) Unwrap() error { return e.err }
 
 func exitCode(err error) int {
 	if e, ok := err.(exitError); ok {
@@ -48,11 +59,13 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	for _, add := range subcommands {
-		root.AddCommand(add())
-	}
+	root.AddCommand(
+		// Generation.
+		generateCmd(), initCmd(), schemaCmd(), catalogCmd(), imagesCmd(),
+		// Checking.
+		lintCmd(), simulateCmd(),
+		// Runtime tools the pipelines' steps run.
+		imageCmd(), pinCmd(), bundleCmd(), installSelfCmd(), githubCmd(), interceptorCmd(), canaryCmd(),
+	)
 	return root
 }
-
-// subcommands is filled by each command's file.
-var subcommands []func() *cobra.Command

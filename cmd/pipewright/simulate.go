@@ -3,19 +3,22 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/pipewright/pipewright/generator"
-	"github.com/pipewright/pipewright/pkg/github"
+	"github.com/pipewright/pipewright/pkg/boundedio"
 	"github.com/pipewright/pipewright/pkg/simulate"
 	"github.com/pipewright/pipewright/pkg/tekton"
 	"github.com/spf13/cobra"
 )
 
-func init() { subcommands = append(subcommands, simulateCmd) }
+// maxPayloadBytes is GitHub's own cap on a webhook delivery (25 MB).
+const maxPayloadBytes = 25 << 20
 
 func simulateCmd() *cobra.Command {
-	var file, event, payload, secret, signature, api, tokenFile string
+	var (
+		file, event, payload, secret, signature string
+		gh                                      githubOptions
+	)
 	c := &cobra.Command{
 		Use:   "simulate --event EVENT --payload FILE --secret S",
 		Short: "Run a GitHub webhook delivery through the generated triggers offline; print the PipelineRuns it would create",
@@ -25,7 +28,7 @@ prints each PipelineRun the EventListener would create as YAML, or on stderr why
 did not fire. Exit code 0: fired; 1: nothing fired; 2: error.
 
 The pipewright interceptor of the ChatOps trigger (/retest, /ok-to-test; generated only with
-tools.image set) asks the GitHub API at --github-api with the token in --github-token-file or
+tools.image set) asks the GitHub API at --api-url with the token in --token-file or
 GITHUB_TOKEN.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -33,7 +36,7 @@ GITHUB_TOKEN.`,
 			if event == "" || payload == "" {
 				return fail(errors.New("--event and --payload are required, e.g. --event pull_request --payload pr.json"))
 			}
-			body, err := os.ReadFile(payload)
+			body, err := boundedio.ReadFile(payload, maxPayloadBytes)
 			if err != nil {
 				return fail(fmt.Errorf("payload: %w", err))
 			}
@@ -45,15 +48,13 @@ GITHUB_TOKEN.`,
 			if err != nil {
 				return fail(err)
 			}
-			var token string
-			if tokenFile != "" || os.Getenv("GITHUB_TOKEN") != "" {
-				if token, err = github.ReadToken(tokenFile); err != nil {
-					return fail(err)
-				}
+			token, err := gh.token(true)
+			if err != nil {
+				return fail(err)
 			}
 			d := simulate.Delivery{Event: event, Payload: body, Secret: secret, Signature: signature,
 				Unsigned: cmd.Flags().Changed("signature") && signature == ""}
-			res, err := simulate.Run(cmd.Context(), tree, d, simulate.Options{GitHubAPI: api, GitHubToken: token})
+			res, err := simulate.Run(cmd.Context(), tree, d, simulate.Options{GitHubAPI: gh.apiURL, GitHubToken: token})
 			if err != nil {
 				return fail(err)
 			}
@@ -77,12 +78,12 @@ GITHUB_TOKEN.`,
 		},
 	}
 	f := c.Flags()
-	f.StringVarP(&file, "file", "f", "", "project config (default: the built-in example project)")
+	projectFlag(c, &file)
 	f.StringVar(&event, "event", "", "X-GitHub-Event: pull_request, push, issue_comment, ...")
 	f.StringVar(&payload, "payload", "", "file with the webhook body (JSON)")
 	f.StringVar(&secret, "secret", "", "webhook secret the EventListener checks signatures with")
 	f.StringVar(&signature, "signature", "", "X-Hub-Signature-256 header (default: computed from --secret; empty: none)")
-	f.StringVar(&api, "github-api", github.DefaultAPIURL, "GitHub REST API root for the pipewright interceptor and changed files")
-	f.StringVar(&tokenFile, "github-token-file", "", "GitHub token for those calls (default: $GITHUB_TOKEN)")
+	gh.addFlags(c)
+	gh.deprecatedAliases(c, "github-token-file", "github-api")
 	return c
 }

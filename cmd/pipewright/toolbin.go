@@ -7,8 +7,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { subcommands = append(subcommands, installSelfCmd) }
-
 func installSelfCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "install-self DEST",

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"reflect"
 	"regexp"
 	"sort"
@@ -12,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/pipewright/pipewright/generator/suggest"
+	"github.com/pipewright/pipewright/pkg/boundedio"
 	yaml "go.yaml.in/yaml/v3"
 )
 
@@ -28,7 +28,7 @@ func (e *Error) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s:%d:%d: ", e.File, e.Line, e.Col)
 	if e.Path != "" {
-		b.WriteString(e.Path + ": ")
+		fmt.Fprintf(&b, "%s: ", boundedio.Short(e.Path))
 	}
 	b.WriteString(e.Msg)
 	if e.Hint != "" {
@@ -64,20 +64,24 @@ func (l *Loaded) Errorf(path, hint, format string, args ...any) *Error {
 	p := path
 	for {
 		if at, ok := l.pos[p]; ok {
-			return &Error{File: l.File, Line: at.line, Col: at.col, Path: path, Msg: fmt.Sprintf(format, args...), Hint: hint}
+			return &Error{File: l.File, Line: at.line, Col: at.col, Path: path, Msg: fmt.Sprintf(format, boundedio.ShortArgs(args)...), Hint: hint}
 		}
 		i := strings.LastIndexAny(p, ".[")
 		if i < 0 {
 			at := l.pos[""]
-			return &Error{File: l.File, Line: max(at.line, 1), Col: max(at.col, 1), Path: path, Msg: fmt.Sprintf(format, args...), Hint: hint}
+			return &Error{File: l.File, Line: max(at.line, 1), Col: max(at.col, 1), Path: path, Msg: fmt.Sprintf(format, boundedio.ShortArgs(args)...), Hint: hint}
 		}
 		p = p[:i]
 	}
 }
 
+// MaxFileBytes is the largest config Load reads; a monorepo's config with
+// hundreds of services is far below it.
+const MaxFileBytes = 4 << 20
+
 // Load reads and validates a config file.
 func Load(file string) (*Loaded, error) {
-	data, err := os.ReadFile(file)
+	data, err := boundedio.ReadFile(file, MaxFileBytes)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
@@ -147,7 +151,7 @@ type walker struct {
 }
 
 func (w *walker) fail(n *yaml.Node, path, hint, format string, args ...any) {
-	w.errs = append(w.errs, &Error{File: w.l.File, Line: n.Line, Col: n.Column, Path: path, Msg: fmt.Sprintf(format, args...), Hint: hint})
+	w.errs = append(w.errs, &Error{File: w.l.File, Line: n.Line, Col: n.Column, Path: path, Msg: fmt.Sprintf(format, boundedio.ShortArgs(args)...), Hint: hint})
 }
 
 func join(path, key string) string {
@@ -157,7 +161,11 @@ func join(path, key string) string {
 	return path + "." + key
 }
 
-func kindName(n *yaml.Node) string {
+// shown is message text already made from input with its values cut
+// (boundedio.Short): ShortArgs leaves it whole.
+type shown string
+
+func kindName(n *yaml.Node) shown {
 	switch n.Kind {
 	case yaml.MappingNode:
 		return "a mapping"
@@ -168,11 +176,11 @@ func kindName(n *yaml.Node) string {
 	}
 	switch n.Tag {
 	case "!!str":
-		return fmt.Sprintf("the string %q", n.Value)
+		return shown(fmt.Sprintf("the string %q", boundedio.Short(n.Value)))
 	case "!!null":
 		return "null"
 	}
-	return fmt.Sprintf("%s %s", strings.TrimPrefix(n.Tag, "!!"), n.Value)
+	return shown(fmt.Sprintf("%s %s", strings.TrimPrefix(n.Tag, "!!"), boundedio.Short(n.Value)))
 }
 
 func (w *walker) walk(n *yaml.Node, t reflect.Type, path string) {

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -23,6 +22,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/pipewright/pipewright/pkg/boundedio"
 	"github.com/pipewright/pipewright/pkg/image"
 	"github.com/pipewright/pipewright/pkg/tekton"
 	pipelinev1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
@@ -38,6 +38,8 @@ const (
 	// MaxObjects is Tekton's MaximumBundleObjects: the resolver refuses a
 	// bundle with more layers than this.
 	MaxObjects = 20
+	// maxFileBytes bounds each YAML file Load reads.
+	maxFileBytes = 16 << 20
 )
 
 // Object is one Tekton object destined for (or read from) a bundle layer.
@@ -70,7 +72,7 @@ func Load(dirs ...string) ([]Object, error) {
 			if d.IsDir() || !(strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".yml")) {
 				return nil
 			}
-			b, err := os.ReadFile(p)
+			b, err := boundedio.ReadFile(p, maxFileBytes)
 			files[p] = b
 			return err
 		})
@@ -155,6 +157,9 @@ func Image(objs []Object, t time.Time) (v1.Image, error) {
 type Options struct {
 	Keychain authn.Keychain // empty means authn.DefaultKeychain
 	Time     time.Time      // layer and config timestamps; zero means the Unix epoch
+	// RegistryIdle fails a registry request that makes no progress this
+	// long; zero means image.DefaultRegistryIdle.
+	RegistryIdle time.Duration
 }
 
 func (o Options) remote(ctx context.Context) []remote.Option {
@@ -162,7 +167,8 @@ func (o Options) remote(ctx context.Context) []remote.Option {
 	if kc == nil {
 		kc = authn.DefaultKeychain
 	}
-	return []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(kc), remote.WithUserAgent("pipewright")}
+	return []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(kc), remote.WithUserAgent("pipewright"),
+		remote.WithTransport(image.RegistryTransport(o.RegistryIdle))}
 }
 
 // Push builds the bundle and pushes it to ref (a tag, or a repository for

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	gogithub "github.com/google/go-github/v62/github"
+	"github.com/pipewright/pipewright/pkg/boundedio"
 )
 
 // TaskOutcome is one pipeline task and how it ended, in the words of
@@ -28,11 +29,11 @@ func ParseTasks(pairs []string) ([]TaskOutcome, error) {
 	for _, p := range pairs {
 		name, outcome, ok := strings.Cut(p, "=")
 		if !ok || name == "" {
-			return nil, fmt.Errorf("task %q: want NAME=OUTCOME, e.g. test=$(tasks.test.status)", p)
+			return nil, fmt.Errorf("task %s: want NAME=OUTCOME, e.g. test=$(tasks.test.status)", boundedio.Quote(p))
 		}
 		canon, ok := outcomes[strings.ToLower(outcome)]
 		if !ok {
-			return nil, fmt.Errorf("task %s: outcome %q is not Succeeded, Failed or None (Tekton's $(tasks.%s.status))", name, outcome, name)
+			return nil, fmt.Errorf("task %s: outcome %s is not Succeeded, Failed or None (Tekton's $(tasks.%s.status))", boundedio.Short(name), boundedio.Quote(outcome), boundedio.Short(name))
 		}
 		if seen[name] {
 			return nil, fmt.Errorf("task %s: given twice", name)
@@ -124,7 +125,7 @@ func (c *Client) SetCheckRun(ctx context.Context, r CheckRun) (CheckRunResult, e
 		return CheckRunResult{}, fmt.Errorf("check run name is empty: pass --check-run NAME")
 	}
 	if !states[r.State] {
-		return CheckRunResult{}, fmt.Errorf("state %q: want pending, success, failure or error", r.State)
+		return CheckRunResult{}, fmt.Errorf("state %s: want pending, success, failure or error", boundedio.Quote(r.State))
 	}
 	status, conclusion := "completed", "failure"
 	switch r.State {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	gogithub "github.com/google/go-github/v62/github"
+	"github.com/pipewright/pipewright/pkg/boundedio"
 	"github.com/pipewright/pipewright/pkg/keys"
 )
 
@@ -48,7 +49,7 @@ func New(opts Options) (*Client, error) {
 	}
 	base, err := url.Parse(api)
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
-		return nil, fmt.Errorf("api url %q: want an absolute http(s) URL such as %s or https://HOST/api/v3", api, DefaultAPIURL)
+		return nil, fmt.Errorf("api url %s: want an absolute http(s) URL such as %s or https://HOST/api/v3", boundedio.Quote(api), DefaultAPIURL)
 	}
 	// go-github resolves paths against BaseURL, which must end in a slash.
 	if !strings.HasSuffix(base.Path, "/") {
@@ -58,11 +59,54 @@ func New(opts Options) (*Client, error) {
 	if retry == nil {
 		retry = &Retry{}
 	}
-	gh := gogithub.NewClient(&http.Client{Transport: retry, Timeout: 5 * time.Minute}).WithAuthToken(opts.Token)
+	hc := &http.Client{
+		Transport:     &hostAuth{scheme: base.Scheme, host: base.Host, token: opts.Token, next: retry},
+		Timeout:       5 * time.Minute,
+		CheckRedirect: sameHostRedirect(base),
+	}
+	gh := gogithub.NewClient(hc)
 	gh.BaseURL = base
 	gh.UserAgent = "pipewright"
 	return &Client{gh: gh}, nil
 }
+
+// hostAuth adds the token to requests for the configured API host only.
+// go-github's WithAuthToken adds it in the transport to every request, so a
+// redirect to another host would receive it.
+type hostAuth struct {
+	scheme, host, token string
+	next                http.RoundTripper
+}
+
+func (a *hostAuth) RoundTrip(req *http.Request) (*http.Response, error) {
+	req = req.Clone(req.Context())
+	if req.URL.Scheme == a.scheme && req.URL.Host == a.host {
+		req.Header.Set("Authorization", "Bearer "+a.token)
+	} else {
+		req.Header.Del("Authorization")
+	}
+	return a.next.RoundTrip(req)
+}
+
+// sameHostRedirect refuses redirects away from the API host: GitHub's API
+// redirects within itself (a renamed repository), and a redirect elsewhere
+// is either a misconfigured proxy or an attempt to collect the token.
+func sameHostRedirect(base *url.URL) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		if req.URL.Scheme != base.Scheme || req.URL.Host != base.Host {
+			return fmt.Errorf("redirected from %s to %s://%s: not following a GitHub API redirect to another host (the token is only sent to %s)",
+				via[len(via)-1].URL.Host, req.URL.Scheme, req.URL.Host, base.Host)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
+}
+
+// maxSecretBytes bounds token and secret files: a GitHub token is under
+// 300 bytes, and a file much larger than this is the wrong file.
+const maxSecretBytes = 64 << 10
 
 // ReadToken returns the token in file, or the GITHUB_TOKEN environment
 // variable when file is empty. Surrounding whitespace is dropped: a token
@@ -74,7 +118,7 @@ func ReadToken(file string) (string, error) {
 		}
 		return "", errors.New("no GitHub token: pass --token-file or set GITHUB_TOKEN")
 	}
-	data, err := os.ReadFile(file)
+	data, err := boundedio.ReadFile(file, maxSecretBytes)
 	if err != nil {
 		return "", fmt.Errorf("token file: %w", err)
 	}
@@ -89,7 +133,7 @@ func ReadToken(file string) (string, error) {
 func splitRepo(repo string) (string, string, error) {
 	owner, name, ok := strings.Cut(repo, "/")
 	if !ok || owner == "" || name == "" || strings.Contains(name, "/") {
-		return "", "", fmt.Errorf("repo %q: want OWNER/NAME, e.g. pipewright/example-go", repo)
+		return "", "", fmt.Errorf("repo %s: want OWNER/NAME, e.g. pipewright/example-go", boundedio.Quote(repo))
 	}
 	return owner, name, nil
 }
@@ -98,7 +142,7 @@ var shaRE = regexp.MustCompile(`^(?:[0-9a-f]{40}|[0-9a-f]{64})$`)
 
 func checkSHA(sha string) error {
 	if !shaRE.MatchString(sha) {
-		return fmt.Errorf("sha %q: want the full commit sha (40 lowercase hex digits), e.g. the git-clone Task's commit result", sha)
+		return fmt.Errorf("sha %s: want the full commit sha (40 lowercase hex digits), e.g. the git-clone Task's commit result", boundedio.Quote(sha))
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	gogithub "github.com/google/go-github/v62/github"
+	"github.com/pipewright/pipewright/pkg/boundedio"
 )
 
 // States a commit status can take.
@@ -34,7 +35,7 @@ func (c *Client) SetStatus(ctx context.Context, s Status) error {
 		return err
 	}
 	if !states[s.State] {
-		return fmt.Errorf("state %q: want pending, success, failure or error", s.State)
+		return fmt.Errorf("state %s: want pending, success, failure or error", boundedio.Quote(s.State))
 	}
 	st := &gogithub.RepoStatus{State: &s.State, Context: gogithub.String(s.Context)}
 	if s.Context == "" {

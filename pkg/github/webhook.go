@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"strings"
 
 	gogithub "github.com/google/go-github/v62/github"
+	"github.com/pipewright/pipewright/pkg/boundedio"
 )
 
 // WebhookEvents are the events pipewright's triggers listen to.
@@ -42,7 +42,7 @@ func (c *Client) EnsureWebhook(ctx context.Context, w Webhook) (WebhookResult, e
 	}
 	u, err := url.Parse(w.URL)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return WebhookResult{}, fmt.Errorf("webhook url %q: want the EventListener's absolute http(s) URL", w.URL)
+		return WebhookResult{}, fmt.Errorf("webhook url %s: want the EventListener's absolute http(s) URL", boundedio.Quote(w.URL))
 	}
 	if w.Secret == "" {
 		return WebhookResult{}, errors.New("webhook secret is empty: the EventListener rejects unsigned deliveries")
@@ -97,7 +97,7 @@ func ReadSecret(file string) (string, error) {
 	if file == "" {
 		return "", errors.New("no webhook secret: pass --secret-file")
 	}
-	data, err := os.ReadFile(file)
+	data, err := boundedio.ReadFile(file, maxSecretBytes)
 	if err != nil {
 		return "", fmt.Errorf("secret file: %w", err)
 	}

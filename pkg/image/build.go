@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -27,6 +28,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/pipewright/pipewright/pkg/boundedio"
 	"github.com/pipewright/pipewright/pkg/images"
 )
 
@@ -71,7 +73,15 @@ type Options struct {
 	// uses, because its controller runs /ko-app/<name> by that path.
 	AppDir string
 	Log    io.Writer // progress lines; nil discards
+	// RegistryIdle is how long one registry request may go without progress
+	// (no answer, no bytes of a body either way) before it fails;
+	// DefaultRegistryIdle when zero. A stalled registry then fails the build
+	// instead of hanging it, while a slow but moving layer upload goes on.
+	RegistryIdle time.Duration
 }
+
+// DefaultRegistryIdle is Options.RegistryIdle's default.
+const DefaultRegistryIdle = 2 * time.Minute
 
 // Result is what was pushed.
 type Result struct {
@@ -117,15 +127,32 @@ func git(dir string, args ...string) (string, error) {
 	return strings.TrimSpace(string(out)), err
 }
 
+// tagRE is the OCI distribution spec's tag grammar.
+var tagRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$`)
+
 // Build compiles pkg (a Go package path as `go build` takes it) for every
 // platform, layers it onto the base, and pushes by digest.
 func Build(ctx context.Context, pkg string, o Options) (Result, error) {
 	if o.Repo == "" {
 		return Result{}, errors.New("image build: no repository (--image REPO)")
 	}
+	// go build takes a leading dash as a flag (-toolexec=... runs a
+	// program); goBuild also passes "--" before the package.
+	if pkg == "" || strings.HasPrefix(pkg, "-") {
+		return Result{}, fmt.Errorf("image build: package %s: want a Go package path such as ./cmd/api", boundedio.Quote(pkg))
+	}
 	repo, err := name.NewRepository(o.Repo)
 	if err != nil {
-		return Result{}, fmt.Errorf("image build: --image %q: %w", o.Repo, err)
+		return Result{}, fmt.Errorf("image build: --image %s: %w", boundedio.Quote(o.Repo), err)
+	}
+	// Every tag is checked before anything is compiled or pushed: a bad
+	// one found after the push would leave a half-tagged release.
+	tags := make([]name.Tag, 0, len(o.Tags))
+	for _, t := range o.Tags {
+		if !tagRE.MatchString(t) {
+			return Result{}, fmt.Errorf("image build: tag %s: want letters, digits, '_', '.' and '-', not starting with '.' or '-', at most 128 characters", boundedio.Quote(t))
+		}
+		tags = append(tags, repo.Tag(t))
 	}
 	if o.Base == "" {
 		o.Base = DefaultBase()
@@ -144,11 +171,18 @@ func Build(ctx context.Context, pkg string, o Options) (Result, error) {
 		o.Platforms = []string{"linux/amd64"}
 	}
 	platforms := make([]v1.Platform, 0, len(o.Platforms))
+	seen := map[string]bool{}
 	for _, s := range o.Platforms {
 		p, err := v1.ParsePlatform(s)
 		if err != nil || p.OS == "" || p.Architecture == "" {
-			return Result{}, fmt.Errorf("image build: platform %q: want os/arch[/variant], e.g. linux/arm64", s)
+			return Result{}, fmt.Errorf("image build: platform %s: want os/arch[/variant], e.g. linux/arm64", boundedio.Quote(s))
 		}
+		// An index with two manifests for one platform leaves the choice
+		// to each runtime.
+		if seen[p.String()] {
+			return Result{}, fmt.Errorf("image build: platform %s given twice", p)
+		}
+		seen[p.String()] = true
 		platforms = append(platforms, *p)
 	}
 	if o.Keychain == nil {
@@ -168,11 +202,20 @@ func Build(ctx context.Context, pkg string, o Options) (Result, error) {
 	if o.Revision == "" {
 		o.Revision, _ = git(o.Dir, "rev-parse", "HEAD")
 	}
-	ropts := []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(o.Keychain), remote.WithUserAgent("pipewright")}
+	ropts := []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(o.Keychain), remote.WithUserAgent("pipewright"),
+		remote.WithTransport(RegistryTransport(o.RegistryIdle))}
 
 	base, err := remote.Get(baseRef, ropts...)
 	if err != nil {
 		return Result{}, fmt.Errorf("image build: base %s: %w (set --base or %s to a reachable image)", o.Base, err, BaseEnv)
+	}
+
+	// The base must have every platform before anything is compiled.
+	bases := make([]v1.Image, len(platforms))
+	for i, p := range platforms {
+		if bases[i], err = platformBase(base, p); err != nil {
+			return Result{}, fmt.Errorf("image build: base %s: %w", o.Base, err)
+		}
 	}
 
 	out, cleanup, err := outputDir(o.Dir, pkg)
@@ -184,7 +227,7 @@ func Build(ctx context.Context, pkg string, o Options) (Result, error) {
 	res := Result{Images: map[string]v1.Hash{}}
 	var adds []mutate.IndexAddendum
 	var sboms []sbomFor
-	for _, p := range platforms {
+	for i, p := range platforms {
 		bin := filepath.Join(out, strings.ReplaceAll(p.String(), "/", "-"))
 		start := time.Now()
 		if err := goBuild(ctx, o.Dir, pkg, p, bin); err != nil {
@@ -199,11 +242,7 @@ func Build(ctx context.Context, pkg string, o Options) (Result, error) {
 		if err != nil {
 			return Result{}, fmt.Errorf("image build: %s: %w", pkg, err)
 		}
-		bimg, err := platformBase(base, p)
-		if err != nil {
-			return Result{}, fmt.Errorf("image build: base %s: %w", o.Base, err)
-		}
-		img, err := layer(bimg, data, path.Base(bi.Path), p, o)
+		img, err := layer(bases[i], data, path.Base(bi.Path), p, o)
 		if err != nil {
 			return Result{}, fmt.Errorf("image build: %s: %w", p, err)
 		}
@@ -268,8 +307,7 @@ func Build(ctx context.Context, pkg string, o Options) (Result, error) {
 		}
 		res.SBOMs = append(res.SBOMs, tag)
 	}
-	for _, t := range o.Tags {
-		tag := repo.Tag(t)
+	for _, tag := range tags {
 		if err := remote.Tag(tag, push, ropts...); err != nil {
 			return Result{}, fmt.Errorf("image build: tag %s: %w", tag, err)
 		}
@@ -304,7 +342,7 @@ func outputDir(dir, pkg string) (string, func(), error) {
 // goBuild compiles a static, path-free binary: the same source gives the
 // same bytes on any machine.
 func goBuild(ctx context.Context, dir, pkg string, p v1.Platform, out string) error {
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", out, pkg)
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", out, "--", pkg)
 	cmd.Dir = dir
 	env := append(os.Environ(), "CGO_ENABLED=0", "GOOS="+p.OS, "GOARCH="+p.Architecture)
 	if p.Architecture == "arm" && strings.HasPrefix(p.Variant, "v") {

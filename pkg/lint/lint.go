@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/pipewright/pipewright/pkg/boundedio"
 	"github.com/pipewright/pipewright/pkg/tekton"
 )
 
@@ -38,6 +39,10 @@ type Input struct {
 	Data []byte
 }
 
+// MaxFileBytes is the largest input file (or stdin) lint reads; a FIFO,
+// a device or anything else that is not a regular file is refused.
+const MaxFileBytes = 32 << 20
+
 // Collect reads the files named by paths: files as given, folders
 // recursively (their *.yaml and *.yml files that mention tekton.dev,
 // including Pipelines-as-Code .tekton/ folders), and "-" for stdin.
@@ -45,9 +50,9 @@ func Collect(paths []string, stdin io.Reader) ([]Input, error) {
 	var out []Input
 	for _, p := range paths {
 		if p == "-" {
-			b, err := io.ReadAll(stdin)
+			b, err := boundedio.ReadAll(stdin, "stdin", MaxFileBytes)
 			if err != nil {
-				return nil, fmt.Errorf("reading stdin: %w", err)
+				return nil, fmt.Errorf("reading %w", err)
 			}
 			out = append(out, Input{Path: "-", Data: b})
 			continue
@@ -57,7 +62,7 @@ func Collect(paths []string, stdin io.Reader) ([]Input, error) {
 			return nil, err
 		}
 		if !st.IsDir() {
-			b, err := os.ReadFile(p)
+			b, err := boundedio.ReadFile(p, MaxFileBytes)
 			if err != nil {
 				return nil, err
 			}
@@ -79,7 +84,7 @@ func Collect(paths []string, stdin io.Reader) ([]Input, error) {
 			if !strings.HasSuffix(name, ".yaml") && !strings.HasSuffix(name, ".yml") {
 				return nil
 			}
-			b, err := os.ReadFile(path)
+			b, err := boundedio.ReadFile(path, MaxFileBytes)
 			if err != nil {
 				return err
 			}

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/pipewright/pipewright/pkg/boundedio"
 	"sigs.k8s.io/yaml"
 )
 
@@ -136,7 +137,7 @@ func LoadConfig(path string) (*Config, error) {
 		}
 		path = ConfigFile
 	}
-	b, err := os.ReadFile(path)
+	b, err := boundedio.ReadFile(path, MaxFileBytes)
 	if err != nil {
 		return nil, fmt.Errorf("lint config: %w", err)
 	}

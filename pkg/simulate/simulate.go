@@ -127,7 +127,7 @@ func Run(ctx context.Context, tree map[string][]byte, d Delivery, opts Options) 
 	if err != nil {
 		return nil, fmt.Errorf("core interceptors: %w", err)
 	}
-	var pw http.Handler = refuseAll("the pipewright interceptor needs a GitHub token: pass --github-token-file or set GITHUB_TOKEN")
+	var pw http.Handler = refuseAll("the pipewright interceptor needs a GitHub token: pass --token-file or set GITHUB_TOKEN")
 	if opts.GitHubToken != "" {
 		gh, err := github.New(github.Options{APIURL: opts.GitHubAPI, Token: opts.GitHubToken})
 		if err != nil {

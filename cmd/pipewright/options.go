@@ -1,0 +1,115 @@
+package main
+
+// The flag groups several commands share, each defined once here (as ko's
+// options package does): a command adds a group's flags and reads the
+// values back through the group's methods, so a flag has one name, one
+// default and one help text everywhere.
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/pipewright/pipewright/generator/builtin"
+	"github.com/pipewright/pipewright/generator/catalog"
+	"github.com/pipewright/pipewright/generator/config"
+	"github.com/pipewright/pipewright/pkg/boundedio"
+	"github.com/pipewright/pipewright/pkg/github"
+	"github.com/spf13/cobra"
+)
+
+// githubAPIEnv overrides github.DefaultAPIURL as --api-url's default (GitHub
+// Actions and GitHub Enterprise runners set it).
+const githubAPIEnv = "GITHUB_API_URL"
+
+// githubOptions is how a command reaches GitHub: the REST API root and the
+// token (file, or GITHUB_TOKEN). Used by github, interceptor and simulate.
+type githubOptions struct {
+	tokenFile, apiURL string
+}
+
+func (g *githubOptions) addFlags(c *cobra.Command) {
+	api := os.Getenv(githubAPIEnv)
+	if api == "" {
+		api = github.DefaultAPIURL
+	}
+	f := c.Flags()
+	f.StringVar(&g.tokenFile, "token-file", "", "file holding the GitHub token (default: the GITHUB_TOKEN env var)")
+	f.StringVar(&g.apiURL, "api-url", api, "GitHub REST API root (default $"+githubAPIEnv+" when set); GitHub Enterprise: https://HOST/api/v3")
+}
+
+// deprecatedAliases keeps older spellings of the flags working, hidden, with
+// a note naming the flag to use.
+func (g *githubOptions) deprecatedAliases(c *cobra.Command, tokenFile, apiURL string) {
+	f := c.Flags()
+	f.StringVar(&g.tokenFile, tokenFile, g.tokenFile, "")
+	f.StringVar(&g.apiURL, apiURL, g.apiURL, "")
+	_ = f.MarkDeprecated(tokenFile, "use --token-file")
+	_ = f.MarkDeprecated(apiURL, "use --api-url")
+}
+
+// token reads the token; with optional, no file and no GITHUB_TOKEN is not
+// an error but "".
+func (g *githubOptions) token(optional bool) (string, error) {
+	if optional && g.tokenFile == "" && os.Getenv("GITHUB_TOKEN") == "" {
+		return "", nil
+	}
+	return github.ReadToken(g.tokenFile)
+}
+
+// client is a GitHub client whose retries are reported on the command's
+// stderr.
+func (g *githubOptions) client(cmd *cobra.Command) (*github.Client, error) {
+	token, err := g.token(false)
+	if err != nil {
+		return nil, err
+	}
+	stderr := cmd.ErrOrStderr()
+	return github.New(github.Options{APIURL: g.apiURL, Token: token, Retry: &github.Retry{
+		Logf: func(format string, args ...any) { fmt.Fprintf(stderr, format+"\n", args...) },
+	}})
+}
+
+// projectFlag is -f, the project config of generate and simulate.
+func projectFlag(c *cobra.Command, file *string) {
+	c.Flags().StringVarP(file, "file", "f", "", "project config (default: the built-in example project)")
+}
+
+// loadConfig reads -f, or the built-in example when it is empty.
+func loadConfig(file string) (*config.Loaded, error) {
+	if file == "" {
+		return config.Parse(builtin.File, builtin.Config)
+	}
+	return config.Load(file)
+}
+
+// imagesFlagHelp documents --images for generate, catalog and images.
+const imagesFlagHelp = "replace catalog images with the digest-pinned ones in `FILE`, in the lock's format " +
+	`({"version":1,"images":[{"name":"golang","repo":"...","tag":"...","digest":"sha256:..."}]}; tag optional)`
+
+// imagesPrecedence is the rule when the config and --images both name an image.
+const imagesPrecedence = "; for an image also named in the config's images:, FILE wins"
+
+// imagesFlag is --images FILE of generate, catalog and images; more is the
+// command's own end of the help text.
+func imagesFlag(c *cobra.Command, file *string, more string) {
+	c.Flags().StringVar(file, "images", "", imagesFlagHelp+more)
+}
+
+// maxImageFileBytes bounds an --images file: a few hundred bytes per image.
+const maxImageFileBytes = 4 << 20
+
+// readImageFlag reads the override set of --images FILE; none when file is empty.
+func readImageFlag(file string) (catalog.ImageSet, error) {
+	if file == "" {
+		return nil, nil
+	}
+	b, err := boundedio.ReadFile(file, maxImageFileBytes)
+	if err != nil {
+		return nil, fmt.Errorf("--images: %w", err)
+	}
+	set, err := catalog.ParseImageFile(b, file)
+	if err != nil {
+		return nil, fmt.Errorf("--images: %w", err)
+	}
+	return set, nil
+}
