@@ -1,8 +1,10 @@
 package catalog
 
 import (
+	"strconv"
 	"time"
 
+	"github.com/pipewright/pipewright/pkg/canary"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 )
 
@@ -24,18 +26,18 @@ func canaryRelease() Entry {
 		reqParam("app", "The stable Deployment; its Service and route are found by the same name unless given."),
 		strParam("namespace", "Namespace of the app.", "default"),
 		strParam("container", "The container whose image is replaced; empty for the first.", ""),
-		strParam("strategy", "Who runs the canary: pipewright (the steps and analysis below), flagger (set the image, wait for Flagger's Canary verdict) or argo-rollouts (set the Rollout's image, wait for its verdict).", "pipewright"),
-		strParam("router", "How traffic is split: httproute (Gateway API HTTPRoute weights) or smi (SMI TrafficSplit).", "httproute"),
+		strParam("strategy", "Who runs the canary: pipewright (the steps and analysis below), flagger (set the image, wait for Flagger's Canary verdict) or argo-rollouts (set the Rollout's image, wait for its verdict).", canary.StrategyPipewright),
+		strParam("router", "How traffic is split: httproute (Gateway API HTTPRoute weights) or smi (SMI TrafficSplit).", canary.DefaultRouter),
 		strParam("route", "The HTTPRoute or TrafficSplit; empty for the app's name.", ""),
 		strParam("object", "With flagger or argo-rollouts: the Flagger Canary or Argo Rollout; empty for the app's name.", ""),
-		strParam("prometheus", "Prometheus base URL the analysis queries.", "http://prometheus.monitoring:9090"),
-		strParam("steps", "The canary's traffic weights in percent, comma-separated, ending at 100.", "10,25,50,100"),
-		strParam("interval", "Time between analysis samples (Go duration).", "1m"),
-		strParam("samples", "Passing samples needed at each step.", "3"),
-		strParam("failure-limit", "Failing or no-data samples that roll the release back.", "2"),
-		strParam("success-rate", "Minimum request success rate of the canary, percent.", "99"),
-		strParam("latency-p99", "Maximum p99 latency of the canary, milliseconds.", "500"),
-		strParam("deadline", "How long a Deployment may take to become available (pipewright), or the release may take (flagger, argo-rollouts).", "10m"),
+		strParam("prometheus", "Prometheus base URL the analysis queries.", canary.DefaultPrometheus),
+		strParam("steps", "The canary's traffic weights in percent, comma-separated, ending at 100.", canary.FormatSteps(canary.DefaultSteps)),
+		strParam("interval", "Time between analysis samples (Go duration).", canary.FormatDuration(canary.DefaultInterval)),
+		strParam("samples", "Passing samples needed at each step.", strconv.Itoa(canary.DefaultSamples)),
+		strParam("failure-limit", "Failing or no-data samples that roll the release back.", strconv.Itoa(canary.DefaultFailureLimit)),
+		strParam("success-rate", "Minimum request success rate of the canary, percent.", strconv.FormatFloat(canary.DefaultSuccessRate, 'f', -1, 64)),
+		strParam("latency-p99", "Maximum p99 latency of the canary, milliseconds.", strconv.FormatInt(canary.DefaultLatencyP99.Milliseconds(), 10)),
+		strParam("deadline", "How long a Deployment may take to become available (pipewright), or the release may take (flagger, argo-rollouts).", canary.FormatDuration(canary.DefaultDeadline)),
 	}
 	flags := []string{"canary"}
 	// Every param is a flag of the same name; empty route and container

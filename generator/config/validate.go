@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/pipewright/pipewright/generator/catalog"
+	"github.com/pipewright/pipewright/pkg/canary"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation"
 )
@@ -245,29 +246,29 @@ func (c *Config) applyDefaults() {
 	def(&c.Deploy.Strategy, "rolling")
 	cn := &c.Deploy.Canary
 	if len(cn.Steps) == 0 {
-		cn.Steps = []int{10, 25, 50, 100}
+		cn.Steps = canary.DefaultStepsList()
 	}
-	def(&cn.Interval, "1m")
+	def(&cn.Interval, canary.FormatDuration(canary.DefaultInterval))
 	if cn.Samples == 0 {
-		cn.Samples = 3
+		cn.Samples = canary.DefaultSamples
 	}
 	if cn.FailureLimit == 0 {
-		cn.FailureLimit = 2
+		cn.FailureLimit = canary.DefaultFailureLimit
 	}
 	if cn.SuccessRate == 0 {
-		cn.SuccessRate = 99
+		cn.SuccessRate = canary.DefaultSuccessRate
 	}
-	def(&cn.LatencyP99, "500ms")
-	def(&cn.Prometheus, "http://prometheus.monitoring:9090")
+	def(&cn.LatencyP99, canary.FormatDuration(canary.DefaultLatencyP99))
+	def(&cn.Prometheus, canary.DefaultPrometheus)
 	def(&cn.Traffic, "gateway-api")
 	def(&cn.Route, c.App.Name)
-	def(&cn.Controller, "pipewright")
-	if cn.Controller == "pipewright" {
-		def(&cn.Deadline, "10m")
+	def(&cn.Controller, canary.StrategyPipewright)
+	if cn.Controller == canary.StrategyPipewright {
+		def(&cn.Deadline, canary.FormatDuration(canary.DefaultDeadline))
 	}
 	// Flagger's and Argo's own analysis usually takes longer than a
 	// Deployment takes to become available.
-	def(&cn.Deadline, "30m")
+	def(&cn.Deadline, canary.FormatDuration(canary.DefaultVerdictDeadline))
 	def(&c.Image.Builder, "dockerfile")
 	def(&c.Image.PushSecret, c.App.Name+"-registry")
 	def(&c.Build.Cache, "run")

@@ -30,21 +30,18 @@ type Config struct {
 	Progress io.Writer
 }
 
-// DefaultSteps are the canary's traffic weights when none are given.
-var DefaultSteps = []int{10, 25, 50, 100}
-
 func (c *Config) setDefaults() {
 	if len(c.Steps) == 0 {
-		c.Steps = DefaultSteps
+		c.Steps = DefaultStepsList()
 	}
 	if c.Interval == 0 {
-		c.Interval = time.Minute
+		c.Interval = DefaultInterval
 	}
 	if c.Samples == 0 {
-		c.Samples = 1
+		c.Samples = DefaultSamples
 	}
 	if c.FailureLimit == 0 {
-		c.FailureLimit = 2
+		c.FailureLimit = DefaultFailureLimit
 	}
 	if c.Window == "" {
 		c.Window = promDuration(max(c.Interval, time.Minute))

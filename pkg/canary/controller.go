@@ -85,7 +85,7 @@ func Follow(ctx context.Context, cfg Config, c Controller, deadline, poll time.D
 		cfg.Progress = io.Discard
 	}
 	if deadline <= 0 {
-		deadline = 30 * time.Minute
+		deadline = DefaultVerdictDeadline
 	}
 	if poll <= 0 {
 		poll = 5 * time.Second

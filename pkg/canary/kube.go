@@ -191,7 +191,7 @@ func (d *Deployments) RemoveCanary(ctx context.Context) error {
 func (d *Deployments) waitAvailable(ctx context.Context, name string) error {
 	deadline := d.Deadline
 	if deadline == 0 {
-		deadline = 5 * time.Minute
+		deadline = DefaultDeadline
 	}
 	poll := d.Poll
 	if poll == 0 {
