@@ -124,6 +124,30 @@ tools:
 		}
 	}
 
+	// A release killed before its decision (the deploy task failed without
+	// an outcome) is undone in finally; canary-restore itself leaves a
+	// release that ended alone.
+	restore, ok := taskByName(rel.Spec.Finally, "restore-canary")
+	if !ok {
+		t.Fatal("finally lacks restore-canary")
+	}
+	if restore.TaskRef.Name != "canary-restore" || len(restore.When) != 1 || restore.When[0].Input != "$(tasks.deploy.status)" ||
+		string(restore.When[0].Operator) != "in" || restore.When[0].Values[0] != "Failed" {
+		t.Errorf("restore-canary = %s when %+v", restore.TaskRef.Name, restore.When)
+	}
+	rp := params(restore)
+	for k, want := range map[string]string{
+		"image": dp["image"], "app": "$(params.deployment)", "namespace": "$(params.namespace)", "router": "smi",
+		"strategy": "pipewright", "pipewright-image": "$(params.pipewright-image)",
+	} {
+		if rp[k] != want {
+			t.Errorf("restore-canary param %s = %q, want %q", k, rp[k], want)
+		}
+	}
+	if _, ok := tree["tasks/canary-restore.yaml"]; !ok {
+		t.Error("tasks/canary-restore.yaml not generated")
+	}
+
 	pr := ps["hello-world-pull-request"]
 	prb, _ := taskByName(pr.Spec.Tasks, "build-image")
 	if p := params(prb); prb.TaskRef.Name != "go-image" || p["no-push"] != "true" {
@@ -177,6 +201,13 @@ func TestCanaryControllers(t *testing.T) {
 		deploy, _ := taskByName(pipelines(t, tree)["hello-world-release"].Spec.Tasks, "deploy")
 		if got := params(deploy)["strategy"]; got != ctl {
 			t.Errorf("%s: strategy param %q", ctl, got)
+		}
+		// The controller owns the traffic: nothing for pipewright to restore.
+		if _, ok := taskByName(pipelines(t, tree)["hello-world-release"].Spec.Finally, "restore-canary"); ok {
+			t.Errorf("%s: finally restores the canary", ctl)
+		}
+		if _, ok := tree["tasks/canary-restore.yaml"]; ok {
+			t.Errorf("%s: tasks/canary-restore.yaml generated", ctl)
 		}
 	}
 }

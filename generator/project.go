@@ -210,7 +210,7 @@ func checkTweaks(cfg *config.Loaded, pack buildpack.Pack) error {
 		}
 	}
 	tasks := []string{"set-pending", "clone", "lint", "test", "build-image", "deploy", "report-success", "report-failure",
-		"report-clone-failure", "report-canary-success", "report-canary-failure"}
+		"report-clone-failure", "report-canary-success", "report-canary-failure", "restore-canary"}
 	for _, k := range sortedKeys(cfg.Overrides) {
 		found := false
 		for _, t := range tasks {
@@ -466,6 +466,9 @@ func (p *project) usedTasks() []string {
 	}
 	if !p.c.Deploy.Disabled {
 		set[p.deployTask()] = true
+		if p.c.Deploy.Strategy == "canary" && p.c.Deploy.Canary.Controller == "pipewright" {
+			set["canary-restore"] = true
+		}
 	}
 	return sortedKeys(set)
 }

@@ -8,12 +8,12 @@ import (
 	"testing"
 
 	"github.com/pipewright/pipewright/generator/catalog"
-	"github.com/pipewright/pipewright/pkg/canary"
+	"github.com/pipewright/pipewright/pkg/canary/defaults"
 )
 
 // TestCanaryDefaultsAgree: deploy.canary's documented defaults (the schema's
 // default tags), the values the config applies and the canary-release
-// Task's param defaults are all pkg/canary's, so a release started from the
+// Task's param defaults are all pkg/canary/defaults', so a release started from the
 // config, the Task or the CLI behaves the same.
 func TestCanaryDefaultsAgree(t *testing.T) {
 	l, err := Parse("pipewright.yaml", []byte(good))
@@ -31,38 +31,38 @@ func TestCanaryDefaultsAgree(t *testing.T) {
 			params[p.Name] = p.Default.StringVal
 		}
 	}
-	steps, _ := json.Marshal(canary.DefaultSteps)
+	steps, _ := json.Marshal(defaults.Steps())
 	for _, tc := range []struct {
 		field, applied, want, param string
 	}{
-		{"Steps", canary.FormatSteps(cn.Steps), canary.FormatSteps(canary.DefaultSteps), "steps"},
-		{"Interval", cn.Interval, canary.FormatDuration(canary.DefaultInterval), "interval"},
-		{"Samples", strconv.Itoa(cn.Samples), strconv.Itoa(canary.DefaultSamples), "samples"},
-		{"FailureLimit", strconv.Itoa(cn.FailureLimit), strconv.Itoa(canary.DefaultFailureLimit), "failure-limit"},
-		{"SuccessRate", strconv.FormatFloat(cn.SuccessRate, 'f', -1, 64), strconv.FormatFloat(canary.DefaultSuccessRate, 'f', -1, 64), "success-rate"},
-		{"LatencyP99", cn.LatencyP99, canary.FormatDuration(canary.DefaultLatencyP99), ""},
-		{"Prometheus", cn.Prometheus, canary.DefaultPrometheus, "prometheus"},
-		{"Controller", cn.Controller, canary.StrategyPipewright, "strategy"},
-		{"Deadline", cn.Deadline, canary.FormatDuration(canary.DefaultDeadline), "deadline"},
+		{"Steps", defaults.FormatSteps(cn.Steps), defaults.FormatSteps(defaults.Steps()), "steps"},
+		{"Interval", cn.Interval, defaults.FormatDuration(defaults.Interval), "interval"},
+		{"Samples", strconv.Itoa(cn.Samples), strconv.Itoa(defaults.Samples), "samples"},
+		{"FailureLimit", strconv.Itoa(cn.FailureLimit), strconv.Itoa(defaults.FailureLimit), "failure-limit"},
+		{"SuccessRate", strconv.FormatFloat(cn.SuccessRate, 'f', -1, 64), strconv.FormatFloat(defaults.SuccessRate, 'f', -1, 64), "success-rate"},
+		{"LatencyP99", cn.LatencyP99, defaults.FormatDuration(defaults.LatencyP99), ""},
+		{"Prometheus", cn.Prometheus, defaults.Prometheus, "prometheus"},
+		{"Controller", cn.Controller, defaults.StrategyPipewright, "strategy"},
+		{"Deadline", cn.Deadline, defaults.FormatDuration(defaults.Deadline), "deadline"},
 	} {
 		f, _ := reflect.TypeOf(Canary{}).FieldByName(tc.field)
 		tag := f.Tag.Get("default")
 		if tc.field == "Steps" {
 			tag = strings.Trim(tag, "[]")
 			if want := strings.Trim(string(steps), "[]"); tag != want {
-				t.Errorf("%s: documented default %s, pkg/canary's %s", tc.field, tag, want)
+				t.Errorf("%s: documented default %s, pkg/canary/defaults' %s", tc.field, tag, want)
 			}
 		} else if tag != tc.want {
-			t.Errorf("%s: documented default %q, pkg/canary's %q", tc.field, tag, tc.want)
+			t.Errorf("%s: documented default %q, pkg/canary/defaults' %q", tc.field, tag, tc.want)
 		}
 		if tc.applied != tc.want {
-			t.Errorf("%s: applied default %q, pkg/canary's %q", tc.field, tc.applied, tc.want)
+			t.Errorf("%s: applied default %q, pkg/canary/defaults' %q", tc.field, tc.applied, tc.want)
 		}
 		if tc.param != "" && params[tc.param] != tc.want {
-			t.Errorf("canary-release param %s: default %q, pkg/canary's %q", tc.param, params[tc.param], tc.want)
+			t.Errorf("canary-release param %s: default %q, pkg/canary/defaults' %q", tc.param, params[tc.param], tc.want)
 		}
 	}
-	if got := canary.FormatDuration(canary.DefaultLatencyP99); params["latency-p99"] != "500" || got != "500ms" {
+	if got := defaults.FormatDuration(defaults.LatencyP99); params["latency-p99"] != "500" || got != "500ms" {
 		t.Errorf("latency-p99 param default %q (ms), config default %q", params["latency-p99"], got)
 	}
 }

@@ -10,7 +10,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/pipewright/pipewright/generator/catalog"
-	"github.com/pipewright/pipewright/pkg/canary"
+	"github.com/pipewright/pipewright/pkg/canary/defaults"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation"
 )
@@ -246,29 +246,29 @@ func (c *Config) applyDefaults() {
 	def(&c.Deploy.Strategy, "rolling")
 	cn := &c.Deploy.Canary
 	if len(cn.Steps) == 0 {
-		cn.Steps = canary.DefaultStepsList()
+		cn.Steps = defaults.Steps()
 	}
-	def(&cn.Interval, canary.FormatDuration(canary.DefaultInterval))
+	def(&cn.Interval, defaults.FormatDuration(defaults.Interval))
 	if cn.Samples == 0 {
-		cn.Samples = canary.DefaultSamples
+		cn.Samples = defaults.Samples
 	}
 	if cn.FailureLimit == 0 {
-		cn.FailureLimit = canary.DefaultFailureLimit
+		cn.FailureLimit = defaults.FailureLimit
 	}
 	if cn.SuccessRate == 0 {
-		cn.SuccessRate = canary.DefaultSuccessRate
+		cn.SuccessRate = defaults.SuccessRate
 	}
-	def(&cn.LatencyP99, canary.FormatDuration(canary.DefaultLatencyP99))
-	def(&cn.Prometheus, canary.DefaultPrometheus)
+	def(&cn.LatencyP99, defaults.FormatDuration(defaults.LatencyP99))
+	def(&cn.Prometheus, defaults.Prometheus)
 	def(&cn.Traffic, "gateway-api")
 	def(&cn.Route, c.App.Name)
-	def(&cn.Controller, canary.StrategyPipewright)
-	if cn.Controller == canary.StrategyPipewright {
-		def(&cn.Deadline, canary.FormatDuration(canary.DefaultDeadline))
+	def(&cn.Controller, defaults.StrategyPipewright)
+	if cn.Controller == defaults.StrategyPipewright {
+		def(&cn.Deadline, defaults.FormatDuration(defaults.Deadline))
 	}
 	// Flagger's and Argo's own analysis usually takes longer than a
 	// Deployment takes to become available.
-	def(&cn.Deadline, canary.FormatDuration(canary.DefaultVerdictDeadline))
+	def(&cn.Deadline, defaults.FormatDuration(defaults.VerdictDeadline))
 	def(&c.Image.Builder, "dockerfile")
 	def(&c.Image.PushSecret, c.App.Name+"-registry")
 	def(&c.Build.Cache, "run")

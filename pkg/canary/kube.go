@@ -28,6 +28,9 @@ const (
 	annoStep    = annoPrefix + "step"
 	annoWeight  = annoPrefix + "weight"
 	annoFails   = annoPrefix + "failures"
+	annoErrors  = annoPrefix + "errors"
+	annoRolled  = annoPrefix + "rolled-back"
+	annoRetry   = annoPrefix + "retry-reason"
 	annoReason  = annoPrefix + "reason"
 	annoUpdated = annoPrefix + "updated"
 )
