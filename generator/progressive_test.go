@@ -9,6 +9,7 @@ import (
 	"github.com/pipewright/pipewright/generator/check"
 	"github.com/pipewright/pipewright/generator/config"
 	"github.com/pipewright/pipewright/generator/generatortest"
+	"github.com/pipewright/pipewright/pkg/canary"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"sigs.k8s.io/yaml"
@@ -208,6 +209,43 @@ func TestCanaryControllers(t *testing.T) {
 		}
 		if _, ok := tree["tasks/canary-restore.yaml"]; ok {
 			t.Errorf("%s: tasks/canary-restore.yaml generated", ctl)
+		}
+	}
+}
+
+// deploy.canary's metrics and webhooks reach canary-release as the JSON its
+// --metrics and --webhooks read; configs without them keep the Task's
+// defaults (no param).
+func TestCanaryMetricsAndWebhooksParams(t *testing.T) {
+	tool := generatortest.ToolImage(t)
+	tree := generatortest.Project(t, `deploy:
+  strategy: canary
+  canary:
+    consecutiveErrorLimit: 6
+    metrics:
+    - {name: errors, query: "100 * sum(rate(http_requests_total{deployment=\"{{ .Canary }}\",code=~\"5..\"}[{{ .Interval }}]))", threshold: 1, direction: max, interval: 2m, unit: "%"}
+    webhooks:
+    - {name: acceptance, type: pre-rollout, url: "http://tester.test/check", timeout: 30s}
+tools:
+  image: `+tool+"\n")
+	deploy, _ := taskByName(pipelines(t, tree)["hello-world-release"].Spec.Tasks, "deploy")
+	p := params(deploy)
+	ms, err := canary.ParseMetrics(p["metrics"])
+	if err != nil || len(ms) != 1 || ms[0].Name != "errors" || *ms[0].Max != 1 || ms[0].Interval != 2*time.Minute {
+		t.Errorf("metrics param %q: %v, %+v", p["metrics"], err, ms)
+	}
+	hs, err := canary.ParseWebhooks(p["webhooks"])
+	if err != nil || len(hs) != 1 || hs[0].Type != canary.PreRollout || hs[0].Timeout != 30*time.Second {
+		t.Errorf("webhooks param %q: %v, %+v", p["webhooks"], err, hs)
+	}
+	if p["consecutive-error-limit"] != "6" {
+		t.Errorf("consecutive-error-limit param %q", p["consecutive-error-limit"])
+	}
+	plain := generatortest.Project(t, "deploy:\n  strategy: canary\ntools:\n  image: "+tool+"\n")
+	deploy, _ = taskByName(pipelines(t, plain)["hello-world-release"].Spec.Tasks, "deploy")
+	for _, k := range []string{"metrics", "webhooks", "consecutive-error-limit"} {
+		if v, ok := params(deploy)[k]; ok {
+			t.Errorf("param %s = %q without deploy.canary setting it", k, v)
 		}
 	}
 }

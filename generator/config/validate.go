@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/pipewright/pipewright/generator/catalog"
+	"github.com/pipewright/pipewright/pkg/canary"
 	"github.com/pipewright/pipewright/pkg/canary/defaults"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -157,6 +158,26 @@ func (l *Loaded) validate() Errors {
 	}
 	if cn.SuccessRate < 0 || cn.SuccessRate > 100 {
 		add(l.Errorf("deploy.canary.successRate", "a percentage such as 99 or 99.9", "%v is not a percentage", cn.SuccessRate))
+	}
+	if cn.Prometheus != "" {
+		if err := canary.CheckPrometheusURL(cn.Prometheus); err != nil {
+			add(l.Errorf("deploy.canary.prometheus", "a base URL such as "+defaults.Prometheus, "%v", err))
+		}
+	}
+	if n := cn.ConsecutiveErrorLimit; n != nil && *n < 1 {
+		add(l.Errorf("deploy.canary.consecutiveErrorLimit", "1 tolerates one query error in a row", "%d: at least 1", *n))
+	}
+	for i, m := range cn.Metrics {
+		spec := canary.MetricSpec{Name: m.Name, Query: m.Query, Threshold: m.Threshold, Direction: m.Direction, Interval: m.Interval, Unit: m.Unit}
+		if _, err := spec.Metric(); err != nil {
+			add(l.Errorf(fmt.Sprintf("deploy.canary.metrics[%d]", i), "see pipewright canary --help for the query's variables", "%v", err))
+		}
+	}
+	for i, h := range cn.Webhooks {
+		spec := canary.WebhookSpec{Name: h.Name, Type: h.Type, URL: h.URL, Timeout: h.Timeout, Metadata: h.Metadata}
+		if _, err := spec.Webhook(); err != nil {
+			add(l.Errorf(fmt.Sprintf("deploy.canary.webhooks[%d]", i), "type pre-rollout, rollout or confirm-promotion and an http(s) url", "%v", err))
+		}
 	}
 	oneOf("deploy.canary.traffic", cn.Traffic, []string{"gateway-api", "smi"})
 	oneOf("deploy.canary.controller", cn.Controller, []string{"pipewright", "flagger", "argo-rollouts"})

@@ -81,7 +81,7 @@ func (c *Config) validate() error {
 		return errors.New("prometheus: the query timeout, backoff and attempts must not be negative")
 	}
 	if err := CheckPrometheusURL(c.Prometheus.URL); err != nil {
-		return fmt.Errorf("prometheus: %w", err)
+		return fmt.Errorf("prometheus: %w (hint: --prometheus %s)", err, DefaultPrometheus)
 	}
 	for _, h := range c.Webhooks {
 		if err := h.validate(); err != nil {

@@ -131,7 +131,7 @@ func (o *Options) Resolve(changed func(flag string) bool) (Config, Cluster, erro
 		}
 	}
 	if err := CheckPrometheusURL(o.Prom.URL); err != nil {
-		return cfg, cl, fmt.Errorf("--prometheus: %w", err)
+		return cfg, cl, fmt.Errorf("--prometheus: %w (hint: %s)", err, DefaultPrometheus)
 	}
 
 	if o.Metrics != "" {
@@ -185,13 +185,13 @@ func CheckPrometheusURL(s string) error {
 	u, err := url.Parse(s)
 	switch {
 	case s == "":
-		return errors.New("no URL (hint: http://prometheus.monitoring:9090)")
+		return errors.New("no URL")
 	case err != nil:
-		return fmt.Errorf("%.100q is not a URL: %v (hint: http://prometheus.monitoring:9090)", s, err)
+		return fmt.Errorf("%.100q is not a URL: %v", s, err)
 	case u.Scheme != "http" && u.Scheme != "https":
-		return fmt.Errorf("%.100q: want an http or https URL (hint: http://prometheus.monitoring:9090)", s)
+		return fmt.Errorf("%.100q: want an http or https URL", s)
 	case u.Host == "" || u.Hostname() == "":
-		return fmt.Errorf("%.100q has no host (hint: http://prometheus.monitoring:9090)", s)
+		return fmt.Errorf("%.100q has no host", s)
 	case u.RawQuery != "" || u.Fragment != "" || u.User != nil:
 		return fmt.Errorf("%.100q: want a base URL without query, fragment or credentials", s)
 	}
