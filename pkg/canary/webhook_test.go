@@ -97,7 +97,9 @@ func TestWebhooks(t *testing.T) {
 			hook := startHook(t, tc.answer)
 			var progress bytes.Buffer
 			cfg := releaseConfig("shop", promURL, &progress)
-			cfg.Interval, cfg.Samples, cfg.FailureLimit = time.Second, 1, 2
+			// 2s: two scrapes of the canary's new traffic per sample, so a
+			// canary idle since the previous case has a rate at once.
+			cfg.Interval, cfg.Samples, cfg.FailureLimit = 2*time.Second, 1, 2
 			cfg.Webhooks = []Webhook{{Name: "hook", Type: tc.typ, URL: hook.URL, Timeout: 300 * time.Millisecond, Metadata: map[string]string{"suite": "smoke"}}}
 			router := &weightLog{}
 			res, err := Run(context.Background(), cfg, &recordingWorkload{}, both{router, app}, &memStore{})
