@@ -141,8 +141,11 @@ func (o *Options) Resolve(changed func(flag string) bool) (Config, Cluster, erro
 				set = append(set, "--"+n)
 			}
 		}
-		if len(set) > 0 && !o.IgnoreUnused {
+		switch {
+		case len(set) > 0 && !o.IgnoreUnused:
 			return cfg, cl, fmt.Errorf("%s: --metrics replaces the built-in metrics (hint: put the thresholds in --metrics)", strings.Join(set, " "))
+		case len(set) > 0:
+			fmt.Fprintf(warn, "canary: --metrics replaces the built-in metrics, ignored: %s\n", strings.Join(set, " "))
 		}
 		ms, err := ParseMetrics(o.Metrics)
 		if err != nil {
@@ -201,7 +204,7 @@ func CheckPrometheusURL(s string) error {
 // CheckImage refuses an image that is not pinned by digest: a tag could
 // point at another image by the time the canary is promoted.
 func CheckImage(image string) error {
-	if _, err := name.NewDigest(image, name.StrictValidation); err != nil {
+	if _, err := name.NewDigest(image); err != nil {
 		return fmt.Errorf("%.200q is not pinned by digest (REPO@sha256:<64 hex>): %v", image, err)
 	}
 	return nil
