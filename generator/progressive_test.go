@@ -8,6 +8,7 @@ import (
 	"github.com/pipewright/pipewright/generator"
 	"github.com/pipewright/pipewright/generator/config"
 	"github.com/pipewright/pipewright/generator/generatortest"
+	"github.com/pipewright/pipewright/pkg/canary"
 	"github.com/pipewright/pipewright/pkg/tekton"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -124,6 +125,30 @@ tools:
 		}
 	}
 
+	// A release killed before its decision (the deploy task failed without
+	// an outcome) is undone in finally; canary-restore itself leaves a
+	// release that ended alone.
+	restore, ok := taskByName(rel.Spec.Finally, "restore-canary")
+	if !ok {
+		t.Fatal("finally lacks restore-canary")
+	}
+	if restore.TaskRef.Name != "canary-restore" || len(restore.When) != 1 || restore.When[0].Input != "$(tasks.deploy.status)" ||
+		string(restore.When[0].Operator) != "in" || restore.When[0].Values[0] != "Failed" {
+		t.Errorf("restore-canary = %s when %+v", restore.TaskRef.Name, restore.When)
+	}
+	rp := params(restore)
+	for k, want := range map[string]string{
+		"image": dp["image"], "app": "$(params.deployment)", "namespace": "$(params.namespace)", "router": "smi",
+		"strategy": "pipewright", "pipewright-image": "$(params.pipewright-image)",
+	} {
+		if rp[k] != want {
+			t.Errorf("restore-canary param %s = %q, want %q", k, rp[k], want)
+		}
+	}
+	if _, ok := tree["tasks/canary-restore.yaml"]; !ok {
+		t.Error("tasks/canary-restore.yaml not generated")
+	}
+
 	pr := ps["hello-world-pull-request"]
 	prb, _ := taskByName(pr.Spec.Tasks, "build-image")
 	if p := params(prb); prb.TaskRef.Name != "go-image" || p["no-push"] != "true" {
@@ -177,6 +202,50 @@ func TestCanaryControllers(t *testing.T) {
 		deploy, _ := taskByName(pipelines(t, tree)["hello-world-release"].Spec.Tasks, "deploy")
 		if got := params(deploy)["strategy"]; got != ctl {
 			t.Errorf("%s: strategy param %q", ctl, got)
+		}
+		// The controller owns the traffic: nothing for pipewright to restore.
+		if _, ok := taskByName(pipelines(t, tree)["hello-world-release"].Spec.Finally, "restore-canary"); ok {
+			t.Errorf("%s: finally restores the canary", ctl)
+		}
+		if _, ok := tree["tasks/canary-restore.yaml"]; ok {
+			t.Errorf("%s: tasks/canary-restore.yaml generated", ctl)
+		}
+	}
+}
+
+// deploy.canary's metrics and webhooks reach canary-release as the JSON its
+// --metrics and --webhooks read; configs without them keep the Task's
+// defaults (no param).
+func TestCanaryMetricsAndWebhooksParams(t *testing.T) {
+	tool := generatortest.ToolImage(t)
+	tree := generatortest.Project(t, `deploy:
+  strategy: canary
+  canary:
+    consecutiveErrorLimit: 6
+    metrics:
+    - {name: errors, query: "100 * sum(rate(http_requests_total{deployment=\"{{ .Canary }}\",code=~\"5..\"}[{{ .Interval }}]))", threshold: 1, direction: max, interval: 2m, unit: "%"}
+    webhooks:
+    - {name: acceptance, type: pre-rollout, url: "http://tester.test/check", timeout: 30s}
+tools:
+  image: `+tool+"\n")
+	deploy, _ := taskByName(pipelines(t, tree)["hello-world-release"].Spec.Tasks, "deploy")
+	p := params(deploy)
+	ms, err := canary.ParseMetrics(p["metrics"])
+	if err != nil || len(ms) != 1 || ms[0].Name != "errors" || *ms[0].Max != 1 || ms[0].Interval != 2*time.Minute {
+		t.Errorf("metrics param %q: %v, %+v", p["metrics"], err, ms)
+	}
+	hs, err := canary.ParseWebhooks(p["webhooks"])
+	if err != nil || len(hs) != 1 || hs[0].Type != canary.PreRollout || hs[0].Timeout != 30*time.Second {
+		t.Errorf("webhooks param %q: %v, %+v", p["webhooks"], err, hs)
+	}
+	if p["consecutive-error-limit"] != "6" {
+		t.Errorf("consecutive-error-limit param %q", p["consecutive-error-limit"])
+	}
+	plain := generatortest.Project(t, "deploy:\n  strategy: canary\ntools:\n  image: "+tool+"\n")
+	deploy, _ = taskByName(pipelines(t, plain)["hello-world-release"].Spec.Tasks, "deploy")
+	for _, k := range []string{"metrics", "webhooks", "consecutive-error-limit"} {
+		if v, ok := params(deploy)[k]; ok {
+			t.Errorf("param %s = %q without deploy.canary setting it", k, v)
 		}
 	}
 }

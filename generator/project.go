@@ -1,6 +1,7 @@
 package generator
 
 import (
+	"encoding/json"
 	"fmt"
 	"path"
 	"sort"
@@ -15,6 +16,7 @@ import (
 	"github.com/pipewright/pipewright/generator/pipeline"
 	"github.com/pipewright/pipewright/generator/render"
 	"github.com/pipewright/pipewright/generator/trigger"
+	"github.com/pipewright/pipewright/pkg/canary"
 	"github.com/pipewright/pipewright/pkg/images"
 	"github.com/pipewright/pipewright/pkg/keys"
 	"github.com/pipewright/pipewright/pkg/tekton"
@@ -361,7 +363,7 @@ func (p *project) canaryParams() map[string]string {
 	}
 	lat, _ := time.ParseDuration(cn.LatencyP99) // validated by config
 	router := map[string]string{"gateway-api": "httproute", "smi": "smi"}[cn.Traffic]
-	return map[string]string{
+	ps := map[string]string{
 		"strategy":      cn.Controller,
 		"router":        router,
 		"route":         cn.Route,
@@ -374,6 +376,35 @@ func (p *project) canaryParams() map[string]string {
 		"latency-p99":   strconv.FormatFloat(float64(lat)/float64(time.Millisecond), 'f', -1, 64),
 		"deadline":      cn.Deadline,
 	}
+	// Only what is set, so the generated params stay as they were for
+	// configs without them.
+	if n := cn.ConsecutiveErrorLimit; n != nil {
+		ps["consecutive-error-limit"] = strconv.Itoa(*n)
+	}
+	if len(cn.Metrics) > 0 {
+		specs := make([]canary.MetricSpec, len(cn.Metrics))
+		for i, m := range cn.Metrics {
+			specs[i] = canary.MetricSpec{Name: m.Name, Query: m.Query, Threshold: m.Threshold, Direction: m.Direction, Interval: m.Interval, Unit: m.Unit}
+		}
+		ps["metrics"] = compactJSON(specs)
+	}
+	if len(cn.Webhooks) > 0 {
+		specs := make([]canary.WebhookSpec, len(cn.Webhooks))
+		for i, h := range cn.Webhooks {
+			specs[i] = canary.WebhookSpec{Name: h.Name, Type: h.Type, URL: h.URL, Timeout: h.Timeout, Metadata: h.Metadata}
+		}
+		ps["webhooks"] = compactJSON(specs)
+	}
+	return ps
+}
+
+// compactJSON is v as one line of JSON, for a param; v is plain data.
+func compactJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
 }
 
 // run is the PipelineRun template of a pipeline; params are the values to
@@ -503,6 +534,9 @@ func (p *project) usedTasks() []string {
 	}
 	if !p.c.Deploy.Disabled {
 		set[p.deployTask()] = true
+		if p.c.Deploy.Strategy == "canary" && p.c.Deploy.Canary.Controller == "pipewright" {
+			set["canary-restore"] = true
+		}
 	}
 	return sortedKeys(set)
 }

@@ -47,12 +47,18 @@ func TestToolStepArgsParse(t *testing.T) {
 				t.Errorf("task %s step %s: pipewright %s: %v", e.Name, s.Name, cmd.Name(), err)
 			}
 			if cmd.Name() == "canary" {
-				// Every strategy accepts the Task's full set of flags.
+				// Every strategy accepts the Task's full set of flags, at
+				// their defaults, and they pass every rule.
+				for _, f := range [][2]string{{"app", "shop"}, {"image", "registry.example/shop@sha256:" + strings.Repeat("ab", 32)}} {
+					if err := cmd.Flags().Set(f[0], f[1]); err != nil {
+						t.Fatal(err)
+					}
+				}
 				for _, strategy := range []string{"pipewright", "flagger", "argo-rollouts"} {
 					if err := cmd.Flags().Set("strategy", strategy); err != nil {
 						t.Fatal(err)
 					}
-					if err := strategyFlags(cmd, strategy); err != nil {
+					if err := cmd.PreRunE(cmd, nil); err != nil {
 						t.Errorf("task %s step %s with strategy %s: %v", e.Name, s.Name, strategy, err)
 					}
 				}

@@ -90,6 +90,29 @@ type Canary struct {
 	Route        string  `json:"route,omitempty" doc:"The HTTPRoute or TrafficSplit to shift; defaults to app.name."`
 	Controller   string  `json:"controller,omitempty" doc:"Who runs the canary: pipewright (this config's steps and analysis), flagger (set the image, wait for Flagger's Canary verdict) or argo-rollouts (set the Rollout's image, wait for its verdict)." enum:"pipewright,flagger,argo-rollouts" default:"pipewright"`
 	Deadline     string  `json:"deadline,omitempty" doc:"How long a Deployment may take to become available (pipewright), or the whole release may take (flagger, argo-rollouts); Go duration. Defaults to 10m, or 30m with flagger and argo-rollouts." default:"10m"`
+	// Pointer: an explicit 0 is refused rather than taken for the default.
+	ConsecutiveErrorLimit *int            `json:"consecutiveErrorLimit,omitempty" doc:"Samples in a row whose queries fail (Prometheus unreachable, a 503 or 422 answer) that are tolerated; one more rolls back. They are not failures." default:"4"`
+	Metrics               []CanaryMetric  `json:"metrics,omitempty" doc:"Analysis metrics replacing successRate and latencyP99 (the built-in two, used when this is empty)."`
+	Webhooks              []CanaryWebhook `json:"webhooks,omitempty" doc:"HTTP calls at Flagger's points of the release (controller pipewright)."`
+}
+
+// CanaryMetric is one analysis metric, as in Flagger's Canary analysis.
+type CanaryMetric struct {
+	Name      string  `json:"name" doc:"Metric name, for the log and the report." required:"true"`
+	Query     string  `json:"query" doc:"PromQL, a Go template over {{ .Canary }} and {{ .Stable }} (the Deployments), {{ .App }}, {{ .Namespace }}, {{ .Track }} (canary, or stable in the preflight) and {{ .Interval }} (the rate() range); it must return one value." required:"true"`
+	Threshold float64 `json:"threshold" doc:"The bound the value must keep." required:"true"`
+	Direction string  `json:"direction" doc:"min: the value must stay at or above the threshold; max: at or below." enum:"min,max" required:"true"`
+	Interval  string  `json:"interval,omitempty" doc:"The query's rate() range ({{ .Interval }}); defaults to the release's interval, at least 1m."`
+	Unit      string  `json:"unit,omitempty" doc:"For the report, e.g. % or ms; with % the threshold is a percentage (0 to 100)."`
+}
+
+// CanaryWebhook is one webhook, as in Flagger's Canary analysis.
+type CanaryWebhook struct {
+	Name     string            `json:"name" doc:"Webhook name." required:"true"`
+	Type     string            `json:"type" doc:"pre-rollout: before the canary gets traffic (a failure rolls back with no traffic moved); rollout: before every sample, e.g. a load test (a failure fails the sample); confirm-promotion: after the last step, asked every interval until it answers 2xx." enum:"pre-rollout,rollout,confirm-promotion" required:"true"`
+	URL      string            `json:"url" doc:"http or https URL; it receives a POST of {name, namespace, phase, image, weight, metadata}." required:"true"`
+	Timeout  string            `json:"timeout,omitempty" doc:"Go duration." default:"10s"`
+	Metadata map[string]string `json:"metadata,omitempty" doc:"Sent with every call."`
 }
 
 // GitHub is the repository that triggers the pipelines.

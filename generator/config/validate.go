@@ -11,6 +11,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/pipewright/pipewright/generator/buildpack"
 	"github.com/pipewright/pipewright/generator/catalog"
+	"github.com/pipewright/pipewright/pkg/canary"
+	"github.com/pipewright/pipewright/pkg/canary/defaults"
 	"github.com/pipewright/pipewright/pkg/images"
 	"github.com/pipewright/pipewright/pkg/keys"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -167,6 +169,26 @@ func (l *Loaded) validate() Errors {
 	if cn.SuccessRate < 0 || cn.SuccessRate > 100 {
 		add(l.Errorf("deploy.canary.successRate", "a percentage such as 99 or 99.9", "%v is not a percentage", cn.SuccessRate))
 	}
+	if cn.Prometheus != "" {
+		if err := canary.CheckPrometheusURL(cn.Prometheus); err != nil {
+			add(l.Errorf("deploy.canary.prometheus", "a base URL such as "+defaults.Prometheus, "%v", err))
+		}
+	}
+	if n := cn.ConsecutiveErrorLimit; n != nil && *n < 1 {
+		add(l.Errorf("deploy.canary.consecutiveErrorLimit", "1 tolerates one query error in a row", "%d: at least 1", *n))
+	}
+	for i, m := range cn.Metrics {
+		spec := canary.MetricSpec{Name: m.Name, Query: m.Query, Threshold: m.Threshold, Direction: m.Direction, Interval: m.Interval, Unit: m.Unit}
+		if _, err := spec.Metric(); err != nil {
+			add(l.Errorf(fmt.Sprintf("deploy.canary.metrics[%d]", i), "see pipewright canary --help for the query's variables", "%v", err))
+		}
+	}
+	for i, h := range cn.Webhooks {
+		spec := canary.WebhookSpec{Name: h.Name, Type: h.Type, URL: h.URL, Timeout: h.Timeout, Metadata: h.Metadata}
+		if _, err := spec.Webhook(); err != nil {
+			add(l.Errorf(fmt.Sprintf("deploy.canary.webhooks[%d]", i), "type pre-rollout, rollout or confirm-promotion and an http(s) url", "%v", err))
+		}
+	}
 	oneOf("deploy.canary.traffic", cn.Traffic, []string{"gateway-api", "smi"})
 	oneOf("deploy.canary.controller", cn.Controller, []string{"pipewright", "flagger", "argo-rollouts"})
 	duration("deploy.canary.deadline", cn.Deadline)
@@ -255,29 +277,29 @@ func (c *Config) applyDefaults() {
 	def(&c.Deploy.Strategy, "rolling")
 	cn := &c.Deploy.Canary
 	if len(cn.Steps) == 0 {
-		cn.Steps = []int{10, 25, 50, 100}
+		cn.Steps = defaults.Steps()
 	}
-	def(&cn.Interval, "1m")
+	def(&cn.Interval, defaults.FormatDuration(defaults.Interval))
 	if cn.Samples == 0 {
-		cn.Samples = 3
+		cn.Samples = defaults.Samples
 	}
 	if cn.FailureLimit == 0 {
-		cn.FailureLimit = 2
+		cn.FailureLimit = defaults.FailureLimit
 	}
 	if cn.SuccessRate == 0 {
-		cn.SuccessRate = 99
+		cn.SuccessRate = defaults.SuccessRate
 	}
-	def(&cn.LatencyP99, "500ms")
-	def(&cn.Prometheus, "http://prometheus.monitoring:9090")
+	def(&cn.LatencyP99, defaults.FormatDuration(defaults.LatencyP99))
+	def(&cn.Prometheus, defaults.Prometheus)
 	def(&cn.Traffic, "gateway-api")
 	def(&cn.Route, c.App.Name)
-	def(&cn.Controller, "pipewright")
-	if cn.Controller == "pipewright" {
-		def(&cn.Deadline, "10m")
+	def(&cn.Controller, defaults.StrategyPipewright)
+	if cn.Controller == defaults.StrategyPipewright {
+		def(&cn.Deadline, defaults.FormatDuration(defaults.Deadline))
 	}
 	// Flagger's and Argo's own analysis usually takes longer than a
 	// Deployment takes to become available.
-	def(&cn.Deadline, "30m")
+	def(&cn.Deadline, defaults.FormatDuration(defaults.VerdictDeadline))
 	def(&c.Image.Builder, "dockerfile")
 	def(&c.Image.PushSecret, c.App.Name+"-registry")
 	def(&c.Build.Cache, "run")

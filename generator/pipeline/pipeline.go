@@ -95,6 +95,7 @@ var defaultTimeouts = map[string]time.Duration{
 	keys.TaskSetPending: 5 * time.Minute, keys.TaskReportSuccess: 5 * time.Minute, keys.TaskReportFailure: 5 * time.Minute,
 	keys.TaskReportCloneFailure:  5 * time.Minute,
 	keys.TaskReportCanarySuccess: 5 * time.Minute, keys.TaskReportCanaryFailure: 5 * time.Minute,
+	keys.TaskRestoreCanary: 5 * time.Minute,
 }
 
 // Every pipeline has one volume workspace, SourceWorkspace, which a run
@@ -255,6 +256,9 @@ func Build(kind Kind, s Spec) (*v1.Pipeline, error) {
 	finally := []v1.PipelineTask{ok, bad, early}
 	if kind == Release && s.Deploy && s.Canary != nil {
 		finally = append(finally, b.canaryStatus("success"), b.canaryStatus("failure"))
+		if ctl := s.Canary["strategy"]; ctl == "" || ctl == "pipewright" {
+			finally = append(finally, b.restoreCanary())
+		}
 	}
 	workspaces := []v1.PipelineWorkspaceDeclaration{{
 		Name: SourceWorkspace,
@@ -420,6 +424,28 @@ func (b *builder) deploy() v1.PipelineTask {
 		"container":  b.p(keys.ParamContainer),
 		"image":      newImage,
 	}, map[string]ws{"source": b.src()})
+}
+
+// restoreCanary undoes a canary release whose deploy task failed before
+// the release recorded a decision (its Pod killed, the task's or the run's
+// timeout), which would leave the traffic split: canary-restore reads the
+// progress kept on the route and does nothing when the release ended.
+func (b *builder) restoreCanary() v1.PipelineTask {
+	ps := map[string]v1.ParamValue{
+		catalog.ToolImageParam: b.p(catalog.ToolImageParam),
+		"image":                lit("$(tasks.build-image.results.IMAGE_URL)@$(tasks.build-image.results.IMAGE_DIGEST)"),
+		"app":                  b.p("deployment"),
+		"container":            b.p("container"),
+		"namespace":            b.p("namespace"),
+	}
+	for _, k := range []string{"strategy", "router", "route"} {
+		if v, ok := b.s.Canary[k]; ok {
+			ps[k] = lit(v)
+		}
+	}
+	t := b.task(keys.TaskRestoreCanary, "canary-restore", nil, ps, nil)
+	t.When = v1.WhenExpressions{{Input: "$(tasks.deploy.status)", Operator: selection.In, Values: []string{"Failed"}}}
+	return t
 }
 
 // canaryStatus reports the canary's decision as its own commit status

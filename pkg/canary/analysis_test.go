@@ -4,9 +4,15 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -36,7 +42,10 @@ func waitScraped(t *testing.T, promURL string) {
 	for {
 		v, err := p.Query(context.Background(), `count(up == 1)`)
 		if err == nil && v == 2 {
-			return
+			// and the stable version has a rate, which the preflight needs
+			if _, err = p.Query(context.Background(), `sum(rate(http_requests_total{track="stable"}[5s])) > 0`); err == nil {
+				return
+			}
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("prometheus has not scraped both tracks after 20s (last: %v, %v)", v, err)
@@ -144,9 +153,10 @@ func TestReleaseAgainstPrometheus(t *testing.T) {
 	}
 }
 
-// TestAnalysisFailures checks that every way of not knowing ends in a
-// rollback with a message saying why, against a real Prometheus.
-func TestAnalysisFailures(t *testing.T) {
+// TestPreflightRefuses: a release whose analysis cannot work is refused
+// before anything is deployed or routed, and no progress is written (the
+// route, where it is kept, is not touched), against a real Prometheus.
+func TestPreflightRefuses(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs Prometheus")
 	}
@@ -180,34 +190,32 @@ func TestAnalysisFailures(t *testing.T) {
 	}()
 
 	for _, tc := range []struct {
-		name     string
-		url      string
-		timeout  time.Duration
-		query    string
-		reason   []string
-		failures int // failures counted before the rollback
+		name    string
+		url     string
+		timeout time.Duration
+		query   string
+		reason  []string
 	}{
 		{
 			name:   "prometheus down",
 			url:    downURL,
-			reason: []string{"analysis aborted", "prometheus unreachable after 3 attempts", "connection refused"},
+			reason: []string{"preflight", "prometheus unreachable after 3 attempts", "connection refused"},
 		},
 		{
 			name:   "syntax error",
 			query:  `sum(rate(http_requests_total{app="{{.App}}"}[{{.Window}}])`,
-			reason: []string{"analysis aborted", "prometheus: bad_data", "parse error"},
+			reason: []string{"preflight", "prometheus: bad_data", "parse error"},
 		},
 		{
-			name:     "empty result",
-			query:    `sum(rate(http_requests_total{app="no-such-app"}[{{.Window}}]))`,
-			reason:   []string{"failure limit reached (3/3)", "no data"},
-			failures: 3,
+			name:   "the stable version has no data",
+			query:  `sum(rate(http_requests_total{app="no-such-app",track="{{.Track}}"}[{{.Window}}]))`,
+			reason: []string{"preflight: metric custom: the stable version has no data"},
 		},
 		{
 			name:    "timeout",
 			url:     "http://" + hung.Addr().String(),
 			timeout: 300 * time.Millisecond,
-			reason:  []string{"analysis aborted", "unreachable after 3 attempts", "no answer within the query timeout 300ms (+1s)"},
+			reason:  []string{"preflight", "unreachable after 3 attempts", "no answer within the query timeout 300ms (+1s)"},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -226,24 +234,194 @@ func TestAnalysisFailures(t *testing.T) {
 			}
 			router := &weightLog{}
 			store := &memStore{}
-			res, err := Run(context.Background(), cfg, &recordingWorkload{}, router, store)
+			w := &recordingWorkload{}
+			res, err := Run(context.Background(), cfg, w, router, store)
 			t.Logf("progress:\n%s", progress.String())
 			if err != nil {
 				t.Fatal(err)
 			}
-			if res.Outcome != RolledBack {
-				t.Fatalf("outcome %s, want %s", res.Outcome, RolledBack)
+			if res.Outcome != Refused {
+				t.Fatalf("outcome %s (%s), want %s", res.Outcome, res.Reason, Refused)
 			}
 			for _, s := range tc.reason {
 				if !strings.Contains(res.Reason, s) {
 					t.Errorf("reason %q does not say %q", res.Reason, s)
 				}
 			}
-			if got := []int(*router); !reflect.DeepEqual(got, []int{50, 0}) {
-				t.Errorf("weights %v, want [50 0]", got)
+			if len(*router) != 0 || len(w.calls) != 0 || len(store.saves) != 0 {
+				t.Errorf("refused, yet weights %v, workload calls %v, saves %v", *router, w.calls, store.saves)
 			}
-			if store.st.Failures != tc.failures {
-				t.Errorf("%d failures counted, want %d", store.st.Failures, tc.failures)
+			if !strings.HasPrefix(res.Summary(), "refused "+cfg.Image+" before any traffic moved: preflight") {
+				t.Errorf("summary %q", res.Summary())
+			}
+		})
+	}
+}
+
+// promProxy stands in front of a real Prometheus and answers the canary's
+// queries (those naming track="canary") with what fail says, while fail
+// returns true; the stable's queries always reach Prometheus.
+func promProxy(t *testing.T, promURL string, fail func(n int) (code int, body string, ok bool)) string {
+	t.Helper()
+	target, err := url.Parse(promURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp := httputil.NewSingleHostReverseProxy(target)
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/v1/query" {
+			body, _ := io.ReadAll(r.Body)
+			form, _ := url.ParseQuery(string(body))
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			if strings.Contains(form.Get("query"), `track="canary"`) {
+				if code, answer, ok := fail(int(n.Add(1))); ok {
+					if code == 0 { // the connection drops: Prometheus stopped
+						hj, _ := w.(http.Hijacker)
+						c, _, _ := hj.Hijack()
+						c.Close()
+						return
+					}
+					w.Header().Set("Content-Type", "application/json")
+					w.WriteHeader(code)
+					io.WriteString(w, answer)
+					return
+				}
+			}
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// Prometheus' own answers for an overloaded or restarting server.
+const (
+	unavailable503 = `{"status":"error","errorType":"unavailable","error":"too many concurrent queries"}`
+	execution422   = `{"status":"error","errorType":"execution","error":"query processing would load too many samples into memory"}`
+)
+
+// TestTransientQueryErrors: query errors that may pass (a JSON 503 or 422,
+// a Prometheus stopped mid-release) are retried at the next sample and are
+// not failures; more than the consecutive-error limit in a row roll back,
+// and the release is never promoted on them.
+func TestTransientQueryErrors(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs Prometheus")
+	}
+	app := startApp(t, "shop", behaviour{})
+	promURL := startPrometheus(t, app.Stable, app.Canary)
+	app.drive(t, 100)
+	waitScraped(t, promURL)
+
+	for _, tc := range []struct {
+		name    string
+		fail    func(n int) (int, string, bool)
+		outcome Phase
+		errored int // samples with a query error
+		reason  []string
+	}{
+		{
+			// Two metrics per sample: queries 1-4 are the first two samples.
+			name:    "503 for two samples, then answers",
+			fail:    func(n int) (int, string, bool) { return 503, unavailable503, n <= 4 },
+			outcome: Promoted,
+			errored: 2,
+		},
+		{
+			name:    "422 every time",
+			fail:    func(int) (int, string, bool) { return 422, execution422, true },
+			outcome: RolledBack,
+			errored: 3,
+			reason:  []string{"analysis aborted: 3 consecutive query errors (limit 2)", "prometheus: execution: query processing would load too many samples"},
+		},
+		{
+			// After the preflight (the stable's queries), once traffic moved.
+			name:    "prometheus stopped mid-release",
+			fail:    func(int) (int, string, bool) { return 0, "", true },
+			outcome: RolledBack,
+			errored: 3,
+			reason:  []string{"3 consecutive query errors (limit 2)", "prometheus unreachable after 3 attempts"},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var progress bytes.Buffer
+			cfg := releaseConfig("shop", promProxy(t, promURL, tc.fail), &progress)
+			cfg.Interval, cfg.Samples, cfg.ConsecutiveErrorLimit = time.Second, 1, 2
+			store := &memStore{}
+			res, err := Run(context.Background(), cfg, &recordingWorkload{}, app, store)
+			t.Logf("progress:\n%s", progress.String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Outcome != tc.outcome {
+				t.Fatalf("outcome %s (%s), want %s", res.Outcome, res.Reason, tc.outcome)
+			}
+			for _, s := range tc.reason {
+				if !strings.Contains(res.Reason, s) {
+					t.Errorf("reason %q does not say %q", res.Reason, s)
+				}
+			}
+			errored := 0
+			for _, st := range res.Steps {
+				for _, s := range st.Samples {
+					for _, c := range s.Checks {
+						if c.Verdict == Errored {
+							errored++
+							break
+						}
+					}
+				}
+			}
+			if errored != tc.errored {
+				t.Errorf("%d samples with query errors, want %d", errored, tc.errored)
+			}
+			for _, s := range store.saves {
+				if s.Failures != 0 {
+					t.Fatalf("a query error was counted as a failure: %+v", s)
+				}
+			}
+		})
+	}
+}
+
+// TestNonFiniteNeverPromotes: +Inf passes a lower bound and -Inf an upper
+// one as numbers; both are no data, like NaN, and roll the release back.
+// The values come from a real Prometheus (1/0, -1/0).
+func TestNonFiniteNeverPromotes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs Prometheus")
+	}
+	app := startApp(t, "shop", behaviour{})
+	promURL := startPrometheus(t, app.Stable, app.Canary)
+	app.drive(t, 50)
+	waitScraped(t, promURL)
+	// The stable version answers 1 (preflight passes); the canary ±Inf.
+	for _, tc := range []struct {
+		name  string
+		query string
+		m     Metric
+	}{
+		{"+Inf above a minimum", `{{if eq .Track "canary"}}1/0{{else}}1{{end}}`, Metric{Min: ptr(0)}},
+		{"-Inf below a maximum", `{{if eq .Track "canary"}}-1/0{{else}}1{{end}}`, Metric{Max: ptr(5)}},
+		{"NaN", `{{if eq .Track "canary"}}0/0{{else}}1{{end}}`, Metric{Max: ptr(5)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var progress bytes.Buffer
+			cfg := releaseConfig("shop", promURL, &progress)
+			cfg.Interval, cfg.FailureLimit = 500*time.Millisecond, 2
+			m := tc.m
+			m.Name, m.Query = "ratio", tc.query
+			cfg.Metrics = []Metric{m}
+			res, err := Run(context.Background(), cfg, &recordingWorkload{}, &weightLog{}, &memStore{})
+			t.Logf("progress:\n%s", progress.String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Outcome != RolledBack || !strings.Contains(res.Reason, "failure limit reached (2/2): ratio=no data") {
+				t.Fatalf("outcome %s (%s), want rolled back on no data", res.Outcome, res.Reason)
 			}
 		})
 	}
@@ -275,13 +453,20 @@ func TestPrometheusTimeoutParameter(t *testing.T) {
 
 // A release stopped before its decision (Tekton's SIGTERM on a cancelled or
 // timed-out TaskRun cancels the context) rolls back instead of leaving the
-// traffic split; no Prometheus is needed, the stop comes first.
+// traffic split.
 func TestCancelledReleaseRollsBack(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs Prometheus (the preflight)")
+	}
+	app := startApp(t, "shop", behaviour{})
+	promURL := startPrometheus(t, app.Stable, app.Canary)
+	app.drive(t, 50)
+	waitScraped(t, promURL)
 	var progress bytes.Buffer
-	cfg := releaseConfig("shop", "http://127.0.0.1:1", &progress)
+	cfg := releaseConfig("shop", promURL, &progress)
 	cfg.Interval = time.Hour
 	ctx, cancel := context.WithCancelCause(context.Background())
-	time.AfterFunc(300*time.Millisecond, func() { cancel(errors.New("SIGTERM")) })
+	time.AfterFunc(1500*time.Millisecond, func() { cancel(errors.New("SIGTERM")) })
 	w, r, s := &recordingWorkload{}, &weightLog{}, &memStore{}
 	res, err := Run(ctx, cfg, w, r, s)
 	if err != nil {

@@ -21,30 +21,41 @@ type Config struct {
 	Interval     time.Duration
 	Samples      int
 	FailureLimit int
+	// ConsecutiveErrorLimit is how many samples in a row whose queries
+	// failed transiently (Prometheus unreachable, 503, 422) are tolerated;
+	// one more rolls back. They are not failures: a sample that reads its
+	// metrics resets the count. Default DefaultConsecutiveErrorLimit.
+	ConsecutiveErrorLimit int
 	// Window is the range of rate() in the queries (a Prometheus duration);
 	// default: the interval, at least 1m.
-	Window     string
-	Metrics    []Metric
-	Prometheus *Prometheus
+	Window  string
+	Metrics []Metric
+	// Webhooks are called at Flagger's points: pre-rollout, rollout,
+	// confirm-promotion.
+	Webhooks []Webhook
+	// RetryReason allows releasing a digest that was rolled back before
+	// on this route; it is kept with the progress and in the report.
+	RetryReason string
+	Prometheus  *Prometheus
 	// Progress receives the progress lines; nil discards them.
 	Progress io.Writer
 }
 
-// DefaultSteps are the canary's traffic weights when none are given.
-var DefaultSteps = []int{10, 25, 50, 100}
-
 func (c *Config) setDefaults() {
 	if len(c.Steps) == 0 {
-		c.Steps = DefaultSteps
+		c.Steps = DefaultStepsList()
 	}
 	if c.Interval == 0 {
-		c.Interval = time.Minute
+		c.Interval = DefaultInterval
 	}
 	if c.Samples == 0 {
-		c.Samples = 1
+		c.Samples = DefaultSamples
 	}
 	if c.FailureLimit == 0 {
-		c.FailureLimit = 2
+		c.FailureLimit = DefaultFailureLimit
+	}
+	if c.ConsecutiveErrorLimit == 0 {
+		c.ConsecutiveErrorLimit = DefaultConsecutiveErrorLimit
 	}
 	if c.Window == "" {
 		c.Window = promDuration(max(c.Interval, time.Minute))
@@ -64,8 +75,18 @@ func (c *Config) validate() error {
 	switch {
 	case c.Prometheus == nil || c.Prometheus.URL == "":
 		return errors.New("prometheus: no URL (hint: --prometheus http://prometheus.monitoring:9090)")
-	case c.Interval < 0 || c.Samples < 0 || c.FailureLimit < 0:
-		return errors.New("interval, samples and failure limit must not be negative")
+	case c.Interval < 0 || c.Samples < 0 || c.FailureLimit < 0 || c.ConsecutiveErrorLimit < 0:
+		return errors.New("interval, samples, failure limit and consecutive-error limit must not be negative")
+	case c.Prometheus.Timeout < 0 || c.Prometheus.Backoff < 0 || c.Prometheus.Attempts < 0:
+		return errors.New("prometheus: the query timeout, backoff and attempts must not be negative")
+	}
+	if err := CheckPrometheusURL(c.Prometheus.URL); err != nil {
+		return fmt.Errorf("prometheus: %w (hint: --prometheus %s)", err, DefaultPrometheus)
+	}
+	for _, h := range c.Webhooks {
+		if err := h.validate(); err != nil {
+			return err
+		}
 	}
 	prev := 0
 	for i, w := range c.Steps {
@@ -95,6 +116,9 @@ func (c *Config) validateTarget() error {
 		return errors.New("app: empty (hint: the name of the stable Deployment; with flagger or argo-rollouts also the default --object)")
 	case c.Image == "":
 		return errors.New("image: empty (hint: the new image, e.g. registry/app@sha256:...)")
+	}
+	if err := CheckImage(c.Image); err != nil {
+		return fmt.Errorf("image: %w", err)
 	}
 	return nil
 }

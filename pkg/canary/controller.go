@@ -8,6 +8,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/pipewright/pipewright/pkg/canary/defaults"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 )
 
@@ -15,12 +16,12 @@ import (
 const (
 	// StrategyPipewright is the built-in release (Run): Deployments, a
 	// route's weights and a Prometheus analysis driven from here.
-	StrategyPipewright = "pipewright"
+	StrategyPipewright = defaults.StrategyPipewright
 	// StrategyFlagger hands the release to a Flagger controller already in
 	// the cluster (FlaggerCanary).
-	StrategyFlagger = "flagger"
+	StrategyFlagger = defaults.StrategyFlagger
 	// StrategyArgoRollouts hands it to Argo Rollouts (ArgoRollout).
-	StrategyArgoRollouts = "argo-rollouts"
+	StrategyArgoRollouts = defaults.StrategyArgoRollouts
 )
 
 // TimedOut is the outcome of a release handed to a controller that gave no
@@ -85,7 +86,7 @@ func Follow(ctx context.Context, cfg Config, c Controller, deadline, poll time.D
 		cfg.Progress = io.Discard
 	}
 	if deadline <= 0 {
-		deadline = 30 * time.Minute
+		deadline = DefaultVerdictDeadline
 	}
 	if poll <= 0 {
 		poll = 5 * time.Second

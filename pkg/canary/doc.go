@@ -8,26 +8,39 @@
 // re-run with another image first undoes an interrupted release:
 //
 //	          start (new image)
-//	                │  deploy canary, wait until available ──(deadline)──┐
-//	                ▼                                                    │
-//	        ┌─ progressing ◄────────────┐                                │
-//	        │   set weight w[i]         │ all samples of step i pass,   │
-//	        │   take `samples` samples  │ i < last: i++                 │
-//	        │   (pass / fail / no data) ─┘                               │
-//	        │                                                            │
-//	last step passed                failures reach limit, Prometheus        │
-//	        │                       unreachable, query error ────────────┤
-//	        ▼                                                            ▼
-//	    promoting                                                  rolling-back
-//	stable ← new image,                                          weight 0 → stable,
-//	weight 0, canary → 0                                          canary removed
-//	        │                                                            │
-//	        ▼                                                            ▼
-//	    promoted                                                    rolled-back
+//	                │  preflight: Prometheus answers, queries parse, the
+//	                │  stable version has data; the digest was not rolled
+//	                │  back before (or --retry-reason) ──── else ──► refused
+//	                │  deploy canary, wait until available,            (nothing
+//	                │  pre-rollout webhooks ───(deadline, failure)──┐   touched)
+//	                ▼                                                │
+//	        ┌─ progressing ◄────────────┐                            │
+//	        │   set weight w[i]         │ all samples of step i pass,│
+//	        │   take `samples` samples  │ i < last: i++             │
+//	        │   (pass / fail / no data /─┘                           │
+//	        │    query error)                                        │
+//	last step passed,               failures reach limit, more than  │
+//	confirm-promotion               consecutive-error-limit query    │
+//	webhooks answer 2xx             errors in a row, a query         │
+//	        │                       Prometheus refuses ──────────────┤
+//	        ▼                                                        ▼
+//	    promoting                                              rolling-back
+//	stable ← new image,                                      weight 0 → stable,
+//	weight 0, canary → 0                                      canary removed
+//	        │                                                        │
+//	        ▼                                                        ▼
+//	    promoted                                                rolled-back
+//	                                                     (digest recorded)
 //
-// "No data" (an empty vector or NaN) counts as a failure and can never
-// promote. The worst case before a rollback is interval × failure limit; the
-// quickest promotion is interval × samples × steps; both are printed at start.
+// "No data" (an empty vector, NaN or ±Inf) counts as a failure and can
+// never promote. A query error that may pass (Prometheus unreachable after
+// its retries, a 503 or 422 answer) is neither: the next sample asks again.
+// The worst case before a rollback is interval × failure limit; the
+// quickest promotion is interval × samples × steps; both are printed at
+// start. A release killed before its decision (no handler runs) leaves the
+// phase progressing and the traffic split: Restore, which the release
+// pipelines run in finally, undoes it (phase interrupted) or finishes a
+// promotion or rollback already begun.
 //
 // That is the built-in strategy ("pipewright"). For clusters that already
 // run a progressive-delivery controller, Follow hands the release to it

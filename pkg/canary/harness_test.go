@@ -170,7 +170,12 @@ func startApp(t *testing.T, app string, canary behaviour) *testApp {
 
 func serveTrack(t *testing.T, app, track string, b behaviour) string {
 	reg := prometheus.NewRegistry()
-	labels := prometheus.Labels{"app": app, "track": track}
+	// deployment: the Deployment's name, which {{ .Canary }} and {{ .Stable }} give.
+	deployment := app
+	if track == "canary" {
+		deployment = CanaryName(app)
+	}
+	labels := prometheus.Labels{"app": app, "track": track, "deployment": deployment}
 	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "http_requests_total", Help: "Requests served.", ConstLabels: labels,
 	}, []string{"code"})

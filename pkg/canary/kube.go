@@ -28,6 +28,9 @@ const (
 	annoStep    = annoPrefix + "step"
 	annoWeight  = annoPrefix + "weight"
 	annoFails   = annoPrefix + "failures"
+	annoErrors  = annoPrefix + "errors"
+	annoRolled  = annoPrefix + "rolled-back"
+	annoRetry   = annoPrefix + "retry-reason"
 	annoReason  = annoPrefix + "reason"
 	annoUpdated = annoPrefix + "updated"
 )
@@ -191,7 +194,7 @@ func (d *Deployments) RemoveCanary(ctx context.Context) error {
 func (d *Deployments) waitAvailable(ctx context.Context, name string) error {
 	deadline := d.Deadline
 	if deadline == 0 {
-		deadline = 5 * time.Minute
+		deadline = DefaultDeadline
 	}
 	poll := d.Poll
 	if poll == 0 {

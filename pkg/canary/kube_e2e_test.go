@@ -115,7 +115,7 @@ func setUpRealEnv(ctx context.Context, kubeconfig string) error {
 			time.Sleep(200 * time.Millisecond)
 		}
 	}
-	realEnv = kubeEnv{kc: kc, dc: dc, real: true}
+	realEnv = kubeEnv{kc: kc, dc: dc, real: true, kubeconfig: kubeconfig}
 	return nil
 }
 

@@ -23,9 +23,10 @@ import (
 // with -tags e2e (kube_e2e_test.go), client-go's fake clientsets otherwise
 // (kube_fake_test.go, a stopgap that proves no API server behaviour).
 type kubeEnv struct {
-	kc   kubernetes.Interface
-	dc   dynamic.Interface
-	real bool
+	kc         kubernetes.Interface
+	dc         dynamic.Interface
+	real       bool
+	kubeconfig string // the real API server's, for other processes
 }
 
 // seed creates the app as a team would have it before its first canary: the
@@ -328,11 +329,18 @@ func checkFinalObjects(t *testing.T, env kubeEnv, ns, router string, outcome Pha
 // back when its deadline passes, before it gets any traffic.
 func TestKubeCanaryNeverAvailable(t *testing.T) {
 	env := newKubeEnv(t)
+	if testing.Short() {
+		t.Skip("runs Prometheus (the preflight)")
+	}
 	ns := "canary-stuck"
 	seed(t, env, ns, "shop", oldImage)
 	standInKubelet(t, env, ns, "shop-canary")
+	app := startApp(t, "shop", behaviour{})
+	promURL := startPrometheus(t, app.Stable, app.Canary)
+	app.drive(t, 50)
+	waitScraped(t, promURL)
 	var progress bytes.Buffer
-	cfg := releaseConfig("shop", "http://127.0.0.1:1", &progress)
+	cfg := releaseConfig("shop", promURL, &progress)
 	cfg.Namespace, cfg.Image = ns, newImage
 	w, r, s, err := Objects(env.kc, env.dc, cfg, Cluster{Deadline: time.Second, Poll: 100 * time.Millisecond})
 	if err != nil {
@@ -403,5 +411,72 @@ func TestKubeResume(t *testing.T) {
 	res, err = Run(ctx, cfg, w, rec, s)
 	if err != nil || res.Outcome != Promoted || len(rec.weights) != 0 {
 		t.Errorf("re-run after promotion: %v, %v, weights %v", res, err, rec.weights)
+	}
+}
+
+// TestKubeRolledBackDigest: a digest that was rolled back is not released
+// again, even after another release used the route, unless a retry reason
+// is given, which is kept on the route; the list lives in the route's
+// annotations, so every later run sees it.
+func TestKubeRolledBackDigest(t *testing.T) {
+	env := newKubeEnv(t)
+	if testing.Short() {
+		t.Skip("runs Prometheus")
+	}
+	ns := "canary-rolled-back"
+	ctx := context.Background()
+	seed(t, env, ns, "shop", oldImage)
+	standInKubelet(t, env, ns)
+	app := startApp(t, "shop", behaviour{FailShare: 0.3})
+	promURL := startPrometheus(t, app.Stable, app.Canary)
+	app.drive(t, 100)
+	waitScraped(t, promURL)
+	var progress bytes.Buffer
+	release := func(image, retry string) (*Result, *recordingRouter, Store) {
+		t.Helper()
+		cfg := releaseConfig("shop", promURL, &progress)
+		cfg.Namespace, cfg.Image, cfg.FailureLimit, cfg.RetryReason = ns, image, 1, retry
+		w, r, s, err := Objects(env.kc, env.dc, cfg, Cluster{Deadline: 10 * time.Second, Poll: 100 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		followRoute(t, r.(weigher), app)
+		rec := &recordingRouter{Router: r}
+		res, err := Run(ctx, cfg, w, rec, s)
+		if err != nil {
+			t.Fatalf("%v\n%s", err, progress.String())
+		}
+		return res, rec, s
+	}
+	third := "registry.example/shop@sha256:" + strings.Repeat("33", 32)
+	for _, img := range []string{newImage, third} {
+		if res, _, _ := release(img, ""); res.Outcome != RolledBack {
+			t.Fatalf("%s: outcome %s (%s), want rolled back\n%s", img, res.Outcome, res.Reason, progress.String())
+		}
+	}
+	res, rec, s := release(newImage, "")
+	if res.Outcome != Refused || !strings.Contains(res.Reason, "sha256:2222") || !strings.Contains(res.Reason, "--retry-reason") {
+		t.Fatalf("re-release of a rolled-back digest: outcome %s (%s), want refused", res.Outcome, res.Reason)
+	}
+	if len(rec.weights) != 0 {
+		t.Errorf("refused, yet weights %v", rec.weights)
+	}
+	st, err := s.Load(ctx)
+	if err != nil || st.Image != third || !reflect.DeepEqual(st.RolledBack, []string{digestOf(newImage), digestOf(third)}) {
+		t.Fatalf("state %+v, %v: want the third release's, both digests rolled back", st, err)
+	}
+
+	res, rec, s = release(newImage, "the payment client's timeout is fixed upstream")
+	if res.Outcome != RolledBack || res.RetryReason == "" || len(rec.weights) == 0 {
+		t.Fatalf("retry: outcome %s (%s), weights %v", res.Outcome, res.Reason, rec.weights)
+	}
+	if !strings.Contains(res.Markdown(), "because: the payment client's timeout is fixed upstream") ||
+		!strings.Contains(progress.String(), "releasing sha256:2222") {
+		t.Errorf("the retry's reason is not in the report or the progress:\n%s", res.Markdown())
+	}
+	st, err = s.Load(ctx)
+	if err != nil || st.RetryReason != "the payment client's timeout is fixed upstream" ||
+		!reflect.DeepEqual(st.RolledBack, []string{digestOf(third), digestOf(newImage)}) {
+		t.Errorf("state after the retry %+v, %v", st, err)
 	}
 }

@@ -27,17 +27,51 @@ type Prometheus struct {
 	Client   *http.Client
 }
 
-// ErrNoData is returned for an empty result or a NaN value: the metric
-// cannot be judged, which is never a pass.
+// ErrNoData is returned for an empty result or a NaN or infinite value (a
+// *NotFiniteError): the metric cannot be judged, which is never a pass.
 var ErrNoData = errors.New("no data")
 
-// QueryError is a query Prometheus refused or could not finish; retrying
-// does not help, so the release rolls back.
+// NotFiniteError is a NaN or ±Inf sample: no data, never a pass.
+type NotFiniteError struct{ Value string }
+
+func (e *NotFiniteError) Error() string        { return "no data (the value is " + e.Value + ")" }
+func (e *NotFiniteError) Is(target error) bool { return target == ErrNoData }
+
+// QueryError is an error Prometheus reported for a query.
 type QueryError struct {
 	Type, Message string // Prometheus' errorType and error
 }
 
 func (e *QueryError) Error() string { return fmt.Sprintf("prometheus: %s: %s", e.Type, e.Message) }
+
+// Transient says whether asking again may work: Prometheus' timeout,
+// unavailable (503), execution (422), internal (500) and canceled errors are
+// about its load or state at the time, while bad_data (a query that does
+// not parse), not_found and pipewright's own complaints about the result's
+// shape are about the query and stay.
+func (e *QueryError) Transient() bool {
+	switch e.Type {
+	case "timeout", "unavailable", "execution", "internal", "canceled":
+		return true
+	}
+	return false
+}
+
+// Transient reports whether err, from Query, may go away by itself: a
+// Prometheus that cannot be reached or answers a transient error. Such
+// errors are retried at the next sample, up to the consecutive-error limit;
+// any other error ends the analysis.
+func Transient(err error) bool {
+	var ue *UnreachableError
+	var qe *QueryError
+	switch {
+	case errors.As(err, &ue):
+		return true
+	case errors.As(err, &qe):
+		return qe.Transient()
+	}
+	return false
+}
 
 // UnreachableError means the retry budget ran out without an answer.
 type UnreachableError struct {
@@ -65,7 +99,7 @@ type queryData struct {
 }
 
 // Query evaluates promql at now and returns its single value. It returns
-// ErrNoData for an empty vector or NaN, a *QueryError for an error Prometheus
+// ErrNoData for an empty vector, NaN or ±Inf, a *QueryError for an error Prometheus
 // reports (bad syntax, its own timeout), and an *UnreachableError when the
 // server cannot be reached within the retry budget.
 func (p *Prometheus) Query(ctx context.Context, promql string) (float64, error) {
@@ -129,8 +163,9 @@ func (p *Prometheus) query(ctx context.Context, promql string) (v float64, retry
 		return 0, resp.StatusCode >= 500, fmt.Errorf("%s %s: %s: not a Prometheus API answer: %.200s", req.Method, u, resp.Status, body)
 	}
 	if r.Status != "success" {
-		// Prometheus answers bad_data (400), execution/timeout (422/503)...:
-		// all are about this query, so they are final.
+		// Prometheus answered (bad_data 400, execution 422, timeout or
+		// unavailable 503...): not retried here; the analysis decides
+		// with Transient whether the next sample may ask again.
 		return 0, false, &QueryError{Type: r.ErrorType, Message: r.Error}
 	}
 	v, err = parseValue(r.Data)
@@ -178,8 +213,10 @@ func parseValue(raw json.RawMessage) (float64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("prometheus sample value %q: %w", s, err)
 	}
-	if math.IsNaN(v) {
-		return 0, ErrNoData
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		// A division by a zero rate gives ±Inf as readily as NaN: neither
+		// is a measurement, and +Inf would pass a lower bound.
+		return 0, &NotFiniteError{Value: s}
 	}
 	return v, nil
 }

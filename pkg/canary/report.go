@@ -3,6 +3,7 @@ package canary
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -28,9 +29,13 @@ func (r *Result) Markdown() string {
 	if r.Resumed {
 		b.WriteString("- resumed from the progress kept on the cluster\n")
 	}
+	if r.RetryReason != "" {
+		fmt.Fprintf(&b, "- released again after a rollback of the same digest, because: %s\n", r.RetryReason)
+	}
+	b.WriteString(r.chart())
 	b.WriteString("\n## Metrics\n\n| metric | bound | query |\n|---|---|---|\n")
 	for _, m := range c.Metrics {
-		q, err := m.render(QueryVars{App: c.App, Namespace: c.Namespace, Track: "canary", Window: c.Window})
+		q, err := m.render(m.vars(newVars(c, "canary")))
 		if err != nil {
 			q = m.Query
 		}
@@ -51,9 +56,12 @@ func (r *Result) Markdown() string {
 			for j := range c.Metrics {
 				if j < len(s.Checks) {
 					ch := s.Checks[j]
-					if ch.Verdict == NoData {
-						b.WriteString("no data | ")
-					} else {
+					switch ch.Verdict {
+					case NoData:
+						b.WriteString(strings.TrimSuffix("no data, "+ch.Note, ", ") + " | ")
+					case Errored:
+						fmt.Fprintf(&b, "error: %.80s | ", strings.ReplaceAll(ch.Note, "|", `\|`))
+					default:
 						fmt.Fprintf(&b, "%s%s %s | ", formatValue(ch.Value), ch.Unit, ch.Verdict)
 					}
 				} else {
@@ -61,7 +69,10 @@ func (r *Result) Markdown() string {
 				}
 			}
 			verdict := "pass"
-			if !s.Pass {
+			switch {
+			case s.errored():
+				verdict = "query error"
+			case !s.Pass:
 				verdict = "fail"
 			}
 			fmt.Fprintf(&b, "%s |\n", verdict)
@@ -155,4 +166,65 @@ func (f ResultFiles) Write(r *Result) error {
 		}
 	}
 	return nil
+}
+
+func (s Sample) errored() bool {
+	for _, c := range s.Checks {
+		if c.Verdict == Errored {
+			return true
+		}
+	}
+	return false
+}
+
+// chart is a Mermaid xychart (GitHub renders it in the report) of the
+// canary's weight (bars) and success rate (line) at each step, so a
+// reader sees the release at a glance; empty before the first step. The
+// success rate is the step's last reading of the first metric bounded
+// below in percent; a step without one shows 0.
+func (r *Result) chart() string {
+	if len(r.Steps) == 0 {
+		return ""
+	}
+	rate := -1
+	for i, m := range r.Config.Metrics {
+		if m.Min != nil && m.Unit == "%" {
+			rate = i
+			break
+		}
+	}
+	var xs, ws, rs []string
+	missing := false
+	for i, st := range r.Steps {
+		xs = append(xs, fmt.Sprintf(`"%d: %d%%"`, i+1, st.Weight))
+		ws = append(ws, fmt.Sprint(st.Weight))
+		if rate < 0 {
+			continue
+		}
+		v, ok := 0.0, false
+		for _, s := range st.Samples {
+			if rate < len(s.Checks) && (s.Checks[rate].Verdict == Pass || s.Checks[rate].Verdict == Fail) {
+				v, ok = min(max(s.Checks[rate].Value, 0), 100), true
+			}
+		}
+		missing = missing || !ok
+		rs = append(rs, strconv.FormatFloat(v, 'f', 2, 64))
+	}
+	var b strings.Builder
+	title := "canary weight % (bars)"
+	if rate >= 0 {
+		title += ", " + r.Config.Metrics[rate].Name + " % (line)"
+	}
+	fmt.Fprintf(&b, "\n## Steps\n\n```mermaid\nxychart-beta\n    title \"%s\"\n", title)
+	fmt.Fprintf(&b, "    x-axis \"step: weight\" [%s]\n", strings.Join(xs, ", "))
+	b.WriteString("    y-axis \"percent\" 0 --> 100\n")
+	fmt.Fprintf(&b, "    bar [%s]\n", strings.Join(ws, ", "))
+	if rate >= 0 {
+		fmt.Fprintf(&b, "    line [%s]\n", strings.Join(rs, ", "))
+	}
+	b.WriteString("```\n")
+	if missing {
+		b.WriteString("\nA step without a reading of " + r.Config.Metrics[rate].Name + " is drawn at 0.\n")
+	}
+	return b.String()
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -44,6 +45,10 @@ const (
 	RollingBack Phase = "rolling-back"
 	Promoted    Phase = "promoted"
 	RolledBack  Phase = "rolled-back"
+	// Refused: the release did not start; no traffic moved and nothing
+	// was deployed (the preflight failed, or the digest was rolled back
+	// before and no retry was asked for).
+	Refused Phase = "refused"
 )
 
 // State is the progress a Store keeps.
@@ -53,7 +58,38 @@ type State struct {
 	Step     int // index into Config.Steps
 	Weight   int // the canary's current weight
 	Failures int
+	Errors   int    // samples in a row whose queries failed transiently
 	Reason   string // why it rolled back
+	// RolledBack are the digests (sha256:...) of the releases that were
+	// rolled back on this route, most recent last, at most
+	// maxRolledBack: none is released again without a retry reason.
+	RolledBack []string
+	// RetryReason is why this image is released again after a rollback.
+	RetryReason string
+}
+
+// maxRolledBack bounds the rolled-back digests a Store keeps.
+const maxRolledBack = 20
+
+// digestOf is the sha256:... of an image reference by digest, or the
+// reference itself.
+func digestOf(image string) string {
+	if i := strings.LastIndex(image, "@"); i >= 0 {
+		return image[i+1:]
+	}
+	return image
+}
+
+func (s State) rolledBack(digest string) bool {
+	return slices.Contains(s.RolledBack, digest)
+}
+
+// markRolledBack records digest as rolled back, once.
+func (s *State) markRolledBack(digest string) {
+	s.RolledBack = append(slices.DeleteFunc(s.RolledBack, func(d string) bool { return d == digest }), digest)
+	if n := len(s.RolledBack); n > maxRolledBack {
+		s.RolledBack = s.RolledBack[n-maxRolledBack:]
+	}
 }
 
 // Result is what a release ended in.
@@ -67,6 +103,7 @@ type Result struct {
 	Reason      string
 	Steps       []StepReport
 	Resumed     bool
+	RetryReason string // set when a rolled-back digest was released again
 	Started     time.Time
 	Duration    time.Duration
 	Config      Config
@@ -100,8 +137,11 @@ func (r *Result) Summary() string {
 	if r.Controller != "" {
 		return r.controllerSummary()
 	}
-	if r.Outcome == Promoted {
+	switch r.Outcome {
+	case Promoted:
 		return fmt.Sprintf("promoted %s after %d steps (%s) in %s", r.Config.Image, len(r.Steps), weights(r.Steps), r.Duration.Round(time.Second))
+	case Refused:
+		return fmt.Sprintf("refused %s before any traffic moved: %s", r.Config.Image, r.Reason)
 	}
 	return fmt.Sprintf("rolled back %s at %d%% canary traffic: %s", r.Config.Image, r.FinalWeight, r.Reason)
 }
@@ -166,7 +206,14 @@ func (rl *release) run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("loading progress: %w", err)
 	}
-	if st.Image == cfg.Image && st.Phase != "" {
+	digest := digestOf(cfg.Image)
+	retry := cfg.RetryReason != "" && (st.rolledBack(digest) || st.Image == cfg.Image && st.Phase == RolledBack)
+	if !retry && st.Image != cfg.Image && st.rolledBack(digest) {
+		rl.st = st
+		rl.refuse(fmt.Sprintf("%s was rolled back before; it is not released again without a reason (hint: --retry-reason \"...\", e.g. what changed since)", digest))
+		return nil
+	}
+	if st.Image == cfg.Image && st.Phase != "" && st.Phase != Interrupted && !retry {
 		rl.st = st
 		rl.res.Resumed = true
 		rl.res.FinalWeight = st.Weight
@@ -185,6 +232,12 @@ func (rl *release) run(ctx context.Context) error {
 		}
 		rl.logf("resuming %s at step %d/%d (%d%%), %d failure(s) so far", cfg.Image, st.Step+1, len(cfg.Steps), cfg.Steps[st.Step], st.Failures)
 	} else {
+		if reason, err := rl.preflight(ctx); err != nil || reason != "" {
+			if err == nil {
+				rl.refuse(reason)
+			}
+			return err
+		}
 		if st.Image != "" && (st.Phase == Progressing || st.Phase == Promoting || st.Phase == RollingBack) {
 			// An earlier release died half-way; undo it before starting.
 			rl.logf("cleaning up the interrupted release of %s (%s)", st.Image, st.Phase)
@@ -195,14 +248,20 @@ func (rl *release) run(ctx context.Context) error {
 				return fmt.Errorf("cleaning up %s: %w", st.Image, err)
 			}
 		}
-		rl.st = State{Image: cfg.Image, Phase: Progressing}
+		rl.st = State{Image: cfg.Image, Phase: Progressing, RolledBack: st.RolledBack}
+		if retry {
+			rl.st.RetryReason = cfg.RetryReason
+			rl.st.RolledBack = slices.DeleteFunc(slices.Clone(st.RolledBack), func(d string) bool { return d == digest })
+			rl.res.RetryReason = cfg.RetryReason
+			rl.logf("releasing %s again after its rollback, because: %s", digest, cfg.RetryReason)
+		}
 		if err := rl.save(ctx); err != nil {
 			return err
 		}
 	}
 
-	rl.logf("releasing %s of %s: steps %s, a sample every %s, %d per step, rollback at %d failures",
-		cfg.Image, cfg.App, ints(cfg.Steps), cfg.Interval, cfg.Samples, cfg.FailureLimit)
+	rl.logf("releasing %s of %s: steps %s, a sample every %s, %d per step, rollback at %d failures or after %d query errors in a row",
+		cfg.Image, cfg.App, ints(cfg.Steps), cfg.Interval, cfg.Samples, cfg.FailureLimit, cfg.ConsecutiveErrorLimit+1)
 	rl.logf("worst-case time to rollback: %s (interval × failure limit); minimum time to promote: %s (interval × samples × steps)",
 		cfg.WorstCaseRollback(), cfg.MinimumPromote())
 
@@ -213,6 +272,16 @@ func (rl *release) run(ctx context.Context) error {
 		return rl.rollback(ctx, fmt.Sprintf("the canary did not become available: %v", err))
 	}
 	rl.logf("canary available")
+	if rl.st.Step == 0 && rl.st.Weight == 0 {
+		// Before the canary's first traffic: an acceptance test that fails
+		// leaves users on the stable version all along.
+		if err := rl.hooks(ctx, PreRollout, "Progressing"); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return rl.rollback(ctx, "pre-rollout: "+err.Error())
+		}
+	}
 
 	for i := rl.st.Step; i < len(cfg.Steps); i++ {
 		weight := cfg.Steps[i]
@@ -232,7 +301,28 @@ func (rl *release) run(ctx context.Context) error {
 			return rl.rollback(ctx, reason)
 		}
 	}
+	if err := rl.confirmPromotion(ctx); err != nil {
+		return err
+	}
 	return rl.promote(ctx)
+}
+
+// confirmPromotion waits for every confirm-promotion webhook to answer 2xx,
+// asking again every interval; the canary keeps its last weight meanwhile.
+// A release cancelled while it waits is rolled back (Run).
+func (rl *release) confirmPromotion(ctx context.Context) error {
+	for {
+		err := rl.hooks(ctx, ConfirmPromotion, "Promoting")
+		if err == nil || ctx.Err() != nil {
+			return ctx.Err()
+		}
+		rl.logf("waiting for the promotion to be confirmed: %v; asking again in %s", err, rl.cfg.Interval)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(rl.cfg.Interval):
+		}
+	}
 }
 
 // analyse samples the metrics at step i until the step has enough passing
@@ -242,7 +332,7 @@ func (rl *release) analyse(ctx context.Context, i int) (Verdict, string, error) 
 	cfg := rl.cfg
 	step := StepReport{Weight: cfg.Steps[i]}
 	defer func() { rl.res.Steps = append(rl.res.Steps, step) }()
-	vars := QueryVars{App: cfg.App, Namespace: cfg.Namespace, Track: "canary", Window: cfg.Window}
+	vars := newVars(cfg, "canary")
 	passed := 0
 	for passed < cfg.Samples {
 		select {
@@ -251,8 +341,24 @@ func (rl *release) analyse(ctx context.Context, i int) (Verdict, string, error) 
 		case <-time.After(cfg.Interval):
 		}
 		sample := Sample{At: time.Now(), Pass: true}
+		errored := false
+		for _, h := range cfg.Webhooks {
+			if h.Type != Rollout {
+				continue
+			}
+			// A load test, run before the metrics are read; its failure
+			// fails the sample, as in Flagger.
+			c := Check{Metric: "webhook " + h.Name, Bound: "2xx", Verdict: Pass, Note: "2xx"}
+			if err := h.call(ctx, WebhookPayload{Name: cfg.App, Namespace: cfg.Namespace, Phase: "Progressing", Image: cfg.Image, Weight: step.Weight}); err != nil {
+				if ctx.Err() != nil {
+					return "", "", ctx.Err()
+				}
+				c.Verdict, c.Note, sample.Pass = Fail, err.Error(), false
+			}
+			sample.Checks = append(sample.Checks, c)
+		}
 		for _, m := range cfg.Metrics {
-			c, err := m.evaluate(ctx, cfg.Prometheus, vars)
+			c, err := m.evaluate(ctx, cfg.Prometheus, m.vars(vars))
 			if err != nil {
 				if ctx.Err() != nil {
 					return "", "", ctx.Err()
@@ -266,8 +372,30 @@ func (rl *release) analyse(ctx context.Context, i int) (Verdict, string, error) 
 			if c.Verdict != Pass {
 				sample.Pass = false
 			}
+			errored = errored || c.Verdict == Errored
 		}
 		step.Samples = append(step.Samples, sample)
+		if errored {
+			// Not a verdict on the canary: the metrics could not be read.
+			rl.st.Errors++
+			if err := rl.save(ctx); err != nil {
+				return "", "", err
+			}
+			line := fmt.Sprintf("step %d/%d weight %3d%%: %s", i+1, len(cfg.Steps), step.Weight, checks(sample.Checks))
+			if rl.st.Errors > cfg.ConsecutiveErrorLimit {
+				reason := fmt.Sprintf("analysis aborted: %d consecutive query errors (limit %d): %s", rl.st.Errors, cfg.ConsecutiveErrorLimit, erroring(sample.Checks))
+				rl.logf("%s → rollback", line)
+				return Fail, reason, nil
+			}
+			rl.logf("%s → query error %d in a row (limit %d), sampling again", line, rl.st.Errors, cfg.ConsecutiveErrorLimit)
+			continue
+		}
+		if rl.st.Errors > 0 {
+			rl.st.Errors = 0
+			if err := rl.save(ctx); err != nil {
+				return "", "", err
+			}
+		}
 		if sample.Pass {
 			passed++
 		} else {
@@ -293,6 +421,38 @@ func (rl *release) analyse(ctx context.Context, i int) (Verdict, string, error) 
 		}
 	}
 	return Pass, "", nil
+}
+
+// preflight checks, before anything is deployed or routed, that the
+// analysis can work at all: Prometheus answers, every query parses, and
+// the stable version has data for it (a query that finds nothing for the
+// stable version would find nothing for the canary either, and the
+// release could only roll back). A non-empty reason refuses the release.
+func (rl *release) preflight(ctx context.Context) (reason string, err error) {
+	cfg := rl.cfg
+	vars := newVars(cfg, "stable")
+	for _, m := range cfg.Metrics {
+		c, err := m.evaluate(ctx, cfg.Prometheus, m.vars(vars))
+		if ctx.Err() != nil {
+			return "", ctx.Err()
+		}
+		switch {
+		case err != nil:
+			return "preflight: " + err.Error(), nil
+		case c.Verdict == Errored:
+			return fmt.Sprintf("preflight: metric %s: %s", m.Name, c.Note), nil
+		case c.Verdict == NoData:
+			return fmt.Sprintf("preflight: metric %s: the stable version has no data (%s; hint: check the query's labels and that the stable version serves traffic)", m.Name, c), nil
+		}
+		rl.logf("preflight: stable %s", c)
+	}
+	return "", nil
+}
+
+// refuse ends a release that never started.
+func (rl *release) refuse(reason string) {
+	rl.res.Outcome, rl.res.Reason = Refused, reason
+	rl.logf("refused %s, nothing deployed, no traffic moved: %s", rl.cfg.Image, reason)
 }
 
 func (rl *release) promote(ctx context.Context) error {
@@ -339,6 +499,7 @@ func (rl *release) rollback(ctx context.Context, reason string) error {
 		return fmt.Errorf("rolling back: %w", err)
 	}
 	rl.st.Phase = RolledBack
+	rl.st.markRolledBack(digestOf(rl.cfg.Image))
 	if err := rl.save(ctx); err != nil {
 		return err
 	}
@@ -360,6 +521,16 @@ func failing(cs []Check) string {
 	var s []string
 	for _, c := range cs {
 		if c.Verdict != Pass {
+			s = append(s, c.String())
+		}
+	}
+	return strings.Join(s, ", ")
+}
+
+func erroring(cs []Check) string {
+	var s []string
+	for _, c := range cs {
+		if c.Verdict == Errored {
 			s = append(s, c.String())
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -269,8 +270,11 @@ func (s annotationStore) Load(ctx context.Context) (State, error) {
 		return State{}, fmt.Errorf("%s: %w", s.o, err)
 	}
 	a := u.GetAnnotations()
-	st := State{Image: a[annoImage], Phase: Phase(a[annoPhase]), Reason: a[annoReason]}
-	for key, into := range map[string]*int{annoStep: &st.Step, annoWeight: &st.Weight, annoFails: &st.Failures} {
+	st := State{Image: a[annoImage], Phase: Phase(a[annoPhase]), Reason: a[annoReason], RetryReason: a[annoRetry]}
+	if v := a[annoRolled]; v != "" {
+		st.RolledBack = strings.Split(v, ",")
+	}
+	for key, into := range map[string]*int{annoStep: &st.Step, annoWeight: &st.Weight, annoFails: &st.Failures, annoErrors: &st.Errors} {
 		if v, ok := a[key]; ok {
 			n, err := strconv.Atoi(v)
 			if err != nil {
@@ -298,11 +302,14 @@ func (s annotationStore) Save(ctx context.Context, st State) error {
 		a[annoStep] = strconv.Itoa(st.Step)
 		a[annoWeight] = strconv.Itoa(st.Weight)
 		a[annoFails] = strconv.Itoa(st.Failures)
+		a[annoErrors] = strconv.Itoa(st.Errors)
 		a[annoUpdated] = time.Now().UTC().Format(time.RFC3339)
-		if st.Reason != "" {
-			a[annoReason] = st.Reason
-		} else {
-			delete(a, annoReason)
+		for key, v := range map[string]string{annoReason: st.Reason, annoRetry: st.RetryReason, annoRolled: strings.Join(st.RolledBack, ",")} {
+			if v != "" {
+				a[key] = v
+			} else {
+				delete(a, key)
+			}
 		}
 		u.SetAnnotations(a)
 		return nil

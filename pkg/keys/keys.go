@@ -39,6 +39,7 @@ const (
 	TaskReportCloneFailure  = "report-clone-failure"
 	TaskReportCanarySuccess = "report-canary-success"
 	TaskReportCanaryFailure = "report-canary-failure"
+	TaskRestoreCanary       = "restore-canary"
 )
 
 // PipelineTasks lists every pipeline task name a generated pipeline may
@@ -46,7 +47,7 @@ const (
 var PipelineTasks = []string{
 	TaskSetPending, TaskClone, TaskLint, TaskTest, TaskBuildImage, TaskDeploy,
 	TaskReportSuccess, TaskReportFailure, TaskReportCloneFailure,
-	TaskReportCanarySuccess, TaskReportCanaryFailure,
+	TaskReportCanarySuccess, TaskReportCanaryFailure, TaskRestoreCanary,
 }
 
 // Pipeline param names: what the generated pipelines declare and what
