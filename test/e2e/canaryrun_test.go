@@ -35,16 +35,7 @@ func TestCanaryReleaseTaskRun(t *testing.T) {
 	if err := cp.CreateNamespace(ctx, ns); err != nil {
 		t.Fatal(err)
 	}
-	crd, err := moduleFile("sigs.k8s.io/gateway-api", "v1.6.1", "config/crd/standard/gateway.networking.k8s.io_httproutes.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if out, err := cp.Kubectl(ctx, nil, "apply", "--server-side", "-f", crd); err != nil {
-		t.Fatalf("%v\n%s", err, out)
-	}
-	if _, err := cp.Kubectl(ctx, nil, "wait", "--for=condition=Established", "crd/httproutes.gateway.networking.k8s.io", "--timeout=60s"); err != nil {
-		t.Fatal(err)
-	}
+	installHTTPRoutes(t)
 	prom := startPrometheus(t, serveHealthyMetrics(t, "hello"))
 
 	applyCatalog(t, ns)
@@ -131,7 +122,7 @@ spec:
 		t.Fatalf("%v\n%s", err, out)
 	}
 	var run v1.TaskRun
-	err = cp.WaitFor(ctx, 5*time.Minute, func() (bool, error) {
+	err := cp.WaitFor(ctx, 5*time.Minute, func() (bool, error) {
 		if err := cp.Get(ctx, ns, "taskrun", "release", &run); err != nil {
 			return false, err
 		}
@@ -172,6 +163,23 @@ spec:
 		t.Errorf("HTTPRoute weights after promotion = %q (%v), want hello=100 hello-canary=0", weights, err)
 	}
 	t.Logf("release log:\n%s", logs)
+}
+
+// installHTTPRoutes installs the Gateway API's real HTTPRoute CRD (from
+// its module) and waits until the API server serves it.
+func installHTTPRoutes(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	crd, err := moduleFile("sigs.k8s.io/gateway-api", "v1.6.1", "config/crd/standard/gateway.networking.k8s.io_httproutes.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := cp.Kubectl(ctx, nil, "apply", "--server-side", "-f", crd); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if _, err := cp.Kubectl(ctx, nil, "wait", "--for=condition=Established", "crd/httproutes.gateway.networking.k8s.io", "--timeout=60s"); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // moduleFile finds a file of a Go module version in the module cache

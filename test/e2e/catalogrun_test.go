@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -353,7 +354,13 @@ func taskRuns(t *testing.T, ns, pipelineRun string) map[string]v1.TaskRun {
 func reportRuns(t *testing.T, runs map[string]v1.TaskRun) {
 	t.Helper()
 	var b strings.Builder
-	for _, task := range sortedNames(runs) {
+	// In the order they started, as a person follows the run.
+	tasks := sortedNames(runs)
+	sort.SliceStable(tasks, func(i, j int) bool {
+		a, b := runs[tasks[i]].Status.StartTime, runs[tasks[j]].Status.StartTime
+		return a != nil && (b == nil || a.Before(b))
+	})
+	for _, task := range tasks {
 		tr := runs[task]
 		c := tr.Status.GetCondition("Succeeded")
 		d := time.Duration(0)
@@ -362,11 +369,30 @@ func reportRuns(t *testing.T, runs map[string]v1.TaskRun) {
 		}
 		fmt.Fprintf(&b, "  %-12s %-10s %6s\n", task, c.GetReason(), d.Round(100*time.Millisecond))
 	}
-	t.Logf("TaskRuns:\n%s", b.String())
+	head := "TaskRuns"
+	for _, tr := range runs {
+		name := tr.Labels["tekton.dev/pipelineRun"]
+		var pr v1.PipelineRun
+		if name == "" || cp.Get(context.Background(), tr.Namespace, "pipelinerun", name, &pr) != nil {
+			break
+		}
+		c := pr.Status.GetCondition("Succeeded")
+		d := time.Duration(0)
+		if pr.Status.StartTime != nil && pr.Status.CompletionTime != nil {
+			d = pr.Status.CompletionTime.Sub(pr.Status.StartTime.Time)
+		}
+		pipeline := "embedded"
+		if pr.Spec.PipelineRef != nil {
+			pipeline = pr.Spec.PipelineRef.Name
+		}
+		head = fmt.Sprintf("PipelineRun %s/%s (%s): %s in %s", tr.Namespace, name, pipeline, c.GetReason(), d.Round(100*time.Millisecond))
+		break
+	}
+	t.Logf("%s\n%s", head, b.String())
 	if path := os.Getenv("PIPEWRIGHT_RUN_REPORT"); path != "" {
 		f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
 		if err == nil {
-			fmt.Fprintf(f, "%s\n%s", t.Name(), b.String())
+			fmt.Fprintf(f, "%s: %s\n%s", t.Name(), head, b.String())
 			f.Close()
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/pipewright/pipewright/generator/config"
 	"github.com/pipewright/pipewright/pkg/github/githubtest"
 	"github.com/pipewright/pipewright/test/controlplane"
+	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	corev1 "k8s.io/api/core/v1"
 )
 
@@ -58,59 +59,9 @@ spec:
 // releases: the image is built by pipewright's builder from the tool image,
 // pushed by digest, and deployed, and a second release replaces it.
 func TestWholeStory(t *testing.T) {
+	s := newStory(t, "story", "Codertocat/Hello-World", storyRepo, "")
 	ctx := context.Background()
-	ns := "story"
-	if err := cp.CreateNamespace(ctx, ns); err != nil {
-		t.Fatal(err)
-	}
-	cfgYAML := fmt.Sprintf(`apiVersion: pipewright.dev/v1alpha1
-app: {name: hello-world, namespace: %s}
-build:
-  pack: go
-  # The golang stand-in has no C compiler for -race, and gotestsum (the
-  # JUnit report) would come from the module proxy, which Pods cannot reach.
-  test: {params: {race: "false", junit-report: ""}}
-image: {repository: %s/codertocat/hello-world, builder: go-image}
-tools: {image: %q}
-github:
-  repository: Codertocat/Hello-World
-  defaultBranch: master
-  apiURL: %s
-`, ns, cp.Registry(), cp.Images().Tool, cp.GitHub.URL)
-	cfg, err := config.Parse("pipewright.yaml", []byte(cfgYAML))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tree, err := generator.ProjectWithImages(cfg, standinImages(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	if err := tree.Write(dir); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := cp.Kubectl(ctx, nil, "apply", "-k", dir); err != nil {
-		t.Fatalf("%v\n%s", err, out)
-	}
-	secret := randomSecret(t)
-	for _, args := range [][]string{
-		{"create", "secret", "generic", "github-webhook", "-n", ns, "--from-literal=secret=" + secret},
-		{"create", "secret", "generic", "github-token", "-n", ns, "--from-literal=token=" + randomSecret(t)},
-	} {
-		if out, err := cp.Kubectl(ctx, nil, args...); err != nil {
-			t.Fatalf("%v\n%s", err, out)
-		}
-	}
-	sha1, err := cp.Git.CreateRepo("Codertocat", "Hello-World", storyRepo, "release 1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cp.GitHub.AddRepo("Codertocat/Hello-World")
-	sink, err := cp.StartEventListener(ctx, ns, "hello-world-listener")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cloneURL := cp.Git.RepoURL("Codertocat", "Hello-World")
+	ns, sink, secret, cloneURL, sha1 := s.ns, s.sink, s.secret, s.cloneURL, s.head
 	context := "pipewright/hello-world"
 
 	// A pull request: pending, then success, on its head commit.
@@ -132,13 +83,17 @@ github:
 	// ChatOps through the interceptor Pod: a trusted /retest starts a run of
 	// the PR's head, an untrusted commenter's does not.
 	chatOps(t, ns, sink, secret, sha1)
+	// A fork's pull request by a stranger waits for a reviewer's approval
+	// of its exact head.
+	forked := map[string]string{"CONTRIBUTING.md": "A change from outside.\n"}
+	for k, v := range storyRepo {
+		forked[k] = v
+	}
+	forkAndApprove(t, s, forked)
 
 	// A commit whose test fails: the run fails at test, the status says so.
 	broken := map[string]string{"main_test.go": strings.ReplaceAll(storyRepo["main_test.go"], `"hello from release 1"`, `"something else"`)}
-	sha2, err := cp.Git.Commit("Codertocat", "Hello-World", broken, "break the test")
-	if err != nil {
-		t.Fatal(err)
-	}
+	sha2 := s.commit(t, broken, "break the test")
 	seen := map[string]bool{}
 	before, _ := pipelineRuns(ctx, ns)
 	for _, r := range before {
@@ -161,11 +116,8 @@ github:
 
 	// Fix it and merge: the release builds, pushes and deploys.
 	fixed := map[string]string{"main_test.go": storyRepo["main_test.go"]}
-	sha3, err := cp.Git.Commit("Codertocat", "Hello-World", fixed, "fix the test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	digest1 := release(t, ns, sink.URL, secret, sha3, cloneURL)
+	sha3 := s.commit(t, fixed, "fix the test")
+	digest1 := s.release(t, sha3)
 	expectServing(t, ns, digest1, "hello from release 1")
 
 	// A second release of a new commit replaces it cleanly.
@@ -173,37 +125,132 @@ github:
 		"main.go":      strings.ReplaceAll(storyRepo["main.go"], "release 1", "release 2"),
 		"main_test.go": strings.ReplaceAll(storyRepo["main_test.go"], "release 1", "release 2"),
 	}
-	sha4, err := cp.Git.Commit("Codertocat", "Hello-World", next, "release 2")
-	if err != nil {
-		t.Fatal(err)
-	}
-	digest2 := release(t, ns, sink.URL, secret, sha4, cloneURL)
+	sha4 := s.commit(t, next, "release 2")
+	digest2 := s.release(t, sha4)
 	if digest2 == digest1 {
 		t.Errorf("the second release pushed the same digest %s", digest2)
 	}
 	expectServing(t, ns, digest2, "hello from release 2")
 }
 
-// release posts a signed push of sha to the default branch and waits for
-// the release run; it returns the digest the run pushed.
-func release(t *testing.T, ns, sinkURL, secret, sha, cloneURL string) string {
+// story is a generated project of the built-in example applied to its own
+// namespace, its repository on the git server and the GitHub API test
+// server, and its EventListener Pod running.
+type story struct {
+	ns, repo, secret, cloneURL string
+	head                       string // the repository's first commit
+	sink                       *controlplane.EventListenerSink
+}
+
+// newStory generates the hello-world project for repo (owner/name) into ns
+// with the node's stand-in images, the tool image and the GitHub API test
+// server, plus extra config lines, applies it with kubectl apply -k as
+// generated, creates the Secrets its README lists, and pushes files as the
+// repository's first commit.
+func newStory(t *testing.T, ns, repo string, files map[string]string, extra string) *story {
 	t.Helper()
-	before, _ := pipelineRuns(context.Background(), ns)
+	ctx := context.Background()
+	if err := cp.CreateNamespace(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	s := &story{ns: ns, repo: repo, secret: randomSecret(t)}
+	s.apply(t, extra)
+	for _, args := range [][]string{
+		{"create", "secret", "generic", "github-webhook", "-n", ns, "--from-literal=secret=" + s.secret},
+		{"create", "secret", "generic", "github-token", "-n", ns, "--from-literal=token=" + randomSecret(t)},
+	} {
+		if out, err := cp.Kubectl(ctx, nil, args...); err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+	}
+	owner, name, _ := strings.Cut(repo, "/")
+	var err error
+	if s.head, err = cp.Git.CreateRepo(owner, name, files, "first commit"); err != nil {
+		t.Fatal(err)
+	}
+	cp.GitHub.AddRepo(repo)
+	if s.sink, err = cp.StartEventListener(ctx, ns, "hello-world-listener"); err != nil {
+		t.Fatal(err)
+	}
+	s.cloneURL = cp.Git.RepoURL(owner, name)
+	return s
+}
+
+// apply generates the project with extra config lines and applies it as
+// generated (kubectl apply -k), over what an earlier apply made.
+func (s *story) apply(t *testing.T, extra string) {
+	t.Helper()
+	ctx := context.Background()
+	cfgYAML := fmt.Sprintf(`apiVersion: pipewright.dev/v1alpha1
+app: {name: hello-world, namespace: %s}
+build:
+  pack: go
+  # The golang stand-in has no C compiler for -race, and gotestsum (the
+  # JUnit report) would come from the module proxy, which Pods cannot reach.
+  test: {params: {race: "false", junit-report: ""}}
+image: {repository: %s/%s, builder: go-image}
+tools: {image: %q}
+github:
+  repository: %s
+  defaultBranch: master
+  apiURL: %s
+%s`, s.ns, cp.Registry(), strings.ToLower(s.repo), cp.Images().Tool, s.repo, cp.GitHub.URL, extra)
+	cfg, err := config.Parse("pipewright.yaml", []byte(cfgYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree, err := generator.ProjectWithImages(cfg, standinImages(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := tree.Write(dir); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := cp.Kubectl(ctx, nil, "apply", "-k", dir); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+}
+
+// commit adds files to the story's repository and returns the new head.
+func (s *story) commit(t *testing.T, files map[string]string, msg string) string {
+	t.Helper()
+	owner, name, _ := strings.Cut(s.repo, "/")
+	sha, err := cp.Git.Commit(owner, name, files, msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sha
+}
+
+// releaseRun posts a signed push of sha to the default branch and waits for
+// the release run to finish, whatever its outcome.
+func (s *story) releaseRun(t *testing.T, sha string) (*v1.PipelineRun, map[string]v1.TaskRun) {
+	t.Helper()
+	before, _ := pipelineRuns(context.Background(), s.ns)
 	seen := map[string]bool{}
 	for _, r := range before {
 		seen[r.Name] = true
 	}
-	postGitHub(t, sinkURL, "push", pushPayload(t, sha, cloneURL), secret)
-	name := waitNewRun(t, ns, "hello-world-release", seen)
-	run := waitPipelineRun(t, ns, name, 15*time.Minute)
-	runs := taskRuns(t, ns, name)
+	postGitHub(t, s.sink.URL, "push", pushPayload(t, s.repo, sha, s.cloneURL), s.secret)
+	name := waitNewRun(t, s.ns, "hello-world-release", seen)
+	run := waitPipelineRun(t, s.ns, name, 15*time.Minute)
+	runs := taskRuns(t, s.ns, name)
 	reportRuns(t, runs)
+	return run, runs
+}
+
+// release runs a release of sha that must succeed and returns the digest
+// it pushed.
+func (s *story) release(t *testing.T, sha string) string {
+	t.Helper()
+	run, runs := s.releaseRun(t, sha)
 	if !run.Status.GetCondition("Succeeded").IsTrue() {
-		t.Fatalf("release run %s: %s\n%s", name, run.Status.GetCondition("Succeeded").GetMessage(), failedLogs(ns, runs))
+		t.Fatalf("release run %s: %s\n%s", run.Name, run.Status.GetCondition("Succeeded").GetMessage(), failedLogs(s.ns, runs))
 	}
 	digest := result(runs["build-image"], "IMAGE_DIGEST")
 	if !strings.HasPrefix(digest, "sha256:") {
-		t.Fatalf("release run %s pushed no digest (results %+v)", name, runs["build-image"].Status.Results)
+		t.Fatalf("release run %s pushed no digest (results %+v)", run.Name, runs["build-image"].Status.Results)
 	}
 	if got := result(runs["clone"], "commit"); got != sha {
 		t.Errorf("release run cloned %s, want %s", got, sha)
@@ -305,7 +352,7 @@ func prPayload(t *testing.T, sha, cloneURL string) []byte {
 
 // pushPayload is GitHub's push example to a new branch, made a push of sha
 // to the default branch (master) with the git server's clone URL.
-func pushPayload(t *testing.T, sha, cloneURL string) []byte {
+func pushPayload(t *testing.T, repo, sha, cloneURL string) []byte {
 	t.Helper()
 	var p map[string]any
 	if err := json.Unmarshal(readPayload(t, "push.with-new-branch.json"), &p); err != nil {
@@ -315,7 +362,10 @@ func pushPayload(t *testing.T, sha, cloneURL string) []byte {
 		t.Fatalf("the push example's ref is %v", p["ref"])
 	}
 	p["after"] = sha
-	p["repository"].(map[string]any)["clone_url"] = cloneURL
+	r := p["repository"].(map[string]any)
+	r["clone_url"] = cloneURL
+	r["full_name"] = repo
+	_, r["name"], _ = strings.Cut(repo, "/")
 	b, err := json.Marshal(p)
 	if err != nil {
 		t.Fatal(err)
@@ -331,31 +381,14 @@ func chatOps(t *testing.T, ns string, sink *controlplane.EventListenerSink, secr
 	t.Helper()
 	ctx := context.Background()
 	const repo = "Codertocat/Hello-World"
-	var c map[string]any
-	if err := json.Unmarshal(readPayload(t, "issue_comment.created.json"), &c); err != nil {
-		t.Fatal(err)
-	}
-	issue := c["issue"].(map[string]any)
-	number := int(issue["number"].(float64))
-	// GitHub's example comments on a plain issue; a comment on a pull
-	// request carries issue.pull_request.
-	issue["pull_request"] = map[string]any{"url": cp.GitHub.URL + "/repos/" + repo + "/pulls/" + strconv.Itoa(number)}
+	const number = 1
 	cp.GitHub.AddPull(repo, githubtest.Pull{Number: number, Author: "Codertocat", Association: "OWNER", HeadSHA: sha, HeadRef: "changes", BaseRef: "master"})
 	cp.GitHub.SetPermission(repo, "Codertocat", "admin")
 	if _, err := cp.Kubectl(ctx, nil, "rollout", "status", "deployment/hello-world-interceptor", "-n", ns, "--timeout=2m"); err != nil {
 		desc, _ := cp.Kubectl(ctx, nil, "describe", "pods", "-n", ns, "-l", "app.kubernetes.io/name=hello-world-interceptor")
 		t.Fatalf("the interceptor Deployment: %v\n%s", err, desc)
 	}
-	comment := func(login, body string) []byte {
-		cm := c["comment"].(map[string]any)
-		cm["body"] = body
-		cm["user"].(map[string]any)["login"] = login
-		b, err := json.Marshal(c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
+	comment := func(login, body string) []byte { return prComment(t, repo, number, login, body) }
 	known := func() map[string]bool {
 		runs, _ := pipelineRuns(ctx, ns)
 		m := map[string]bool{}
@@ -412,4 +445,93 @@ func chatOps(t *testing.T, ns string, sink *controlplane.EventListenerSink, secr
 	if got := result(runs["clone"], "commit"); got != sha {
 		t.Errorf("/retest ran %s, want the PR head %s", got, sha)
 	}
+}
+
+// forkAndApprove is a pull request from a fork by an author without rights:
+// its delivery starts nothing, a trusted /retest on it is refused (it would
+// approve whatever the head is), and a trusted `/ok-to-test <sha>` of its
+// head goes through the interceptor Pod and runs exactly that commit from
+// the fork. The interceptor must already be trusted (chatOps waits for it).
+func forkAndApprove(t *testing.T, s *story, files map[string]string) {
+	t.Helper()
+	ctx := context.Background()
+	_, name, _ := strings.Cut(s.repo, "/")
+	fork := "stranger/" + name
+	sha, err := cp.Git.CreateRepo("stranger", name, files, "a change from a fork")
+	if err != nil {
+		t.Fatal(err)
+	}
+	forkURL := cp.Git.RepoURL("stranger", name)
+	const number = 2
+	if _, err := cp.Git.OpenPullRequest(s.repo, fork, number); err != nil {
+		t.Fatal(err)
+	}
+	cp.GitHub.AddPull(s.repo, githubtest.Pull{Number: number, Author: "stranger", Association: "NONE", HeadSHA: sha, HeadRef: "patch-1", HeadRepo: fork, BaseRef: "master"})
+
+	var p map[string]any
+	if err := json.Unmarshal(prPayload(t, sha, s.cloneURL), &p); err != nil {
+		t.Fatal(err)
+	}
+	p["number"] = number
+	pr := p["pull_request"].(map[string]any)
+	pr["number"] = number
+	pr["author_association"] = "NONE"
+	pr["user"].(map[string]any)["login"] = "stranger"
+	headRepo := pr["head"].(map[string]any)["repo"].(map[string]any)
+	headRepo["full_name"] = fork
+	headRepo["clone_url"] = forkURL
+	headRepo["owner"].(map[string]any)["login"] = "stranger"
+	body, err := json.Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := func() map[string]bool {
+		runs, _ := pipelineRuns(ctx, s.ns)
+		m := map[string]bool{}
+		for _, r := range runs {
+			m[r.Name] = true
+		}
+		return m
+	}
+	seen := known()
+	postGitHub(t, s.sink.URL, "pull_request", body, s.secret)
+	postGitHub(t, s.sink.URL, "issue_comment", prComment(t, s.repo, number, "Codertocat", "/retest"), s.secret)
+	time.Sleep(15 * time.Second)
+	if now := known(); len(now) != len(seen) {
+		t.Fatalf("an untrusted fork's pull request (or a /retest of it) started a run")
+	}
+
+	postGitHub(t, s.sink.URL, "issue_comment", prComment(t, s.repo, number, "Codertocat", "/ok-to-test "+sha), s.secret)
+	run := waitNewRun(t, s.ns, "hello-world-pull-request", seen)
+	done := waitPipelineRun(t, s.ns, run, 15*time.Minute)
+	runs := taskRuns(t, s.ns, run)
+	reportRuns(t, runs)
+	if !done.Status.GetCondition("Succeeded").IsTrue() {
+		t.Fatalf("the /ok-to-test run %s: %s\n%s", run, done.Status.GetCondition("Succeeded").GetMessage(), failedLogs(s.ns, runs))
+	}
+	if got := result(runs["clone"], "commit"); got != sha {
+		t.Errorf("/ok-to-test ran %s, want the fork's head %s", got, sha)
+	}
+}
+
+// prComment is GitHub's issue_comment.created example made a comment by
+// login on pull request number of repo.
+func prComment(t *testing.T, repo string, number int, login, text string) []byte {
+	t.Helper()
+	var c map[string]any
+	if err := json.Unmarshal(readPayload(t, "issue_comment.created.json"), &c); err != nil {
+		t.Fatal(err)
+	}
+	issue := c["issue"].(map[string]any)
+	issue["number"] = number
+	issue["pull_request"] = map[string]any{"url": cp.GitHub.URL + "/repos/" + repo + "/pulls/" + strconv.Itoa(number)}
+	c["repository"].(map[string]any)["full_name"] = repo
+	cm := c["comment"].(map[string]any)
+	cm["body"] = text
+	cm["user"].(map[string]any)["login"] = login
+	b, err := json.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
