@@ -165,8 +165,8 @@ github:
 	if err != nil {
 		t.Fatal(err)
 	}
-	digest1 := release(t, ns, sink.URL, secret, sha3, cloneURL)
-	expectServing(t, ns, digest1, "hello from release 1")
+	digest1 := release(t, ns, "hello-world", sink.URL, secret, sha3, cloneURL)
+	expectServing(t, ns, "hello-world", digest1, "hello from release 1")
 
 	// A second release of a new commit replaces it cleanly.
 	next := map[string]string{
@@ -177,16 +177,16 @@ github:
 	if err != nil {
 		t.Fatal(err)
 	}
-	digest2 := release(t, ns, sink.URL, secret, sha4, cloneURL)
+	digest2 := release(t, ns, "hello-world", sink.URL, secret, sha4, cloneURL)
 	if digest2 == digest1 {
 		t.Errorf("the second release pushed the same digest %s", digest2)
 	}
-	expectServing(t, ns, digest2, "hello from release 2")
+	expectServing(t, ns, "hello-world", digest2, "hello from release 2")
 }
 
 // release posts a signed push of sha to the default branch and waits for
-// the release run; it returns the digest the run pushed.
-func release(t *testing.T, ns, sinkURL, secret, sha, cloneURL string) string {
+// app's release run; it returns the digest the run pushed.
+func release(t *testing.T, ns, app, sinkURL, secret, sha, cloneURL string) string {
 	t.Helper()
 	before, _ := pipelineRuns(context.Background(), ns)
 	seen := map[string]bool{}
@@ -194,7 +194,7 @@ func release(t *testing.T, ns, sinkURL, secret, sha, cloneURL string) string {
 		seen[r.Name] = true
 	}
 	postGitHub(t, sinkURL, "push", pushPayload(t, sha, cloneURL), secret)
-	name := waitNewRun(t, ns, "hello-world-release", seen)
+	name := waitNewRun(t, ns, app+"-release", seen)
 	run := waitPipelineRun(t, ns, name, 15*time.Minute)
 	runs := taskRuns(t, ns, name)
 	reportRuns(t, runs)
@@ -211,9 +211,9 @@ func release(t *testing.T, ns, sinkURL, secret, sha, cloneURL string) string {
 	return digest
 }
 
-// expectServing checks that the Deployment's Pods run exactly digest and
-// answer with body.
-func expectServing(t *testing.T, ns, digest, body string) {
+// expectServing checks that the Pods of Deployment app (label app=<app>)
+// run exactly digest and answer with body.
+func expectServing(t *testing.T, ns, app, digest, body string) {
 	t.Helper()
 	ctx := context.Background()
 	var pods corev1.PodList
@@ -223,7 +223,7 @@ func expectServing(t *testing.T, ns, digest, body string) {
 		}
 		n := 0
 		for _, p := range pods.Items {
-			if p.Labels["app"] != "hello-world" || p.DeletionTimestamp != nil {
+			if p.Labels["app"] != app || p.DeletionTimestamp != nil {
 				continue
 			}
 			if p.Status.Phase != corev1.PodRunning || !strings.HasSuffix(p.Spec.Containers[0].Image, "@"+digest) {
@@ -237,7 +237,7 @@ func expectServing(t *testing.T, ns, digest, body string) {
 		t.Fatalf("the Deployment does not run %s only: %v", digest, err)
 	}
 	for _, p := range pods.Items {
-		if p.Labels["app"] != "hello-world" || p.DeletionTimestamp != nil {
+		if p.Labels["app"] != app || p.DeletionTimestamp != nil {
 			continue
 		}
 		got, err := httpGet(fmt.Sprintf("http://%s:8080/", p.Status.PodIP))
