@@ -217,7 +217,7 @@ spec:
     serviceAccountName: runner
     podTemplate:
       securityContext: {fsGroup: 65532}
-  timeouts: {pipeline: 15m}
+  timeouts: {pipeline: 25m}
   workspaces:
   - name: source
     volumeClaimTemplate:
@@ -229,7 +229,7 @@ spec:
 		t.Fatalf("%v\n%s", err, out)
 	}
 	start := time.Now()
-	pr := waitPipelineRun(t, ns, "hello-1", 12*time.Minute)
+	pr := waitPipelineRun(t, ns, "hello-1", 22*time.Minute)
 	t.Logf("PipelineRun hello-1: %s in %s", pr.Status.GetCondition("Succeeded").GetReason(), time.Since(start).Round(time.Second))
 	runs := taskRuns(t, ns, "hello-1")
 	reportRuns(t, runs)

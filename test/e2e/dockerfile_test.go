@@ -13,6 +13,7 @@ import (
 	"github.com/pipewright/pipewright/generator"
 	"github.com/pipewright/pipewright/generator/catalog"
 	"github.com/pipewright/pipewright/generator/config"
+	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	corev1 "k8s.io/api/core/v1"
 )
 
@@ -161,6 +162,48 @@ github:
 		t.Errorf("the registry has no manifest %s/acme/web@%s (HTTP %d)", cp.Registry(), digest, code)
 	}
 	expectServing(t, ns, "web", digest, "hello from the dockerfile, release 1")
+}
+
+// TestBuildKitNeedsPrivilegedPodSecurity shows why the Dockerfile story's
+// namespace is labelled privileged: under Pod Security baseline, the
+// image-build Pod is refused for its Unconfined seccomp profile.
+func TestBuildKitNeedsPrivilegedPodSecurity(t *testing.T) {
+	ctx := context.Background()
+	ns := "dockerfile-baseline"
+	if err := cp.CreateNamespace(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := cp.Kubectl(ctx, nil, "label", "namespace", ns, "pod-security.kubernetes.io/enforce=baseline"); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	applyCatalog(t, ns)
+	run := `apiVersion: tekton.dev/v1
+kind: TaskRun
+metadata: {name: build}
+spec:
+  taskRef: {name: image-build}
+  params: [{name: image, value: "` + cp.Registry() + `/acme/refused:1"}]
+  workspaces: [{name: source, emptyDir: {}}]
+`
+	if out, err := cp.Kubectl(ctx, []byte(run), "apply", "-n", ns, "-f", "-"); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	var tr v1.TaskRun
+	err := cp.WaitFor(ctx, 2*time.Minute, func() (bool, error) {
+		if err := cp.Get(ctx, ns, "taskrun", "build", &tr); err != nil {
+			return false, err
+		}
+		c := tr.Status.GetCondition("Succeeded")
+		return c != nil && !c.IsUnknown(), nil
+	})
+	if err != nil {
+		t.Fatalf("the TaskRun did not end under baseline: %v (%+v)", err, tr.Status.Conditions)
+	}
+	c := tr.Status.GetCondition("Succeeded")
+	if c.IsTrue() || !strings.Contains(c.GetMessage(), "baseline") || !strings.Contains(c.GetMessage(), "seccomp") {
+		t.Errorf("under baseline the build ended %s: %s; want it refused by Pod Security for its seccomp profile", c.GetReason(), c.GetMessage())
+	}
+	t.Logf("under Pod Security baseline: %s: %s", c.GetReason(), c.GetMessage())
 }
 
 // expectBuildStepContext checks that the build step ran with the context
