@@ -16,10 +16,12 @@ const BuildKitUID = 1000
 
 // buildkitReason is why image-build's build step needs more than the
 // restricted profile, though it runs as uid 1000.
+// It is one sentence without semicolons: pipewright.dev/root-steps entries
+// are separated by them.
 const buildkitReason = "rootless BuildKit (uid 1000) makes a user namespace for the build: rootlesskit calls unshare and mount, " +
 	"which the RuntimeDefault seccomp and AppArmor profiles refuse (so both are Unconfined), and the setuid newuidmap/newgidmap " +
 	"map the image's subordinate ids into it, which needs privilege escalation and SETUID, SETGID and DAC_OVERRIDE in the bounding set " +
-	"(as root they write the uid 1000 process's uid_map); " +
+	"(as root they write the uid 1000 process's uid_map), and " +
 	"RUN lines run without a process sandbox (--oci-worker-no-process-sandbox), as they would under a masked /proc"
 
 // buildkitStateDir is where buildkitd keeps its snapshots: an emptyDir, as
