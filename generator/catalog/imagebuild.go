@@ -20,8 +20,7 @@ const BuildKitUID = 1000
 // are separated by them.
 const buildkitReason = "rootless BuildKit (uid 1000) makes a user namespace for the build: rootlesskit calls unshare and mount, " +
 	"which the RuntimeDefault seccomp and AppArmor profiles refuse (so both are Unconfined), and the setuid newuidmap/newgidmap " +
-	"map the image's subordinate ids into it, which needs privilege escalation and SETUID, SETGID and DAC_OVERRIDE in the bounding set " +
-	"(as root they write the uid 1000 process's uid_map), and " +
+	"map the image's subordinate ids into it, which needs privilege escalation and SETUID and SETGID in the bounding set, and " +
 	"RUN lines run without a process sandbox (--oci-worker-no-process-sandbox), as they would under a masked /proc"
 
 // buildkitStateDir is where buildkitd keeps its snapshots: an emptyDir, as
@@ -38,7 +37,7 @@ func buildkitSecurityContext() *corev1.SecurityContext {
 		RunAsUser:                ptr.To[int64](BuildKitUID),
 		RunAsGroup:               ptr.To[int64](BuildKitUID),
 		AllowPrivilegeEscalation: ptr.To(true),
-		Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}, Add: []corev1.Capability{"DAC_OVERRIDE", "SETGID", "SETUID"}},
+		Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}, Add: []corev1.Capability{"SETGID", "SETUID"}},
 		SeccompProfile:           &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeUnconfined},
 		AppArmorProfile:          &corev1.AppArmorProfile{Type: corev1.AppArmorProfileTypeUnconfined},
 	}

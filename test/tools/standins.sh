@@ -122,12 +122,21 @@ fill_buildkit() {
   say "buildkit: rootlesskit built ($((SECONDS - start))s)"
   rm -rf "$src"
   install -m 0755 "$mod/examples/buildctl-daemonless/buildctl-daemonless.sh" "$root/usr/bin/"
-  # runc runs the RUN lines; newuidmap/newgidmap (setuid, as Debian ships
-  # them) give rootlesskit's user namespace the subordinate ids.
+  # runc runs the RUN lines; newuidmap/newgidmap give rootlesskit's user
+  # namespace the subordinate ids.
   local debs; debs=$(mktemp -d)
   (cd "$debs" && apt-get download $buildkit_debs >"$cache/standin-buildkit.log" 2>&1) ||
     { tail -5 "$cache/standin-buildkit.log" >&2; rm -rf "$debs"; return 1; }
   for d in "$debs"/*.deb; do dpkg-deb -x "$d" "$root"; done
+  # Debian's setuid newuidmap (shadow 4.13, built without libcap) writes the
+  # map as root, who does not own the build's user namespace, so the kernel
+  # refuses it without SYS_ADMIN ("write to uid_map failed: Operation not
+  # permitted", seen on the node). File capabilities run it as uid 1000,
+  # the namespace's owner, with only SETUID (SETGID), as shadow's own
+  # capability-aware build does.
+  chmod u-s "$root/usr/bin/newuidmap" "$root/usr/bin/newgidmap"
+  setcap cap_setuid+ep "$root/usr/bin/newuidmap"
+  setcap cap_setgid+ep "$root/usr/bin/newgidmap"
   rm -rf "$debs" "$root/usr/share/doc" "$root/usr/share/man" "$root/usr/share/lintian"
   # The base layer's passwd and group plus the image's user 1000; overlay
   # layers replace whole files, so these carry the base's lines too.
@@ -140,7 +149,7 @@ fill_buildkit() {
   chown -R 1000:1000 "$root/run/user/1000" "$root/home/user"
   chmod 0700 "$root/run/user/1000"
 }
-layer buildkit "$buildkit_ver-rootlesskit-$rootlesskit_ver-$(apt-cache policy $buildkit_debs 2>/dev/null | sed -n 's/^ *Candidate: //p' | sha256sum | cut -c1-8)" fill_buildkit
+layer buildkit "$buildkit_ver-rootlesskit-$rootlesskit_ver-$( (apt-cache policy $buildkit_debs 2>/dev/null | sed -n 's/^ *Candidate: //p'; echo fcaps) | sha256sum | cut -c1-8)" fill_buildkit
 
 pause_c="$kube_src/build/pause/linux/pause.c"
 fill_pause() {
