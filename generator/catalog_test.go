@@ -15,6 +15,7 @@ import (
 	"github.com/pipewright/pipewright/pkg/images"
 	"github.com/pipewright/pipewright/pkg/tekton"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
+	corev1 "k8s.io/api/core/v1"
 )
 
 func catalogTasks(t *testing.T) []*v1.Task {
@@ -156,12 +157,20 @@ func TestStepsRestrictedWithResourcesAndTimeouts(t *testing.T) {
 		for _, s := range task.Spec.Steps {
 			where := task.Name + "/" + s.Name
 			sc := s.SecurityContext
-			if sc == nil || sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation || sc.Capabilities == nil || len(sc.Capabilities.Drop) != 1 || sc.Capabilities.Drop[0] != "ALL" {
-				t.Errorf("%s: securityContext not restricted: %+v", where, sc)
+			// A step may need more than the restricted profile (root, or a
+			// rootless builder's user namespace) only with a declared reason.
+			declared := strings.Contains(task.Annotations[catalog.RootStepsAnnotation], s.Name+": ")
+			if sc == nil || sc.Capabilities == nil || len(sc.Capabilities.Drop) != 1 || sc.Capabilities.Drop[0] != "ALL" {
+				t.Errorf("%s: securityContext does not drop ALL capabilities: %+v", where, sc)
 				continue
 			}
+			restricted := sc.AllowPrivilegeEscalation != nil && !*sc.AllowPrivilegeEscalation && len(sc.Capabilities.Add) == 0 &&
+				sc.SeccompProfile != nil && sc.SeccompProfile.Type == corev1.SeccompProfileTypeRuntimeDefault && sc.AppArmorProfile == nil
+			if !restricted && !declared {
+				t.Errorf("%s: securityContext not restricted and no reason declared: %+v", where, sc)
+			}
 			root := sc.RunAsUser != nil && *sc.RunAsUser == 0
-			if root && !strings.Contains(task.Annotations[catalog.RootStepsAnnotation], s.Name+": ") {
+			if root && !declared {
 				t.Errorf("%s: runs as root without a declared reason", where)
 			}
 			if !root && (sc.RunAsNonRoot == nil || !*sc.RunAsNonRoot) {
@@ -235,7 +244,7 @@ func TestCommittedImagesComeFromTheLock(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if seen < 40 {
+	if seen < 30 {
 		t.Errorf("found only %d image references; is the scan looking in the right place?", seen)
 	}
 }

@@ -434,7 +434,7 @@ func (p *project) run(kind pipeline.Kind, params map[string]string) *v1.Pipeline
 		cacheClaim = p.cacheClaim(kind)
 	}
 	// Pull-request runs build the pull request's code (with a Dockerfile,
-	// kaniko runs its RUN lines): they get no push credentials, not even
+	// BuildKit runs its RUN lines): they get no push credentials, not even
 	// with image.prTag. Their pipeline declares the dockerconfig workspace
 	// all the same, for whoever binds it knowingly.
 	if kind == pipeline.Release {

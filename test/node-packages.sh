@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs, from Debian's packages, what the one-machine node runs and builds:
 # containerd, runc and the CNI plugins (the container runtime), debootstrap
-# (stand-in step images), gcc's static libc (the pause image), iproute2,
+# (stand-in step images), setcap (the BuildKit stand-in), gcc's static libc (the pause image), iproute2,
 # iptables (the Service proxy's DNAT rules), git (http-backend for the git
 # server), and the registry (test/registry.sh).
 # The packages' own services are never started: policy-rc.d refuses them, and
@@ -17,6 +17,8 @@ command -v debootstrap >/dev/null || need+=(debootstrap)
 command -v ip >/dev/null || need+=(iproute2)
 [ -x /usr/lib/git-core/git-http-backend ] || need+=(git)
 command -v unshare >/dev/null || need+=(util-linux)
+# setcap gives the BuildKit stand-in's newuidmap/newgidmap file capabilities.
+command -v setcap >/dev/null || [ -x /usr/sbin/setcap ] || need+=(libcap2-bin)
 # The Service proxy sends ClusterIP traffic to its ports with DNAT rules.
 command -v iptables >/dev/null || [ -x /usr/sbin/iptables ] || need+=(iptables)
 if [ ${#need[@]} -gt 0 ]; then

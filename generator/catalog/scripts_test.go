@@ -16,7 +16,6 @@ import (
 
 	"github.com/pipewright/pipewright/generator/catalog"
 	"github.com/pipewright/pipewright/test/steprun"
-	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 )
 
 // These tests run every catalog script for real on this machine against
@@ -400,18 +399,85 @@ func equal(a, b map[string]string) bool {
 	return true
 }
 
-func TestImageBuildWriteURL(t *testing.T) {
-	// The kaniko step needs a container root filesystem to build in; it is
-	// exercised on the e2e control plane as a Pod spec, not run here.
-	e, _ := catalog.Get("image-build")
-	var step v1.Step
-	for _, s := range e.Spec.Steps {
-		if s.Name == "write-url" {
-			step = s
-		}
+// TestImageBuildScript runs image-build's script with buildctl-daemonless.sh
+// replaced by a program that records what it was given and writes the
+// metadata buildctl writes; the real BuildKit runs in the e2e suite
+// (TestCatalogTasksRun, TestDockerfileStory), which needs a node.
+func TestImageBuildScript(t *testing.T) {
+	bin := t.TempDir()
+	fake := `#!/bin/sh
+{ echo "flags=${BUILDKITD_FLAGS}"; echo "docker_config=${DOCKER_CONFIG:-}"; printf 'arg=%s\n' "$@"
+  cfg=${BUILDKITD_FLAGS##*--config=}; echo "config:"; cat "$cfg"; } >"$CALLS"
+while [ $# -gt 0 ]; do
+  if [ "$1" = --metadata-file ]; then printf '{\n  "containerimage.digest": "%s",\n  "image.name": "x"\n}\n' "$DIGEST" >"$2"; fi
+  shift
+done
+`
+	if err := os.WriteFile(filepath.Join(bin, "buildctl-daemonless.sh"), []byte(fake), 0o755); err != nil {
+		t.Fatal(err)
 	}
-	out, err := steprun.Run(context.Background(), e.Spec, step, steprun.Inputs{Params: map[string]string{"image": "ghcr.io/acme/app:pr-1"}})
-	if err != nil || out.Results["IMAGE_URL"] != "ghcr.io/acme/app:pr-1" {
-		t.Fatalf("IMAGE_URL = %q, %v", out.Results["IMAGE_URL"], err)
+	digest := "sha256:" + strings.Repeat("ab", 32)
+	src := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(src, "app", "docker"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name, image, noPush, digest string
+		dockerconfig                bool
+		want, notWant               []string
+		fails                       bool
+	}{
+		{name: "private registry over HTTP", image: "10.201.0.1:5000/acme/app:abc", digest: digest,
+			want: []string{"arg=type=image,name=10.201.0.1:5000/acme/app:abc,push=true,registry.insecure=true",
+				`[registry."10.201.0.1:5000"]`, "http = true", "flags=--oci-worker-no-process-sandbox --config=",
+				"arg=context=SRC/app", "arg=dockerfile=SRC/app/docker", "arg=filename=Dockerfile.prod",
+				"arg=build-arg:PIPEWRIGHT=1", "arg=target=run", "docker_config=\n"}},
+		{name: "public registry with credentials", image: "ghcr.io/acme/app:abc", digest: digest, dockerconfig: true,
+			want:    []string{"arg=type=image,name=ghcr.io/acme/app:abc,push=true\n", "docker_config=SRC/dockerconfig"},
+			notWant: []string{"registry.insecure", "http = true"}},
+		{name: "pull request: no push", image: "10.201.0.1:5000/acme/app:pr-1", noPush: "true", digest: digest,
+			want: []string{"arg=type=image,name=10.201.0.1:5000/acme/app:pr-1,push=false\n"}},
+		{name: "no digest in the metadata", image: "ghcr.io/acme/app:abc", fails: true},
+	}
+	e, _ := catalog.Get("image-build")
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			calls := filepath.Join(t.TempDir(), "calls")
+			ws := map[string]string{"source": src}
+			if c.dockerconfig {
+				ws["dockerconfig"] = filepath.Join(src, "dockerconfig")
+			}
+			in := steprun.Inputs{
+				Params: map[string]string{"image": c.image, "context": "app", "dockerfile": "docker/Dockerfile.prod",
+					"no-push": c.noPush, "target": "run"},
+				Workspaces: ws,
+				Env:        []string{"PATH=" + bin + ":" + os.Getenv("PATH"), "CALLS=" + calls, "DIGEST=" + c.digest},
+			}
+			if c.noPush == "" {
+				in.Params["no-push"] = "false"
+			}
+			out, err := steprun.Run(context.Background(), e.Spec, e.Spec.Steps[0], in)
+			if c.fails {
+				if err != nil && out.Results["IMAGE_DIGEST"] == "" && strings.Contains(out.Log, "names no image digest") {
+					return
+				}
+				t.Fatalf("want a failure naming the missing digest, got %v, results %v\n%s", err, out.Results, out.Log)
+			}
+			if err != nil || out.Results["IMAGE_DIGEST"] != c.digest || out.Results["IMAGE_URL"] != c.image {
+				t.Fatalf("results %v, %v\n%s", out.Results, err, out.Log)
+			}
+			b, _ := os.ReadFile(calls)
+			got := strings.ReplaceAll(string(b), src, "SRC")
+			for _, w := range c.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("buildctl call lacks %q:\n%s", w, got)
+				}
+			}
+			for _, w := range c.notWant {
+				if strings.Contains(got, w) {
+					t.Errorf("buildctl call has %q:\n%s", w, got)
+				}
+			}
+		})
 	}
 }

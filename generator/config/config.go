@@ -58,7 +58,7 @@ type Image struct {
 	Repository string   `json:"repository" doc:"Image repository to push to, without tag (e.g. ghcr.io/acme/api)." required:"true"`
 	Dockerfile string   `json:"dockerfile,omitempty" doc:"Dockerfile, relative to build.context." default:"Dockerfile"`
 	PRTag      bool     `json:"prTag,omitempty" doc:"Push pull-request builds as REPOSITORY:pr-<number> instead of building without pushing."`
-	Builder    string   `json:"builder,omitempty" doc:"How the image is built: dockerfile (kaniko, from image.dockerfile) or go-image (the Go pack's daemonless, rootless, reproducible build of image.package with an SBOM; needs tools.image)." enum:"dockerfile,go-image" default:"dockerfile"`
+	Builder    string   `json:"builder,omitempty" doc:"How the image is built: dockerfile (rootless BuildKit, from image.dockerfile) or go-image (the Go pack's daemonless, rootless, reproducible build of image.package with an SBOM; needs tools.image)." enum:"dockerfile,go-image" default:"dockerfile"`
 	Package    string   `json:"package,omitempty" doc:"With builder go-image: the Go main package to build, relative to build.context." default:"."`
 	Platforms  []string `json:"platforms,omitempty" doc:"With builder go-image: os/arch platforms; more than one pushes an image index." default:"[linux/amd64]"`
 	Base       string   `json:"base,omitempty" doc:"With builder go-image: the base image, pinned by digest; defaults to the catalog's distroless static image."`

@@ -46,7 +46,7 @@ type Spec struct {
 	// two claims, which Tekton's default coschedule: workspaces refuses.
 	SharedCache bool
 	// GoImage builds the image with go-image (pipewright image build)
-	// instead of image-build (kaniko and a Dockerfile); GoImageParams are
+	// instead of image-build (BuildKit and a Dockerfile); GoImageParams are
 	// its package, platforms, base.
 	GoImage       bool
 	GoImageParams map[string]string

@@ -69,13 +69,38 @@ func TaskReadme(t *v1.Task, path string, example *v1.TaskRun) ([]byte, error) {
 	b.WriteString("## Steps\n\n| Step | Image | Runs as | Requests | Timeout |\n|---|---|---|---|---|\n")
 	for _, s := range t.Spec.Steps {
 		user := "non-root"
-		if sc := s.SecurityContext; sc != nil && sc.RunAsUser != nil && *sc.RunAsUser == 0 {
+		if sc := s.SecurityContext; sc != nil {
 			var caps []string
-			for _, c := range sc.Capabilities.Add {
-				caps = append(caps, string(c))
+			if sc.Capabilities != nil {
+				for _, c := range sc.Capabilities.Add {
+					caps = append(caps, string(c))
+				}
 			}
 			sort.Strings(caps)
-			user = "root, capabilities " + strings.Join(caps, ", ")
+			// What a step needs beyond the restricted profile, so a reader
+			// sees it without opening the YAML.
+			var more []string
+			if len(caps) > 0 {
+				more = append(more, "capabilities "+strings.Join(caps, ", "))
+			}
+			if sc.AllowPrivilegeEscalation != nil && *sc.AllowPrivilegeEscalation {
+				more = append(more, "privilege escalation")
+			}
+			if sc.SeccompProfile != nil && sc.SeccompProfile.Type == "Unconfined" {
+				more = append(more, "seccomp Unconfined")
+			}
+			if sc.AppArmorProfile != nil && sc.AppArmorProfile.Type == "Unconfined" {
+				more = append(more, "AppArmor Unconfined")
+			}
+			switch {
+			case sc.RunAsUser != nil && *sc.RunAsUser == 0:
+				user = "root"
+			case len(more) > 0 && sc.RunAsUser != nil:
+				user = fmt.Sprintf("non-root (uid %d)", *sc.RunAsUser)
+			}
+			if len(more) > 0 {
+				user += ", " + strings.Join(more, ", ")
+			}
 		}
 		req := fmt.Sprintf("%s CPU, %s memory", s.ComputeResources.Requests.Cpu(), s.ComputeResources.Requests.Memory())
 		timeout := ""

@@ -46,14 +46,14 @@ var (
 	Node             = &Image{Name: "node", Repo: "docker.io/library/node", Tag: "24.16.0-slim"}
 	Python           = &Image{Name: "python", Repo: "docker.io/library/python", Tag: "3.12-alpine"}
 	Maven            = &Image{Name: "maven", Repo: "docker.io/library/maven", Tag: "3.9.16-eclipse-temurin-17"}
-	Kaniko           = &Image{Name: "kaniko", Repo: "gcr.io/kaniko-project/executor", Tag: "v1.5.1"}
+	BuildKit         = &Image{Name: "buildkit", Repo: "docker.io/moby/buildkit", Tag: "v0.33.1-rootless"}
 	Kubectl          = &Image{Name: "kubectl", Repo: "gcr.io/cloud-builders/kubectl"}
 	Shell            = &Image{Name: "shell", Repo: "docker.io/curlimages/curl", Tag: "8.17.0"}
 	DistrolessStatic = &Image{Name: "distroless-static", Repo: "gcr.io/distroless/static", Tag: "nonroot"}
 )
 
 func table() []*Image {
-	return []*Image{GitInit, Golang, GolangciLint, Node, Python, Maven, Kaniko, Kubectl, Shell, DistrolessStatic}
+	return []*Image{GitInit, Golang, GolangciLint, Node, Python, Maven, BuildKit, Kubectl, Shell, DistrolessStatic}
 }
 
 // All lists the table with the lock's digests, sorted by name.

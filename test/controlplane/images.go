@@ -47,6 +47,7 @@ type NodeImages struct {
 type standin struct {
 	layers []string // "standin/<name>" outputs of test/tools/standins.sh
 	env    []string
+	user   string // the image's USER, as the image it stands in for has
 	// catalog names it stands in for
 	for_ []string
 }
@@ -59,12 +60,16 @@ var standins = map[string]standin{
 		env: []string{"PATH=/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "GOTOOLCHAIN=local"}},
 	"node":    {layers: []string{"base", "node"}, for_: []string{"node"}},
 	"kubectl": {layers: []string{"base", "kubectl"}, for_: []string{"kubectl"}},
+	// moby/buildkit's rootless image: its user, environment and programs
+	// (its Dockerfile's stage rootless), on Debian instead of Alpine.
+	"buildkit": {layers: []string{"base", "buildkit"}, for_: []string{"buildkit"}, user: "1000:1000",
+		env: []string{defaultPath, "HOME=/home/user", "USER=user", "XDG_RUNTIME_DIR=/run/user/1000",
+			"TMPDIR=/home/user/.local/tmp", "BUILDKIT_HOST=unix:///run/user/1000/buildkit/buildkitd.sock"}},
 }
 
 // NoStandin says, for each catalog image without a stand-in, why.
 var NoStandin = map[string]string{
-	"maven":  "Maven resolves its plugins from Maven Central, which is not reachable here",
-	"kaniko": "kaniko's executor is only published as an image; it has no Debian package or buildable module pinned here",
+	"maven": "Maven resolves its plugins from Maven Central, which is not reachable here",
 }
 
 const defaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -127,7 +132,7 @@ func (cp *ControlPlane) pushImages(ctx context.Context) error {
 		if env == nil {
 			env = []string{defaultPath}
 		}
-		ref, err := push(tag, s.layers, v1.Config{Env: env, Cmd: []string{"/bin/sh"}})
+		ref, err := push(tag, s.layers, v1.Config{Env: env, Cmd: []string{"/bin/sh"}, User: s.user})
 		if err != nil {
 			return err
 		}

@@ -67,7 +67,7 @@ func TestCanaryStory(t *testing.T) {
 	const resources = "  resources: [httproutes.gateway.networking.k8s.io]\n"
 	s := newStory(t, "canary-story", "Codertocat/Hello-Canary", canaryRepo, "deploy:\n"+resources)
 	digest1 := s.release(t, s.head)
-	expectServing(t, s.ns, digest1, "hello from release 1")
+	expectServing(t, s.ns, "hello-world", digest1, "hello from release 1")
 
 	s.apply(t, fmt.Sprintf(`deploy:
   strategy: canary
@@ -108,5 +108,5 @@ func TestCanaryStory(t *testing.T) {
 	if got := statesFor(sha, "pipewright/hello-world/canary"); strings.Join(got, ",") != "success" {
 		t.Errorf("canary statuses for %s = %v, want success", sha, got)
 	}
-	expectServing(t, s.ns, digest2, "hello from release 2")
+	expectServing(t, s.ns, "hello-world", digest2, "hello from release 2")
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -71,9 +72,10 @@ spec:
 }
 
 // catalogPipeline chains catalog Tasks the way a release would: clone, then
-// Go test, build and lint, Node and Python tests in parallel, the Go image built
-// with pipewright's tool image and pushed to the node's registry, deployed
-// with kubectl-apply, and a commit status posted.
+// Go test, build and lint, Node and Python tests and a Dockerfile image
+// (image-build, rootless BuildKit) in parallel, the Go image built with
+// pipewright's tool image and pushed to the node's registry, deployed with
+// kubectl-apply, and a commit status posted.
 const catalogPipeline = `apiVersion: tekton.dev/v1
 kind: Pipeline
 metadata: {name: catalog-run}
@@ -114,6 +116,13 @@ spec:
     taskRef: {name: python-test}
     params: [{name: context, value: py}]
     workspaces: [{name: source, workspace: source}]
+  - name: dockerfile-image
+    runAfter: [clone]
+    taskRef: {name: image-build}
+    params:
+    - {name: image, value: "$(params.image)-docker:$(tasks.clone.results.commit)"}
+    - {name: dockerfile, value: docker/Dockerfile}
+    workspaces: [{name: source, workspace: source}]
   - name: image
     runAfter: [go-test, go-build]
     taskRef: {name: go-image}
@@ -153,7 +162,15 @@ func TestCatalogTasksRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	applyCatalog(t, ns)
-	sha, err := cp.Git.CreateRepo("acme", "hello", helloRepo, "hello")
+	// image-build's Dockerfile starts from the Debian stand-in; its RUN
+	// hands a file to uid 65532, which needs the builder's id mapping.
+	repo := maps.Clone(helloRepo)
+	repo["docker/Dockerfile"] = "FROM " + cp.Images().Base + `
+COPY py/ /srv/py/
+RUN chown -R 65532:65532 /srv/py && test "$(stat -c %u /srv/py/test_sum.py)" = 65532
+USER 65532
+`
+	sha, err := cp.Git.CreateRepo("acme", "hello", repo, "hello")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +218,7 @@ spec:
     serviceAccountName: runner
     podTemplate:
       securityContext: {fsGroup: 65532}
-  timeouts: {pipeline: 15m}
+  timeouts: {pipeline: 25m}
   workspaces:
   - name: source
     volumeClaimTemplate:
@@ -213,14 +230,14 @@ spec:
 		t.Fatalf("%v\n%s", err, out)
 	}
 	start := time.Now()
-	pr := waitPipelineRun(t, ns, "hello-1", 12*time.Minute)
+	pr := waitPipelineRun(t, ns, "hello-1", 22*time.Minute)
 	t.Logf("PipelineRun hello-1: %s in %s", pr.Status.GetCondition("Succeeded").GetReason(), time.Since(start).Round(time.Second))
 	runs := taskRuns(t, ns, "hello-1")
 	reportRuns(t, runs)
 	if !pr.Status.GetCondition("Succeeded").IsTrue() {
 		t.Fatalf("PipelineRun failed: %s\n%s", pr.Status.GetCondition("Succeeded").GetMessage(), failedLogs(ns, runs))
 	}
-	want := []string{"clone", "go-test", "go-build", "go-lint", "node-test", "python-test", "image", "deploy", "status"}
+	want := []string{"clone", "go-test", "go-build", "go-lint", "node-test", "python-test", "dockerfile-image", "image", "deploy", "status"}
 	for _, task := range want {
 		tr, ok := runs[task]
 		if !ok {
@@ -243,6 +260,14 @@ spec:
 	digest := result(runs["image"], "IMAGE_DIGEST")
 	if !strings.HasPrefix(digest, "sha256:") || result(runs["image"], "IMAGE_URL") != cp.Registry()+"/acme/hello" {
 		t.Fatalf("go-image results: url %q digest %q", result(runs["image"], "IMAGE_URL"), digest)
+	}
+	// image-build pushed its image by tag, and the digest it wrote is the
+	// registry's.
+	dd := result(runs["dockerfile-image"], "IMAGE_DIGEST")
+	if want := cp.Registry() + "/acme/hello-docker:" + sha; result(runs["dockerfile-image"], "IMAGE_URL") != want || !strings.HasPrefix(dd, "sha256:") {
+		t.Errorf("image-build results: url %q (want %s) digest %q", result(runs["dockerfile-image"], "IMAGE_URL"), want, dd)
+	} else if code := manifestStatus(t, "acme/hello-docker", dd); code != 200 {
+		t.Errorf("the registry has no manifest acme/hello-docker@%s (HTTP %d)", dd, code)
 	}
 	// What the steps printed, read back through kubectl logs.
 	if logs, err := cp.Kubectl(ctx, nil, "logs", "-n", ns, runs["go-test"].Status.PodName, "-c", "step-test"); err != nil || !strings.Contains(string(logs), "ok") {

@@ -66,7 +66,7 @@ func TestWholeStory(t *testing.T) {
 
 	// A pull request: pending, then success, on its head commit.
 	start := time.Now()
-	postGitHub(t, sink.URL, "pull_request", prPayload(t, sha1, cloneURL), secret)
+	postGitHub(t, sink.URL, "pull_request", prPayload(t, s.repo, sha1, cloneURL), secret)
 	pr := waitNewRun(t, ns, "hello-world-pull-request", nil)
 	run := waitPipelineRun(t, ns, pr, 15*time.Minute)
 	feedback := time.Since(start)
@@ -99,7 +99,7 @@ func TestWholeStory(t *testing.T) {
 	for _, r := range before {
 		seen[r.Name] = true
 	}
-	postGitHub(t, sink.URL, "pull_request", prPayload(t, sha2, cloneURL), secret)
+	postGitHub(t, sink.URL, "pull_request", prPayload(t, s.repo, sha2, cloneURL), secret)
 	pr2 := waitNewRun(t, ns, "hello-world-pull-request", seen)
 	run = waitPipelineRun(t, ns, pr2, 15*time.Minute)
 	runs = taskRuns(t, ns, pr2)
@@ -118,7 +118,7 @@ func TestWholeStory(t *testing.T) {
 	fixed := map[string]string{"main_test.go": storyRepo["main_test.go"]}
 	sha3 := s.commit(t, fixed, "fix the test")
 	digest1 := s.release(t, sha3)
-	expectServing(t, ns, digest1, "hello from release 1")
+	expectServing(t, ns, "hello-world", digest1, "hello from release 1")
 
 	// A second release of a new commit replaces it cleanly.
 	next := map[string]string{
@@ -130,16 +130,17 @@ func TestWholeStory(t *testing.T) {
 	if digest2 == digest1 {
 		t.Errorf("the second release pushed the same digest %s", digest2)
 	}
-	expectServing(t, ns, digest2, "hello from release 2")
+	expectServing(t, ns, "hello-world", digest2, "hello from release 2")
 }
 
 // story is a generated project of the built-in example applied to its own
 // namespace, its repository on the git server and the GitHub API test
 // server, and its EventListener Pod running.
 type story struct {
-	ns, repo, secret, cloneURL string
-	head                       string // the repository's first commit
-	sink                       *controlplane.EventListenerSink
+	ns, app, repo, secret, cloneURL string
+	build                           string // the config's build and image lines
+	head                            string // the repository's first commit
+	sink                            *controlplane.EventListenerSink
 }
 
 // newStory generates the hello-world project for repo (owner/name) into ns
@@ -149,11 +150,27 @@ type story struct {
 // repository's first commit.
 func newStory(t *testing.T, ns, repo string, files map[string]string, extra string) *story {
 	t.Helper()
+	build := fmt.Sprintf(`build:
+  pack: go
+  # The golang stand-in has no C compiler for -race, and gotestsum (the
+  # JUnit report) would come from the module proxy, which Pods cannot reach.
+  test: {params: {race: "false", junit-report: ""}}
+image: {repository: %s/%s, builder: go-image}
+`, cp.Registry(), strings.ToLower(repo))
+	return startStory(t, &story{ns: ns, app: "hello-world", repo: repo, build: build}, files, extra)
+}
+
+// startStory creates s's namespace, applies its generated project with
+// extra config lines, creates the Secrets its README lists, pushes files as
+// the repository's first commit and starts the EventListener.
+func startStory(t *testing.T, s *story, files map[string]string, extra string) *story {
+	t.Helper()
 	ctx := context.Background()
+	ns, repo := s.ns, s.repo
 	if err := cp.CreateNamespace(ctx, ns); err != nil {
 		t.Fatal(err)
 	}
-	s := &story{ns: ns, repo: repo, secret: randomSecret(t)}
+	s.secret = randomSecret(t)
 	s.apply(t, extra)
 	for _, args := range [][]string{
 		{"create", "secret", "generic", "github-webhook", "-n", ns, "--from-literal=secret=" + s.secret},
@@ -169,7 +186,7 @@ func newStory(t *testing.T, ns, repo string, files map[string]string, extra stri
 		t.Fatal(err)
 	}
 	cp.GitHub.AddRepo(repo)
-	if s.sink, err = cp.StartEventListener(ctx, ns, "hello-world-listener"); err != nil {
+	if s.sink, err = cp.StartEventListener(ctx, ns, s.app+"-listener"); err != nil {
 		t.Fatal(err)
 	}
 	s.cloneURL = cp.Git.RepoURL(owner, name)
@@ -182,19 +199,13 @@ func (s *story) apply(t *testing.T, extra string) {
 	t.Helper()
 	ctx := context.Background()
 	cfgYAML := fmt.Sprintf(`apiVersion: pipewright.dev/v1alpha1
-app: {name: hello-world, namespace: %s}
-build:
-  pack: go
-  # The golang stand-in has no C compiler for -race, and gotestsum (the
-  # JUnit report) would come from the module proxy, which Pods cannot reach.
-  test: {params: {race: "false", junit-report: ""}}
-image: {repository: %s/%s, builder: go-image}
-tools: {image: %q}
+app: {name: %s, namespace: %s}
+%stools: {image: %q}
 github:
   repository: %s
   defaultBranch: master
   apiURL: %s
-%s`, s.ns, cp.Registry(), strings.ToLower(s.repo), cp.Images().Tool, s.repo, cp.GitHub.URL, extra)
+%s`, s.app, s.ns, s.build, cp.Images().Tool, s.repo, cp.GitHub.URL, extra)
 	cfg, err := config.Parse("pipewright.yaml", []byte(cfgYAML))
 	if err != nil {
 		t.Fatal(err)
@@ -233,7 +244,7 @@ func (s *story) releaseRun(t *testing.T, sha string) (*v1.PipelineRun, map[strin
 		seen[r.Name] = true
 	}
 	postGitHub(t, s.sink.URL, "push", pushPayload(t, s.repo, sha, s.cloneURL), s.secret)
-	name := waitNewRun(t, s.ns, "hello-world-release", seen)
+	name := waitNewRun(t, s.ns, s.app+"-release", seen)
 	run := waitPipelineRun(t, s.ns, name, 15*time.Minute)
 	runs := taskRuns(t, s.ns, name)
 	reportRuns(t, runs)
@@ -258,9 +269,9 @@ func (s *story) release(t *testing.T, sha string) string {
 	return digest
 }
 
-// expectServing checks that the Deployment's Pods run exactly digest and
-// answer with body.
-func expectServing(t *testing.T, ns, digest, body string) {
+// expectServing checks that the Pods of Deployment app (label app=<app>)
+// run exactly digest and answer with body.
+func expectServing(t *testing.T, ns, app, digest, body string) {
 	t.Helper()
 	ctx := context.Background()
 	var pods corev1.PodList
@@ -270,7 +281,7 @@ func expectServing(t *testing.T, ns, digest, body string) {
 		}
 		n := 0
 		for _, p := range pods.Items {
-			if p.Labels["app"] != "hello-world" || p.DeletionTimestamp != nil {
+			if p.Labels["app"] != app || p.DeletionTimestamp != nil {
 				continue
 			}
 			if p.Status.Phase != corev1.PodRunning || !strings.HasSuffix(p.Spec.Containers[0].Image, "@"+digest) {
@@ -284,7 +295,7 @@ func expectServing(t *testing.T, ns, digest, body string) {
 		t.Fatalf("the Deployment does not run %s only: %v", digest, err)
 	}
 	for _, p := range pods.Items {
-		if p.Labels["app"] != "hello-world" || p.DeletionTimestamp != nil {
+		if p.Labels["app"] != app || p.DeletionTimestamp != nil {
 			continue
 		}
 		got, err := httpGet(fmt.Sprintf("http://%s:8080/", p.Status.PodIP))
@@ -330,19 +341,22 @@ func statesFor(sha, context string) []string {
 	return out
 }
 
-// prPayload is GitHub's pull_request.opened example for the built-in
-// repository with its head at sha and its clone URL on the git server.
-func prPayload(t *testing.T, sha, cloneURL string) []byte {
+// prPayload is GitHub's pull_request.opened example made a pull request on
+// repo (OWNER/NAME) from a branch of it, with its head at sha and its clone URL on the git server.
+func prPayload(t *testing.T, repo, sha, cloneURL string) []byte {
 	t.Helper()
 	var p map[string]any
 	if err := json.Unmarshal(readPayload(t, "pull_request.opened.json"), &p); err != nil {
 		t.Fatal(err)
 	}
 	p["repository"].(map[string]any)["clone_url"] = cloneURL
+	p["repository"].(map[string]any)["full_name"] = repo
 	pr := p["pull_request"].(map[string]any)
+	pr["base"].(map[string]any)["repo"].(map[string]any)["full_name"] = repo
 	head := pr["head"].(map[string]any)
 	head["sha"] = sha
 	head["repo"].(map[string]any)["clone_url"] = cloneURL
+	head["repo"].(map[string]any)["full_name"] = repo
 	b, err := json.Marshal(p)
 	if err != nil {
 		t.Fatal(err)
@@ -469,7 +483,7 @@ func forkAndApprove(t *testing.T, s *story, files map[string]string) {
 	cp.GitHub.AddPull(s.repo, githubtest.Pull{Number: number, Author: "stranger", Association: "NONE", HeadSHA: sha, HeadRef: "patch-1", HeadRepo: fork, BaseRef: "master"})
 
 	var p map[string]any
-	if err := json.Unmarshal(prPayload(t, sha, s.cloneURL), &p); err != nil {
+	if err := json.Unmarshal(prPayload(t, s.repo, sha, s.cloneURL), &p); err != nil {
 		t.Fatal(err)
 	}
 	p["number"] = number
@@ -502,7 +516,7 @@ func forkAndApprove(t *testing.T, s *story, files map[string]string) {
 	}
 
 	postGitHub(t, s.sink.URL, "issue_comment", prComment(t, s.repo, number, "Codertocat", "/ok-to-test "+sha), s.secret)
-	run := waitNewRun(t, s.ns, "hello-world-pull-request", seen)
+	run := waitNewRun(t, s.ns, s.app+"-pull-request", seen)
 	done := waitPipelineRun(t, s.ns, run, 15*time.Minute)
 	runs := taskRuns(t, s.ns, run)
 	reportRuns(t, runs)

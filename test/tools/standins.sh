@@ -13,6 +13,10 @@
 #   node    the machine's Node.js and npm, at /usr/local
 #   kubectl the kubectl test/tools/build.sh built, at /usr/local/bin
 #   golangci-lint  the golangci-lint test/tools.sh built, at /usr/local/bin
+#   buildkit  BuildKit's buildkitd and buildctl (module github.com/moby/buildkit)
+#           and rootlesskit (its Dockerfile's version, from its module), with
+#           Debian's runc and uidmap, laid out as moby/buildkit:<v>-rootless:
+#           user 1000 with a subordinate id range, buildctl-daemonless.sh
 #   pause   the Kubernetes pause program (build/pause/linux/pause.c of
 #           k8s.io/kubernetes), compiled statically, at /pause
 #
@@ -93,6 +97,59 @@ if [ -x "$lint_bin" ]; then
 else
   say "golangci-lint: $lint_bin missing (make tools builds it); the go-lint stand-in is left out"
 fi
+
+# BuildKit as its rootless image lays it out (the module's Dockerfile, stage
+# rootless), from the modules the Go proxy serves and Debian's packages.
+buildkit_ver=${BUILDKIT_VERSION:-v0.33.1} rootlesskit_ver=${ROOTLESSKIT_VERSION:-v3.0.1}
+buildkit_debs="runc uidmap libsubid4 libseccomp2"
+# gomod MODULE@VERSION prints the folder of a module the Go proxy serves.
+gomod() { GOWORK=off GOFLAGS=-mod=mod go mod download -json "$1" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p'; }
+fill_buildkit() {
+  local root=$1 start=$SECONDS
+  mkdir -p "$root/usr/bin"
+  say "buildkit: building buildkitd, buildctl $buildkit_ver and rootlesskit $rootlesskit_ver"
+  # Built inside a copy of each module, with its own go.mod and go.sum
+  # (`go install pkg@version` refuses modules with exclude directives).
+  local src; src=$(mktemp -d)
+  local mod; mod=$(gomod "github.com/moby/buildkit@$buildkit_ver")
+  cp -r "$mod" "$src/buildkit"; chmod -R u+w "$src/buildkit"
+  (cd "$src/buildkit" && CGO_ENABLED=0 GOWORK=off GOFLAGS=-mod=mod go build -trimpath -o "$root/usr/bin/" \
+    -ldflags "-s -w -X github.com/moby/buildkit/version.Version=$buildkit_ver" ./cmd/buildkitd ./cmd/buildctl)
+  say "buildkit: buildkitd and buildctl built ($((SECONDS - start))s)"
+  local rk; rk=$(gomod "github.com/rootless-containers/rootlesskit/v3@$rootlesskit_ver")
+  cp -r "$rk" "$src/rootlesskit"; chmod -R u+w "$src/rootlesskit"
+  (cd "$src/rootlesskit" && CGO_ENABLED=0 GOWORK=off GOFLAGS=-mod=mod go build -trimpath -o "$root/usr/bin/" -ldflags "-s -w" ./cmd/rootlesskit)
+  say "buildkit: rootlesskit built ($((SECONDS - start))s)"
+  rm -rf "$src"
+  install -m 0755 "$mod/examples/buildctl-daemonless/buildctl-daemonless.sh" "$root/usr/bin/"
+  # runc runs the RUN lines; newuidmap/newgidmap give rootlesskit's user
+  # namespace the subordinate ids.
+  local debs; debs=$(mktemp -d)
+  (cd "$debs" && apt-get download $buildkit_debs >"$cache/standin-buildkit.log" 2>&1) ||
+    { tail -5 "$cache/standin-buildkit.log" >&2; rm -rf "$debs"; return 1; }
+  for d in "$debs"/*.deb; do dpkg-deb -x "$d" "$root"; done
+  # Debian's setuid newuidmap (shadow 4.13, built without libcap) writes the
+  # map as root, who does not own the build's user namespace, so the kernel
+  # refuses it without SYS_ADMIN ("write to uid_map failed: Operation not
+  # permitted", seen on the node). File capabilities run it as uid 1000,
+  # the namespace's owner, with only SETUID (SETGID), as shadow's own
+  # capability-aware build does.
+  chmod u-s "$root/usr/bin/newuidmap" "$root/usr/bin/newgidmap"
+  setcap cap_setuid+ep "$root/usr/bin/newuidmap"
+  setcap cap_setgid+ep "$root/usr/bin/newgidmap"
+  rm -rf "$debs" "$root/usr/share/doc" "$root/usr/share/man" "$root/usr/share/lintian"
+  # The base layer's passwd and group plus the image's user 1000; overlay
+  # layers replace whole files, so these carry the base's lines too.
+  mkdir -p "$root/etc"
+  tar -xzf "$cache/standin-base-$base_ver/layer.tar.gz" -C "$root" ./etc/passwd ./etc/group
+  echo "user:x:1000:1000:user:/home/user:/bin/sh" >>"$root/etc/passwd"
+  echo "user:x:1000:" >>"$root/etc/group"
+  echo "user:100000:65536" >"$root/etc/subuid"; cp "$root/etc/subuid" "$root/etc/subgid"
+  mkdir -p "$root/run/user/1000" "$root/home/user/.local/tmp" "$root/home/user/.local/share/buildkit"
+  chown -R 1000:1000 "$root/run/user/1000" "$root/home/user"
+  chmod 0700 "$root/run/user/1000"
+}
+layer buildkit "$buildkit_ver-rootlesskit-$rootlesskit_ver-$( (apt-cache policy $buildkit_debs 2>/dev/null | sed -n 's/^ *Candidate: //p'; echo fcaps) | sha256sum | cut -c1-8)" fill_buildkit
 
 pause_c="$kube_src/build/pause/linux/pause.c"
 fill_pause() {
