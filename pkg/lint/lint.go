@@ -5,6 +5,7 @@
 package lint
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"io/fs"
@@ -16,6 +17,7 @@ import (
 	"sync"
 
 	"github.com/pipewright/pipewright/generator/check"
+	"sigs.k8s.io/yaml"
 )
 
 // Finding is one problem at one place.
@@ -26,6 +28,9 @@ type Finding struct {
 	Rule     string   `json:"rule"`
 	Severity Severity `json:"-"`
 	Message  string   `json:"message"`
+	// context is the text of the finding's line, trimmed: what SARIF's
+	// fingerprint hashes instead of the line number.
+	context string
 }
 
 func (f Finding) String() string {
@@ -36,6 +41,9 @@ func (f Finding) String() string {
 type Input struct {
 	Path string
 	Data []byte
+	// Skip says why the file is not linted (unreadable, a kustomize
+	// patch); the summary counts it.
+	Skip string
 }
 
 // Collect reads the files named by paths: files as given, folders
@@ -66,7 +74,16 @@ func Collect(paths []string, stdin io.Reader) ([]Input, error) {
 		}
 		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
-				return err
+				// One unreadable entry (a dangling symlink, no permission)
+				// is counted in the summary, not fatal to the whole run.
+				if path == p {
+					return err
+				}
+				out = append(out, Input{Path: path, Skip: "unreadable"})
+				if d != nil && d.IsDir() {
+					return filepath.SkipDir
+				}
+				return nil
 			}
 			name := d.Name()
 			if d.IsDir() {
@@ -81,7 +98,8 @@ func Collect(paths []string, stdin io.Reader) ([]Input, error) {
 			}
 			b, err := os.ReadFile(path)
 			if err != nil {
-				return err
+				out = append(out, Input{Path: path, Skip: "unreadable"})
+				return nil
 			}
 			// Helm charts and other YAML in a tree are not ours to judge.
 			if !strings.Contains(string(b), "tekton.dev") {
@@ -94,16 +112,23 @@ func Collect(paths []string, stdin io.Reader) ([]Input, error) {
 			return nil, err
 		}
 	}
+	markPatches(out)
 	return out, nil
 }
 
 // Run collects paths and lints them.
 func Run(paths []string, stdin io.Reader, cfg *Config) ([]Finding, error) {
+	rep, err := RunReport(paths, stdin, cfg)
+	return rep.Findings, err
+}
+
+// RunReport is Run with the summary of what was read and skipped.
+func RunReport(paths []string, stdin io.Reader, cfg *Config) (Report, error) {
 	in, err := Collect(paths, stdin)
 	if err != nil {
-		return nil, err
+		return Report{}, err
 	}
-	return Lint(in, cfg), nil
+	return LintReport(in, cfg), nil
 }
 
 // unit is one decoded document.
@@ -120,14 +145,22 @@ type fileResult struct {
 	units    []*unit
 	findings []Finding
 	ignores  *ignores
+	objects  map[string]int // by kind
+	skipped  map[string]int // documents, by reason
 }
 
 // Lint lints the inputs together: rules that look across objects (wiring,
 // triggers, pull-request runs) see every object in every input.
 func Lint(in []Input, cfg *Config) []Finding {
+	return LintReport(in, cfg).Findings
+}
+
+// LintReport is Lint with the summary.
+func LintReport(in []Input, cfg *Config) Report {
 	if cfg == nil {
 		cfg = &Config{}
 	}
+	env := newEnv(cfg)
 	results := make([]fileResult, len(in))
 	var wg sync.WaitGroup
 	next := make(chan int)
@@ -136,7 +169,7 @@ func Lint(in []Input, cfg *Config) []Finding {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				results[i] = lintFile(in[i])
+				results[i] = lintFile(in[i], env)
 			}
 		}()
 	}
@@ -149,9 +182,11 @@ func Lint(in []Input, cfg *Config) []Finding {
 	var units []*unit
 	var findings []Finding
 	ign := map[string]*ignores{}
-	for _, r := range results {
+	sum := newSummary()
+	for i, r := range results {
 		units = append(units, r.units...)
 		findings = append(findings, r.findings...)
+		sum.add(in[i], r)
 	}
 	for i, r := range results {
 		ign[in[i].Path] = r.ignores
@@ -193,36 +228,108 @@ func Lint(in []Input, cfg *Config) []Finding {
 		}
 		return a.Message < b.Message
 	})
-	return out
+	return Report{Findings: out, Summary: sum}
 }
 
 // lintFile decodes one file and runs the rules that need only its objects.
-func lintFile(in Input) fileResult {
-	r := fileResult{ignores: parseIgnores(in.Path, in.Data)}
-	for _, d := range splitDocuments(in.Data) {
-		d := d
-		u := &unit{file: in.Path, doc: &d}
-		rep := reporter{u: u, out: &r.findings}
-		o, err := decodeDoc(in.Path, d.text)
-		if err != nil {
-			if perr := d.parse(); perr != nil {
-				rep.add("decode", syntaxPos(&d, perr), "%v", perr)
-				continue
-			}
-			rep.add("decode", decodePos(&d, err), "%s", trimFile(err.Error(), in.Path))
-			continue
-		}
-		o.Doc = d.index
-		u.obj = o
-		if o.Obj == nil {
-			continue
-		}
-		u.pr = pacTrigger(in.Path, o)
-		r.units = append(r.units, u)
-		objectRules(rep)
-		validate(rep)
+func lintFile(in Input, env *env) fileResult {
+	r := fileResult{ignores: &ignores{}, objects: map[string]int{}, skipped: map[string]int{}}
+	if in.Skip != "" {
+		return r
+	}
+	docs := splitDocuments(in.Data)
+	r.ignores = parseIgnores(in.Path, in.Data, docs)
+	for i := range docs {
+		lintDoc(in.Path, &docs[i], env, &r)
 	}
 	return r
+}
+
+// lintDoc decodes one document, strictly for Tekton's validation and, when
+// that fails, leniently for the other rules, and runs them.
+func lintDoc(file string, d *document, env *env, r *fileResult) {
+	u := &unit{file: file, doc: d}
+	rep := reporter{u: u, out: &r.findings}
+	skip := func(reason, format string, args ...any) {
+		r.skipped[reason]++
+		rep.add("skipped", pos{d.firstLine, 1}, format, args...)
+	}
+	text := d.text
+	if goTemplate.Match(text) {
+		skip("templated YAML", "document is a Go/Helm template; lint the rendered YAML instead")
+		return
+	}
+	var h head
+	if err := yaml.Unmarshal(text, &h); err != nil {
+		if perr := d.parse(); perr != nil {
+			if bytes.Contains(text, []byte("{{")) {
+				skip("templated YAML", "document is templated YAML that does not parse until rendered: %v", perr)
+				return
+			}
+			r.skipped["YAML syntax error"]++
+			rep.add("decode", syntaxPos(d, perr), "%v", perr)
+			return
+		}
+	}
+	d.beta = h.APIVersion == "tekton.dev/v1beta1"
+	if h.APIVersion == "" || h.Kind == "" {
+		skip("not a Kubernetes object", "document has no apiVersion or kind (a kustomize patch or a fragment?), so it is not linted")
+		return
+	}
+	key := h.APIVersion + "/" + h.Kind
+	if msg, ok := removedKinds[key]; ok {
+		rep.add("removed-kind", d.key("kind"), "%s", msg)
+	}
+	o, err := decodeDoc(file, text)
+	if isDuplicateKey(err) {
+		if j, dups, nerr := normalize(d); nerr == nil {
+			for _, k := range dups {
+				rep.add("duplicate-key", k.at, "key %q is set twice in one mapping; Kubernetes keeps the last value and drops the first silently", k.key)
+			}
+			text = j
+			o, err = decodeDoc(file, j)
+		}
+	}
+	var validateAs any
+	if err == nil && o.Obj == nil {
+		obj, va, name, derr := decodeMore(h, text, true)
+		if derr != nil {
+			err = fmt.Errorf("%s: %s %s: %w", file, h.Kind, h.Metadata.Name, derr)
+		} else if obj != nil {
+			o.Obj, o.Name, validateAs = obj, name, va
+		}
+	}
+	lenient := false
+	if err != nil {
+		obj, va, name, derr := decodeMore(h, text, false)
+		if derr != nil || obj == nil {
+			r.skipped["does not decode"]++
+			rep.add("decode", decodePos(d, err), "%s", trimFile(err.Error(), file))
+			return
+		}
+		rule := "decode"
+		if unknownField.MatchString(err.Error()) {
+			rule = "unknown-field"
+		}
+		rep.add(rule, decodePos(d, err), "%s (the other rules read the object leniently; Tekton's validation is skipped)", trimFile(err.Error(), file))
+		o = check.Object{File: file, Kind: h.Kind, Name: name, Obj: obj}
+		validateAs, lenient = va, true
+	}
+	o.Doc = d.index
+	o.Kind = h.Kind
+	u.obj = o
+	r.objects[h.Kind]++
+	documentRules(rep, h)
+	if o.Obj == nil {
+		return
+	}
+	u.pr = pacTrigger(file, o)
+	r.units = append(r.units, u)
+	objectRules(rep)
+	moreObjectRules(rep)
+	if !lenient {
+		validate(rep, validateAs, env)
+	}
 }
 
 // reporter adds findings for one unit.
@@ -237,6 +344,7 @@ func (r reporter) add(rule string, p pos, format string, args ...any) {
 		File: r.u.file, Line: p.line, Column: p.col,
 		Rule: rule, Severity: ru.Severity,
 		Message: fmt.Sprintf(format, args...),
+		context: r.u.doc.lineText(p.line),
 	})
 }
 

@@ -3,6 +3,7 @@ package lint
 import (
 	"bytes"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -76,6 +77,7 @@ func TestFixtures(t *testing.T) {
 		{".tekton/pull-request.yaml", []string{
 			"10:3 missing-timeout",
 			"16:25 secrets-in-untrusted-run", // serviceAccountName with an automounted token
+			"28:11 unpinned-ref",             // hub git-clone without a version
 			"47:13 secrets-in-untrusted-run", // docker-config Secret to the build task
 			"58:19 secrets-in-untrusted-run", // secretKeyRef env in the build step
 			// basic-auth goes to fetch-repository (git-clone), which is fine.
@@ -106,7 +108,9 @@ func TestFixtures(t *testing.T) {
 			// by-digest is pinned
 		}},
 		{"invalid.yaml", []string{
-			"9:7 decode",           // unknown field scirpt
+			"7:7 missing-resources", // read leniently despite the unknown field
+			"7:7 missing-run-as-non-root",
+			"9:7 unknown-field",    // scirpt
 			"24:7 tekton-validate", // duplicate step name
 			"37:1 decode",          // YAML syntax
 		}},
@@ -207,6 +211,93 @@ func TestSARIFValidatesAgainstSchema(t *testing.T) {
 		r, _ := Lookup(rule.ID)
 		if _, has := rule.Properties["security-severity"]; has != (r.Security != "") || rule.Help.Text == "" {
 			t.Errorf("rule %s: properties %v, help %q", rule.ID, rule.Properties, rule.Help.Text)
+		}
+	}
+}
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// TestRulesDoc keeps docs/lint-rules.md, which SARIF's helpUri names, equal
+// to the rules.
+func TestRulesDoc(t *testing.T) {
+	path := filepath.Join("..", "..", "docs", "lint-rules.md")
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(RulesMarkdown()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(RulesMarkdown(), string(b)); d != "" {
+		t.Errorf("%s is stale (go test ./pkg/lint -run TestRulesDoc -update):\n%s", path, d)
+	}
+	for _, r := range Rules {
+		if !strings.Contains(string(b), `<a id="`+r.ID+`"></a>`) {
+			t.Errorf("no anchor for %s", r.ID)
+		}
+	}
+}
+
+// TestSARIFTracking checks what code scanning needs to track alerts: the
+// same fingerprints on a second run and after lines move, repository-relative
+// URIs under %SRCROOT%, the driver's version and each rule's helpUri.
+func TestSARIFTracking(t *testing.T) {
+	fps := func(data []byte) []string {
+		t.Helper()
+		var buf bytes.Buffer
+		fs, err := Run([]string{"-"}, bytes.NewReader(data), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := Write(&buf, "sarif", fs); err != nil {
+			t.Fatal(err)
+		}
+		var log sarifLog
+		if err := json.Unmarshal(buf.Bytes(), &log); err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, r := range log.Runs[0].Results {
+			out = append(out, r.PartialFingerprints["pipewright/v1"])
+		}
+		return out
+	}
+	b, err := os.ReadFile("testdata/fixtures/task-injection.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := fps(b)
+	if len(first) < 5 || !slices.Equal(first, fps(b)) {
+		t.Fatalf("fingerprints differ between runs or are missing: %v", first)
+	}
+	moved := fps(append([]byte("# a comment that moves every line\n\n"), b...))
+	if !slices.Equal(first, moved) {
+		t.Errorf("fingerprints change when lines move:\n%v\n%v", first, moved)
+	}
+	if len(slices.Compact(slices.Sorted(slices.Values(first)))) != len(first) {
+		t.Errorf("fingerprints repeat: %v", first)
+	}
+
+	log := sarifReport(LintReport([]Input{{Path: "testdata/fixtures/task-injection.yaml", Data: b}}, nil))
+	run := log.Runs[0]
+	loc := run.Results[0].Locations[0].PhysicalLocation.ArtifactLocation
+	if loc.URIBaseID != srcRoot || loc.URI != "pkg/lint/testdata/fixtures/task-injection.yaml" {
+		t.Errorf("artifact location %+v, want pkg/lint/... under %s", loc, srcRoot)
+	}
+	if base := run.OriginalURIBaseIDs[srcRoot].URI; !strings.HasPrefix(base, "file:///") || !strings.HasSuffix(base, "/") {
+		t.Errorf("originalUriBaseIds %q", base)
+	}
+	if run.Tool.Driver.Version == "" || len(run.Invocations) != 1 || !run.Invocations[0].ExecutionSuccessful {
+		t.Errorf("driver version %q, invocations %+v", run.Tool.Driver.Version, run.Invocations)
+	}
+	for _, r := range run.Tool.Driver.Rules {
+		if r.HelpURI != HelpURI(strings.TrimPrefix(r.ID, "pipewright/")) {
+			t.Errorf("rule %s helpUri %q", r.ID, r.HelpURI)
 		}
 	}
 }
@@ -323,7 +414,7 @@ func BenchmarkLint1000Tasks(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		orig = append(orig, Input{f, data})
+		orig = append(orig, Input{Path: f, Data: data})
 	}
 	// Each copy must find what its original finds (so the work is real).
 	want := 0

@@ -2,13 +2,14 @@ package lint
 
 import (
 	"context"
-	"reflect"
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/pipewright/pipewright/generator/check"
 	"github.com/tektoncd/triggers/pkg/apis/triggers/contexts"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"knative.dev/pkg/apis"
 )
@@ -35,19 +36,15 @@ var fieldPaths = regexp.MustCompile(`: ((?:[A-Za-z0-9_\-\[\]\.\*"'/]+)(?:, [A-Za
 // validate runs Tekton's SetDefaults and Validate through check.Validate on
 // a copy (SetDefaults fills in what other rules look for, like timeouts) and
 // reports each error at the first field it names.
-func validate(r reporter) {
+func validate(r reporter, validateAs any, env *env) {
 	o := r.u.obj
+	if validateAs != nil {
+		o.Obj = validateAs // the object as written, before conversion
+	}
 	if c, ok := o.Obj.(runtime.Object); ok {
 		o.Obj = c.DeepCopyObject()
 	}
-	// The Triggers webhook defaults with the upgrade-via-defaulting context
-	// (binding and interceptor kinds); check.Validate's plain context leaves
-	// them empty and Validate then rejects every binding. Default first as
-	// the webhook does.
-	if v, ok := o.Obj.(check.Validatable); ok && isTriggers(o.Obj) {
-		v.SetDefaults(contexts.WithUpgradeViaDefaulting(apis.WithinCreate(context.Background())))
-	}
-	err := check.Validate(o)
+	err := validateIn(env.ctx, o)
 	if err == nil {
 		return
 	}
@@ -72,8 +69,26 @@ func validate(r reporter) {
 	}
 }
 
-func isTriggers(obj any) bool {
-	return strings.HasPrefix(reflect.TypeOf(obj).Elem().PkgPath(), "github.com/tektoncd/triggers/")
+// validateIn is check.Validate under ctx, which carries the cluster's
+// feature flags: the webhook defaults and validates with its ConfigMaps.
+func validateIn(ctx context.Context, o check.Object) error {
+	v, ok := o.Obj.(check.Validatable)
+	if !ok {
+		return nil
+	}
+	// The API server turns generateName into a name before admission
+	// webhooks run.
+	if m, ok := o.Obj.(metav1.Object); ok && m.GetName() == "" && m.GetGenerateName() != "" {
+		m.SetName(m.GetGenerateName() + "abcde")
+	}
+	// Triggers applies its defaults (binding and interceptor kinds) only
+	// under this flag, which its admission webhook sets.
+	ctx = contexts.WithUpgradeViaDefaulting(apis.WithinCreate(ctx))
+	v.SetDefaults(ctx)
+	if fe := v.Validate(ctx); fe != nil {
+		return fmt.Errorf("%s: %w", o, fe)
+	}
+	return nil
 }
 
 // syntaxPos is the file line a shifted YAML syntax error names.
