@@ -107,6 +107,54 @@ func TestFixtures(t *testing.T) {
 			"37:18 unpinned-image", // by-tag
 			// by-digest is pinned
 		}},
+		{"kinds.yaml", []string{ // issue 19's completeness cases
+			"11:3 tekton-validate", // StepAction: Tekton refuses $(params) in its script
+			"12:5 curl-pipe-shell",
+			"12:62 injection",
+			"15:1 removed-kind", // ClusterTask, still linted:
+			"20:7 missing-resources",
+			"20:7 missing-run-as-non-root",
+			"23:9 privileged",
+			"46:15 injection", // the "# pipewright:ignore" above it is the script's, not YAML's
+			"52:14 injection", // in a folded (>) script, on its own line; step "two" overrides the merged *base
+			"53:7 duplicate-key",
+			"63:11 cel-accept-all", // triggers.tekton.dev/v1alpha1 github: interceptor
+			"63:11 webhook-secret",
+			"75:3 hardcoded-secret", // Secret stringData
+			"76:1 skipped",          // Helm template
+			"86:1 skipped",          // a fragment without apiVersion/kind
+			// $(inputs.params.old-style) is a use; cp out/* /tekton/results/ may write digest.
+		}},
+		{".tekton/on-comment.yaml", []string{ // comment-triggered PaC run: untrusted
+			"7:5 unpinned-ref", // annotation: raw URL on main
+			"7:5 unpinned-ref", // annotation: hub git-clone, no version (the local .tekton/ file is fine)
+			"13:15 pac-untrusted-param",
+			"15:14 hardcoded-secret", // ghp_ token as a param value
+			"18:7 host-namespace",
+			"19:7 host-namespace",            // hostPID is not a Tekton podTemplate field:
+			"19:7 unknown-field",             // reported, and the run is still linted leniently
+			"34:22 unpinned-ref",             // git resolver revision main
+			"46:22 unpinned-ref",             // http resolver refs/heads URL
+			"53:22 unpinned-ref",             // bundle by tag
+			"77:19 secrets-in-untrusted-run", // envFrom Secret
+			"80:19 secrets-in-untrusted-run", // Secret volume mount
+			"83:17 privilege-escalation",
+			"84:15 on-error-continue",
+			"86:30 pac-injection", // {{ source_branch }} in a script
+			"87:23 pac-injection", // {{ trigger_comment }}
+			"90:50 injection",     // python3 -c
+			"93:61 injection",     // /usr/bin/env bash -c
+			"97:63 injection",     // kubectl exec -- sh -c
+			"100:26 hardcoded-secret",
+		}},
+		{"v1beta1-run.yaml", []string{ // positions in v1beta1's own field names
+			"7:12 missing-timeout", // timeout: "0", v1's timeouts.pipeline
+			"10:7 run-as-root",     // podTemplate, v1's taskRunTemplate.podTemplate
+			"32:23 injection",
+		}},
+		{"cel-when.yaml", []string{
+			"14:11 tekton-validate", // CEL in when needs a feature flag (TestFeatureFlags sets it)
+		}},
 		{"invalid.yaml", []string{
 			"7:7 missing-resources", // read leniently despite the unknown field
 			"7:7 missing-run-as-non-root",
@@ -357,6 +405,19 @@ ignore:
 		t.Errorf("findings (-want +got):\n%s", d)
 	}
 
+	// An absolute path in ignore matches the file wherever lint runs from.
+	abs, err := filepath.Abs("testdata/fixtures/task-injection.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	write("ignore:\n  - path: " + abs + "\n    reason: fixture\n")
+	if cfg, err = LoadConfig(cfgPath); err != nil {
+		t.Fatal(err)
+	}
+	if got := lintPaths(t, cfg, "testdata/fixtures/task-injection.yaml"); len(got) != 0 {
+		t.Errorf("absolute ignore path: %v", got)
+	}
+
 	for _, bad := range []string{
 		"ignore:\n  - path: x\n", // no reason
 		"disable: [nope]\n",
@@ -366,6 +427,66 @@ ignore:
 		if _, err := LoadConfig(cfgPath); err == nil {
 			t.Errorf("config %q: no error", bad)
 		}
+	}
+}
+
+func TestFeatureFlags(t *testing.T) {
+	cfg := &Config{}
+	if err := cfg.SetFeatureFlags(map[string]string{"enable-cel-in-whenexpression": "true"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := lintPaths(t, cfg, "testdata/fixtures/cel-when.yaml"); len(got) != 0 {
+		t.Errorf("with the flag declared: %v", got)
+	}
+	if err := (&Config{}).SetFeatureFlags(map[string]string{"enable-api-fields": "nope"}); err == nil {
+		t.Error("a bad flag value is accepted")
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, ConfigFile)
+	if err := os.WriteFile(path, []byte("featureFlags:\n  enable-cel-in-whenexpression: \"true\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := LoadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := lintPaths(t, cfg, "testdata/fixtures/cel-when.yaml"); len(got) != 0 {
+		t.Errorf("with featureFlags in the config: %v", got)
+	}
+	if _, err := ParseFeatureFlags("enable-api-fields"); err == nil {
+		t.Error("ParseFeatureFlags accepts a flag without a value")
+	}
+}
+
+// TestSkippedAndSummary: a kustomize patch and a dangling symlink are
+// counted, not linted and not fatal.
+func TestSkippedAndSummary(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{"kustomization.yaml", "task.yaml", "patch.yaml"} {
+		b, err := os.ReadFile(filepath.Join("testdata/kustomize", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(filepath.Join(dir, "gone.yaml"), filepath.Join(dir, "dangling.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := RunReport([]string{dir, "testdata/fixtures/kinds.yaml"}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range rep.Findings {
+		if strings.HasPrefix(f.File, dir) {
+			t.Errorf("finding in the kustomize folder: %v", f)
+		}
+	}
+	want := "lint: 2 files, 6 objects (1 ClusterTask, 1 EventListener, 1 Secret, 1 StepAction, 2 Task); " +
+		"skipped 2 documents (1 not a Kubernetes object, 1 templated YAML); skipped 2 files (1 kustomize patch, 1 unreadable)"
+	if got := rep.Summary.String(); got != want {
+		t.Errorf("summary\n got %s\nwant %s", got, want)
 	}
 }
 
