@@ -122,15 +122,20 @@ var kinds = map[string]kindDecoder{
 	"tekton.dev/v1beta1/TaskRun":     beta[v1beta1.TaskRun, v1.TaskRun](func(t *v1.TaskRun) string { return runName(t, t.GenerateName) }),
 	// ClusterTask has a Task's spec; Tekton no longer serves it (removed-kind
 	// says so) but its steps still deserve the security rules.
-	"tekton.dev/v1beta1/ClusterTask":              beta[v1beta1.Task, v1.Task](func(t *v1.Task) string { return t.Name }),
-	"tekton.dev/v1beta1/StepAction":               plain(func(t *v1beta1.StepAction) string { return t.Name }),
-	"tekton.dev/v1alpha1/StepAction":              plain(func(t *v1alpha1.StepAction) string { return t.Name }),
-	"triggers.tekton.dev/v1beta1/Trigger":         plain(func(t *triggers.Trigger) string { return t.Name }),
-	"triggers.tekton.dev/v1beta1/EventListener":   plain(func(t *triggers.EventListener) string { return t.Name }),
-	"triggers.tekton.dev/v1beta1/TriggerTemplate": plain(func(t *triggers.TriggerTemplate) string { return t.Name }),
-	"triggers.tekton.dev/v1beta1/TriggerBinding":  plain(func(t *triggers.TriggerBinding) string { return t.Name }),
-	"triggers.tekton.dev/v1alpha1/EventListener":  alphaTriggers[trv1alpha1.EventListener, triggers.EventListener](func(t *triggers.EventListener) string { return t.Name }),
-	"triggers.tekton.dev/v1alpha1/Trigger":        alphaTriggers[trv1alpha1.Trigger, triggers.Trigger](func(t *triggers.Trigger) string { return t.Name }),
+	"tekton.dev/v1beta1/ClusterTask":                    beta[v1beta1.Task, v1.Task](func(t *v1.Task) string { return t.Name }),
+	"tekton.dev/v1beta1/StepAction":                     plain(func(t *v1beta1.StepAction) string { return t.Name }),
+	"tekton.dev/v1alpha1/StepAction":                    plain(func(t *v1alpha1.StepAction) string { return t.Name }),
+	"triggers.tekton.dev/v1beta1/Trigger":               plain(func(t *triggers.Trigger) string { return t.Name }),
+	"triggers.tekton.dev/v1beta1/EventListener":         plain(func(t *triggers.EventListener) string { return t.Name }),
+	"triggers.tekton.dev/v1beta1/TriggerTemplate":       plain(func(t *triggers.TriggerTemplate) string { return t.Name }),
+	"triggers.tekton.dev/v1beta1/TriggerBinding":        plain(func(t *triggers.TriggerBinding) string { return t.Name }),
+	"triggers.tekton.dev/v1beta1/ClusterTriggerBinding": plain(func(t *triggers.ClusterTriggerBinding) string { return t.Name }),
+	"triggers.tekton.dev/v1alpha1/ClusterInterceptor":   plain(func(t *trv1alpha1.ClusterInterceptor) string { return t.Name }),
+	"triggers.tekton.dev/v1alpha1/ClusterTriggerBinding": alphaTriggers[trv1alpha1.ClusterTriggerBinding, triggers.ClusterTriggerBinding](func(t *triggers.ClusterTriggerBinding) string {
+		return t.Name
+	}),
+	"triggers.tekton.dev/v1alpha1/EventListener": alphaTriggers[trv1alpha1.EventListener, triggers.EventListener](func(t *triggers.EventListener) string { return t.Name }),
+	"triggers.tekton.dev/v1alpha1/Trigger":       alphaTriggers[trv1alpha1.Trigger, triggers.Trigger](func(t *triggers.Trigger) string { return t.Name }),
 	"triggers.tekton.dev/v1alpha1/TriggerTemplate": alphaTriggers[trv1alpha1.TriggerTemplate, triggers.TriggerTemplate](func(t *triggers.TriggerTemplate) string {
 		return t.Name
 	}),
@@ -153,6 +158,25 @@ func decodeMore(h head, doc []byte, strict bool) (obj, validateAs any, name stri
 		return nil, nil, "", nil
 	}
 	return d(doc, strict)
+}
+
+// headOf reads apiVersion, kind and name off the node tree.
+func headOf(n *yaml3.Node) head {
+	var h head
+	str := func(n *yaml3.Node) string {
+		if n != nil && n.Kind == yaml3.ScalarNode {
+			return n.Value
+		}
+		return ""
+	}
+	if n == nil {
+		return h
+	}
+	h.APIVersion, h.Kind = str(child(n, "apiVersion")), str(child(n, "kind"))
+	if m := child(n, "metadata"); m != nil {
+		h.Metadata.Name = str(child(m, "name"))
+	}
+	return h
 }
 
 // goTemplate matches Go template actions ({{ .Values.x }}, {{- if }}), as in

@@ -17,7 +17,6 @@ import (
 	"sync"
 
 	"github.com/pipewright/pipewright/generator/check"
-	"sigs.k8s.io/yaml"
 )
 
 // Finding is one problem at one place.
@@ -161,6 +160,9 @@ func LintReport(in []Input, cfg *Config) Report {
 		cfg = &Config{}
 	}
 	env := newEnv(cfg)
+	if cfg.MemoryBudget > 0 {
+		defer memoryBudget(in, cfg.MemoryBudget)()
+	}
 	results := make([]fileResult, len(in))
 	var wg sync.WaitGroup
 	next := make(chan int)
@@ -259,18 +261,18 @@ func lintDoc(file string, d *document, env *env, r *fileResult) {
 		skip("templated YAML", "document is a Go/Helm template; lint the rendered YAML instead")
 		return
 	}
-	var h head
-	if err := yaml.Unmarshal(text, &h); err != nil {
-		if perr := d.parse(); perr != nil {
-			if bytes.Contains(text, []byte("{{")) {
-				skip("templated YAML", "document is templated YAML that does not parse until rendered: %v", perr)
-				return
-			}
-			r.skipped["YAML syntax error"]++
-			rep.add("decode", syntaxPos(d, perr), "%v", perr)
+	// One YAML parse for the node tree (positions, the node rules and the
+	// head), one strict decode into the Tekton type.
+	if perr := d.parse(); perr != nil {
+		if bytes.Contains(text, []byte("{{")) {
+			skip("templated YAML", "document is templated YAML that does not parse until rendered: %v", perr)
 			return
 		}
+		r.skipped["YAML syntax error"]++
+		rep.add("decode", syntaxPos(d, perr), "%v", perr)
+		return
 	}
+	h := headOf(d.tree)
 	d.beta = h.APIVersion == "tekton.dev/v1beta1"
 	if h.APIVersion == "" || h.Kind == "" {
 		skip("not a Kubernetes object", "document has no apiVersion or kind (a kustomize patch or a fragment?), so it is not linted")
@@ -280,24 +282,21 @@ func lintDoc(file string, d *document, env *env, r *fileResult) {
 	if msg, ok := removedKinds[key]; ok {
 		rep.add("removed-kind", d.key("kind"), "%s", msg)
 	}
-	o, err := decodeDoc(file, text)
+	o := check.Object{File: file, Kind: h.Kind, Name: h.Metadata.Name}
+	obj, validateAs, name, err := decodeMore(h, text, true)
 	if isDuplicateKey(err) {
 		if j, dups, nerr := normalize(d); nerr == nil {
 			for _, k := range dups {
 				rep.add("duplicate-key", k.at, "key %q is set twice in one mapping; Kubernetes keeps the last value and drops the first silently", k.key)
 			}
 			text = j
-			o, err = decodeDoc(file, j)
+			obj, validateAs, name, err = decodeMore(h, text, true)
 		}
 	}
-	var validateAs any
-	if err == nil && o.Obj == nil {
-		obj, va, name, derr := decodeMore(h, text, true)
-		if derr != nil {
-			err = fmt.Errorf("%s: %s %s: %w", file, h.Kind, h.Metadata.Name, derr)
-		} else if obj != nil {
-			o.Obj, o.Name, validateAs = obj, name, va
-		}
+	if err != nil {
+		err = fmt.Errorf("%s: %s %s: %w", file, h.Kind, h.Metadata.Name, err)
+	} else if obj != nil {
+		o.Obj, o.Name = obj, name
 	}
 	lenient := false
 	if err != nil {
@@ -312,7 +311,7 @@ func lintDoc(file string, d *document, env *env, r *fileResult) {
 			rule = "unknown-field"
 		}
 		rep.add(rule, decodePos(d, err), "%s (the other rules read the object leniently; Tekton's validation is skipped)", trimFile(err.Error(), file))
-		o = check.Object{File: file, Kind: h.Kind, Name: name, Obj: obj}
+		o.Obj, o.Name = obj, name
 		validateAs, lenient = va, true
 	}
 	o.Doc = d.index
@@ -324,12 +323,17 @@ func lintDoc(file string, d *document, env *env, r *fileResult) {
 		return
 	}
 	u.pr = pacTrigger(file, o)
-	r.units = append(r.units, u)
 	objectRules(rep)
 	moreObjectRules(rep)
 	if !lenient {
 		validate(rep, validateAs, env)
 	}
+	if slim(o.Obj) {
+		r.units = append(r.units, u)
+	}
+	// The cross-object rules need the object, rarely the positions: drop
+	// the node tree (about ten times the text) and parse again if needed.
+	d.tree, d.parsed = nil, false
 }
 
 // reporter adds findings for one unit.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"syscall"
@@ -490,6 +491,29 @@ func TestSkippedAndSummary(t *testing.T) {
 	}
 }
 
+// TestValidationReuse: copies of a Task under other names get the same
+// validation findings from the reused result, and a copy with an invalid
+// name still gets its own.
+func TestValidationReuse(t *testing.T) {
+	b, err := os.ReadFile("testdata/fixtures/invalid.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var in []Input
+	for i, name := range []string{"copy-a", "copy-b", "Bad_Name"} {
+		in = append(in, Input{Path: fmt.Sprintf("%d.yaml", i), Data: bytes.Replace(b, []byte("name: duplicate-steps"), []byte("name: "+name), 1)})
+	}
+	count := map[string]int{}
+	for _, f := range Lint(in, nil) {
+		if f.Rule == "tekton-validate" {
+			count[f.File]++
+		}
+	}
+	if count["0.yaml"] == 0 || count["1.yaml"] != count["0.yaml"] || count["2.yaml"] != count["0.yaml"]+1 {
+		t.Errorf("tekton-validate findings per copy: %v (want equal, and one more for the bad name)", count)
+	}
+}
+
 func TestStdinAndMultiDocument(t *testing.T) {
 	b, err := os.ReadFile("testdata/fixtures/pipeline-wiring.yaml")
 	if err != nil {
@@ -559,19 +583,55 @@ func BenchmarkLint1000Tasks(b *testing.B) {
 	}
 	// Other work on a shared machine stretches wall time; CPU time per run
 	// (cpu-s/op) divided by the cores is what an idle machine would take.
+	// peak-x is the most heap in use during a run, over what was in use
+	// before it, as a multiple of the input's size.
+	inputBytes := 0
 	cpu0 := cpuSeconds(b)
+	peak := 0.0
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		base := ms.HeapInuse
+		stop := make(chan struct{})
+		done := make(chan uint64)
+		go func() {
+			var top uint64
+			t := time.NewTicker(5 * time.Millisecond)
+			defer t.Stop()
+			for {
+				var m runtime.MemStats
+				runtime.ReadMemStats(&m)
+				top = max(top, m.HeapInuse)
+				select {
+				case <-stop:
+					done <- top
+					return
+				case <-t.C:
+				}
+			}
+		}()
 		in, err := Collect([]string{dir}, nil)
 		if err != nil || len(in) != 1000 {
 			b.Fatalf("collected %d files: %v", len(in), err)
 		}
-		if fs := Lint(in, nil); len(fs) != want {
+		inputBytes = 0
+		for _, f := range in {
+			inputBytes += len(f.Data)
+		}
+		// As the CLI runs it.
+		if fs := Lint(in, &Config{MemoryBudget: 3}); len(fs) != want {
 			b.Fatalf("got %d findings, want %d", len(fs), want)
 		}
+		close(stop)
+		top := <-done
+		peak = max(peak, float64(top-min(top, base))/float64(inputBytes))
 	}
 	b.StopTimer()
 	b.ReportMetric((cpuSeconds(b)-cpu0)/float64(b.N), "cpu-s/op")
+	b.ReportMetric(peak, "peak-x")
+	b.ReportMetric(float64(inputBytes)/1e6, "input-MB")
 }
 
 func cpuSeconds(b *testing.B) float64 {

@@ -6,10 +6,15 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/tektoncd/pipeline/pkg/apis/config"
+	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
+	triggers "github.com/tektoncd/triggers/pkg/apis/triggers/v1beta1"
 	"sigs.k8s.io/yaml"
 )
 
@@ -134,7 +139,8 @@ func markPatches(in []Input) {
 // env is what every file's rules share: the Tekton configuration (feature
 // flags) validation runs under.
 type env struct {
-	ctx context.Context
+	ctx       context.Context
+	validated sync.Map // [32]byte -> validation
 }
 
 func newEnv(cfg *Config) *env {
@@ -178,4 +184,49 @@ func ParseFeatureFlags(s string) (map[string]string, error) {
 		out[strings.TrimSpace(k)] = strings.TrimSpace(v)
 	}
 	return out, nil
+}
+
+// slim drops what the cross-object rules do not read from an object kept
+// for them (scripts, descriptions: most of a Task's text), and says whether
+// the object is kept at all: only the kinds crossObject looks at are.
+func slim(obj any) bool {
+	switch o := obj.(type) {
+	case *v1.Task:
+		ts := &o.Spec
+		ts.Description = ""
+		for i := range ts.Steps {
+			ts.Steps[i].Script, ts.Steps[i].Args = "", nil
+		}
+		for i := range ts.Sidecars {
+			ts.Sidecars[i].Script, ts.Sidecars[i].Args = "", nil
+		}
+		for i := range ts.Params {
+			ts.Params[i].Description = ""
+		}
+		for i := range ts.Results {
+			ts.Results[i].Description = ""
+		}
+		for i := range ts.Workspaces {
+			ts.Workspaces[i].Description = ""
+		}
+		o.Annotations = nil
+		return true
+	case *v1.Pipeline, *v1.PipelineRun, *triggers.TriggerTemplate, *triggers.Trigger, *triggers.EventListener:
+		return true
+	}
+	return false
+}
+
+// memoryBudget sets a soft memory limit of what the process uses now plus
+// budget times the input's size, and returns the function restoring the
+// previous limit.
+func memoryBudget(in []Input, budget float64) func() {
+	n := 0
+	for _, i := range in {
+		n += len(i.Data)
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	prev := debug.SetMemoryLimit(int64(ms.Sys-ms.HeapIdle) + int64(budget*float64(n))) // idle heap is reused first
+	return func() { debug.SetMemoryLimit(prev) }
 }

@@ -175,6 +175,12 @@ type Config struct {
 	// validation accepts what the cluster accepts (CEL in when, ...).
 	FeatureFlags map[string]string `json:"featureFlags,omitempty"`
 
+	// MemoryBudget, when above 0, bounds the heap a run adds to this many
+	// times the input's size with a soft memory limit (debug.SetMemoryLimit),
+	// restored afterwards: the GC then works harder instead of letting
+	// garbage pile up. The CLI sets 3.
+	MemoryBudget float64 `json:"-"`
+
 	dir   string // relative paths in Ignore are relative to the config file
 	flags *config.FeatureFlags
 }

@@ -2,6 +2,8 @@ package lint
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -11,6 +13,7 @@ import (
 	"github.com/tektoncd/triggers/pkg/apis/triggers/contexts"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	k8svalidation "k8s.io/apimachinery/pkg/util/validation"
 	"knative.dev/pkg/apis"
 )
 
@@ -44,7 +47,7 @@ func validate(r reporter, validateAs any, env *env) {
 	if c, ok := o.Obj.(runtime.Object); ok {
 		o.Obj = c.DeepCopyObject()
 	}
-	err := validateIn(env.ctx, o)
+	err := env.validate(o)
 	if err == nil {
 		return
 	}
@@ -67,6 +70,61 @@ func validate(r reporter, validateAs any, env *env) {
 		}
 		r.add("tekton-validate", p, "%s", e.text)
 	}
+}
+
+// validate is validateIn with its results reused: Tekton's Validate
+// compiles regular expressions on every call and dominates the run time,
+// while repositories hold many copies of one Task (catalog versions,
+// vendored Tasks, one Task per service). Objects equal but for their name
+// share one result, as long as neither name is itself invalid and the
+// result does not mention it.
+func (e *env) validate(o check.Object) error {
+	m, ok := o.Obj.(metav1.Object)
+	if !ok || validateName(m) != nil {
+		return validateIn(e.ctx, o)
+	}
+	name, gen := m.GetName(), m.GetGenerateName()
+	m.SetName("")
+	m.SetGenerateName("")
+	b, err := json.Marshal(o.Obj)
+	m.SetName(name)
+	m.SetGenerateName(gen)
+	if err != nil {
+		return validateIn(e.ctx, o)
+	}
+	key := sha256.Sum256(append([]byte(o.Kind+"\x00"), b...))
+	if v, ok := e.validated.Load(key); ok {
+		r := v.(validation)
+		if r.msg == "" {
+			return nil
+		}
+		// The message starts with the object's own description.
+		return fmt.Errorf("%s: %s", o, r.msg)
+	}
+	verr := validateIn(e.ctx, o)
+	msg := ""
+	if verr != nil {
+		msg = strings.TrimPrefix(verr.Error(), o.String()+": ")
+	}
+	if name+gen == "" || !strings.Contains(msg, name+gen) {
+		e.validated.Store(key, validation{msg})
+	}
+	return verr
+}
+
+type validation struct{ msg string }
+
+// validateName is Tekton's own check of metadata.name, the one part of
+// validation that depends on the name.
+func validateName(m metav1.Object) error {
+	name := m.GetName()
+	if name == "" {
+		name = m.GetGenerateName() + "abcde"
+	}
+	if errs := k8svalidation.IsDNS1123Subdomain(name); len(errs) > 0 || len(name) > 63 {
+		return fmt.Errorf("invalid name %q", name)
+	}
+	return nil
 }
 
 // validateIn is check.Validate under ctx, which carries the cluster's
