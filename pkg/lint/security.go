@@ -80,9 +80,12 @@ func (d *document) posIn(n *yaml.Node, needle string) pos {
 
 var (
 	// pacUntrusted are Pipelines-as-Code placeholders whose text comes from
-	// the event's author: the payload, headers, the fork's branch name, the
-	// comment, the changed files' names.
-	pacUntrusted = regexp.MustCompile(`\{\{\s*(?:body\.[^}\s]*|headers\.[^}\s]*|files\.[^}\s]*|source_branch|trigger_comment|pull_request_title)\s*\}\}`)
+	// the event's author: the payload, the fork's branch name, the comment,
+	// the changed files' names. Headers are GitHub's own (and signed).
+	pacUntrusted = regexp.MustCompile(`\{\{\s*(?:body\.[^}\s]*|files\.[^}\s]*|source_branch|trigger_comment|pull_request_title)\s*\}\}`)
+	// Payload fields GitHub fills with hex or numbers, which no author can
+	// turn into code: shas, numbers, ids, timestamps.
+	pacSafeField = regexp.MustCompile(`(?:[._](?:sha|number|id|node_id|created_at|updated_at|merged|draft|size|additions|deletions)|_count)\s*\}\}$`)
 	tokenShaped  = regexp.MustCompile(`\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,}|glpat-[A-Za-z0-9_-]{20,}|AKIA[0-9A-Z]{16}|xox[abprs]-[A-Za-z0-9-]{10,}|npm_[A-Za-z0-9]{36})\b|-----BEGIN [A-Z ]*PRIVATE KEY-----`)
 	secretName   = regexp.MustCompile(`(?i)(password|passwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credential)`)
 	// Names for a secret's name, key or location, not its value.
@@ -119,6 +122,9 @@ func documentRules(r reporter, h head) {
 	walkScalars(root, nil, func(n *yaml.Node, keys []string) {
 		if isRun && !under(keys, "annotations") {
 			for _, m := range uniq(pacUntrusted.FindAllString(n.Value, -1)) {
+				if pacSafeField.MatchString(m) {
+					continue
+				}
 				if codeKey(keys) {
 					r.add("pac-injection", d.posIn(n, m), "%s is replaced by Pipelines-as-Code with text from the event before the run starts; in %s it becomes code", m, keys[len(keys)-1])
 				} else if under(keys, "params") {
