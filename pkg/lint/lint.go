@@ -301,6 +301,11 @@ func lintDoc(file string, d *document, env *env, r *fileResult) {
 	lenient := false
 	if err != nil {
 		obj, va, name, derr := decodeMore(h, text, false)
+		if (derr != nil || obj == nil) && bytes.Contains(text, []byte("{{")) {
+			// {{PLACEHOLDER}} where a value belongs: a template to fill in.
+			skip("templated YAML", "document is templated YAML that does not decode until filled in: %s", trimFile(err.Error(), file))
+			return
+		}
 		if derr != nil || obj == nil {
 			r.skipped["does not decode"]++
 			rep.add("decode", decodePos(d, err), "%s", trimFile(err.Error(), file))

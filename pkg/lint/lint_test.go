@@ -124,6 +124,7 @@ func TestFixtures(t *testing.T) {
 			"75:3 hardcoded-secret", // Secret stringData
 			"76:1 skipped",          // Helm template
 			"86:1 skipped",          // a fragment without apiVersion/kind
+			"91:1 skipped",          // {{PLACEHOLDER}} where a value belongs
 			// $(inputs.params.old-style) is a use; cp out/* /tekton/results/ may write digest.
 		}},
 		{".tekton/on-comment.yaml", []string{ // comment-triggered PaC run: untrusted
@@ -147,6 +148,7 @@ func TestFixtures(t *testing.T) {
 			"93:61 injection",     // /usr/bin/env bash -c
 			"97:63 injection",     // kubectl exec -- sh -c
 			"100:26 hardcoded-secret",
+			// step safe-placeholders: shas, logins, headers are not flagged
 		}},
 		{"v1beta1-run.yaml", []string{ // positions in v1beta1's own field names
 			"7:12 missing-timeout", // timeout: "0", v1's timeouts.pipeline
@@ -548,7 +550,7 @@ func TestSkippedAndSummary(t *testing.T) {
 		}
 	}
 	want := "lint: 2 files, 6 objects (1 ClusterTask, 1 EventListener, 1 Secret, 1 StepAction, 2 Task); " +
-		"skipped 2 documents (1 not a Kubernetes object, 1 templated YAML); skipped 2 files (1 kustomize patch, 1 unreadable)"
+		"skipped 3 documents (1 not a Kubernetes object, 2 templated YAML); skipped 2 files (1 kustomize patch, 1 unreadable)"
 	if got := rep.Summary.String(); got != want {
 		t.Errorf("summary\n got %s\nwant %s", got, want)
 	}

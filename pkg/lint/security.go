@@ -85,7 +85,9 @@ var (
 	pacUntrusted = regexp.MustCompile(`\{\{\s*(?:body\.[^}\s]*|files\.[^}\s]*|source_branch|trigger_comment|pull_request_title)\s*\}\}`)
 	// Payload fields GitHub fills with hex or numbers, which no author can
 	// turn into code: shas, numbers, ids, timestamps.
-	pacSafeField = regexp.MustCompile(`(?:[._](?:sha|number|id|node_id|created_at|updated_at|merged|draft|size|additions|deletions)|_count)\s*\}\}$`)
+	// Logins and usernames are restricted to [A-Za-z0-9-_.]; a call
+	// (startsWith(...), ==) is a CEL expression whose value is a boolean.
+	pacSafeField = regexp.MustCompile(`(?:[._](?:sha|number|id|node_id|created_at|updated_at|merged|draft|size|additions|deletions|login|username)|_count|\)|==.*|!=.*)\s*\}\}$`)
 	tokenShaped  = regexp.MustCompile(`\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,}|glpat-[A-Za-z0-9_-]{20,}|AKIA[0-9A-Z]{16}|xox[abprs]-[A-Za-z0-9-]{10,}|npm_[A-Za-z0-9]{36})\b|-----BEGIN [A-Z ]*PRIVATE KEY-----`)
 	secretName   = regexp.MustCompile(`(?i)(password|passwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credential)`)
 	// Names for a secret's name, key or location, not its value.
