@@ -155,6 +155,10 @@ func TestFixtures(t *testing.T) {
 			"10:7 run-as-root",     // podTemplate, v1's taskRunTemplate.podTemplate
 			"32:23 injection",
 		}},
+		{"constant-params.yaml", []string{
+			"13:15 pac-untrusted-param",
+			"39:30 injection", // ref comes from {{ source_branch }}; version and mode are fixed by the run
+		}},
 		{"cel-when.yaml", []string{
 			"14:11 tekton-validate", // CEL in when needs a feature flag (TestFeatureFlags sets it)
 		}},

@@ -1,6 +1,7 @@
 package lint
 
 import (
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"strings"
@@ -436,4 +437,38 @@ func moreObjectRules(r reporter) {
 	if pr, ok := r.u.obj.Obj.(*v1.PipelineRun); ok {
 		pacAnnotationRules(r, pr.Annotations)
 	}
+}
+
+// constants are the declared params whose text the caller fixes: given as a
+// literal (no $(...), no Pipelines-as-Code {{...}}), as $(params.x) of a
+// constant x one level up, or left to a literal default (or propagated from
+// a constant one level up). Only embedded
+// specs have a known caller; injection skips their constants.
+func constants(given v1.Params, declared v1.ParamSpecs, up map[string]bool) map[string]bool {
+	out := map[string]bool{}
+	set := map[string]bool{}
+	literal := func(v v1.ParamValue) bool {
+		b, _ := json.Marshal(v)
+		return !templated(string(b))
+	}
+	for _, p := range given {
+		set[p.Name] = true
+		if literal(p.Value) {
+			out[p.Name] = true
+		} else if m := imageParam.FindStringSubmatch(p.Value.StringVal); m != nil && up[m[1]] {
+			out[p.Name] = true
+		}
+	}
+	for _, d := range declared {
+		if !set[d.Name] && d.Default != nil && literal(*d.Default) {
+			out[d.Name] = true
+		}
+	}
+	// Tekton propagates the params of the level above into embedded specs.
+	for name := range up {
+		if !set[name] {
+			out[name] = true
+		}
+	}
+	return out
 }

@@ -28,11 +28,11 @@ var rootExempt = map[string]bool{"run-as-root": true, "missing-run-as-non-root":
 func objectRules(r reporter) {
 	switch o := r.u.obj.Obj.(type) {
 	case *v1.Task:
-		taskRules(r, &o.Spec, o.ObjectMeta, []any{"spec"})
+		taskRules(r, &o.Spec, o.ObjectMeta, []any{"spec"}, nil)
 	case *v1.TaskRun:
 		taskRunRules(r, o, nil)
 	case *v1.Pipeline:
-		pipelineRules(r, &o.Spec, o.ObjectMeta, []any{"spec"}, false)
+		pipelineRules(r, &o.Spec, o.ObjectMeta, []any{"spec"}, false, nil)
 	case *v1.PipelineRun:
 		pipelineRunRules(r, o, nil)
 	case *triggers.TriggerTemplate:
@@ -74,7 +74,8 @@ func pipelineRunRules(r reporter, pr *v1.PipelineRun, at []any) {
 		refRules(r, string(ref.Resolver), ref.Params, "", join(at, "spec", "pipelineRef"))
 	}
 	if pr.Spec.PipelineSpec != nil {
-		pipelineRules(r, pr.Spec.PipelineSpec, pr.ObjectMeta, join(at, "spec", "pipelineSpec"), true)
+		pipelineRules(r, pr.Spec.PipelineSpec, pr.ObjectMeta, join(at, "spec", "pipelineSpec"), true,
+			constants(pr.Spec.Params, pr.Spec.PipelineSpec.Params, nil))
 	}
 }
 
@@ -84,7 +85,7 @@ func taskRunRules(r reporter, tr *v1.TaskRun, at []any) {
 		refRules(r, string(ref.Resolver), ref.Params, "", join(at, "spec", "taskRef"))
 	}
 	if tr.Spec.TaskSpec != nil {
-		taskRules(r, tr.Spec.TaskSpec, tr.ObjectMeta, join(at, "spec", "taskSpec"))
+		taskRules(r, tr.Spec.TaskSpec, tr.ObjectMeta, join(at, "spec", "taskSpec"), constants(tr.Spec.Params, tr.Spec.TaskSpec.Params, nil))
 	}
 }
 
@@ -104,7 +105,8 @@ func podRules(r reporter, pt *pod.PodTemplate, at []any) {
 
 // pipelineRules checks one pipeline spec; inRun is true for a PipelineRun's
 // embedded spec, whose timeout is the run's.
-func pipelineRules(r reporter, ps *v1.PipelineSpec, meta metav1.ObjectMeta, at []any, inRun bool) {
+// consts are the pipeline params whose value is fixed text (see constants).
+func pipelineRules(r reporter, ps *v1.PipelineSpec, meta metav1.ObjectMeta, at []any, inRun bool, consts map[string]bool) {
 	names := map[string]bool{}
 	for _, pt := range ps.Tasks {
 		names[pt.Name] = true
@@ -135,7 +137,7 @@ func pipelineRules(r reporter, ps *v1.PipelineSpec, meta metav1.ObjectMeta, at [
 				if len(pt.TaskSpec.Metadata.Annotations) > 0 {
 					m = metav1.ObjectMeta{Annotations: pt.TaskSpec.Metadata.Annotations}
 				}
-				taskRules(r, &pt.TaskSpec.TaskSpec, m, join(ptAt, "taskSpec"))
+				taskRules(r, &pt.TaskSpec.TaskSpec, m, join(ptAt, "taskSpec"), constants(pt.Params, pt.TaskSpec.Params, consts))
 			}
 		}
 	}
@@ -190,9 +192,12 @@ type container struct {
 	at          []any
 	isStep      bool
 	rootExempts bool
+	consts      map[string]bool // params with fixed values, not injectable
 }
 
-func taskRules(r reporter, ts *v1.TaskSpec, meta metav1.ObjectMeta, at []any) {
+// consts are the params whose value is fixed text, which injection does not
+// report (nil for a Task or Pipeline of its own: its callers choose).
+func taskRules(r reporter, ts *v1.TaskSpec, meta metav1.ObjectMeta, at []any, consts map[string]bool) {
 	exempt := rootSteps(r, meta)
 	if len(at) == 1 { // a Task's own annotation must name its steps
 		for name := range exempt {
@@ -228,6 +233,7 @@ func taskRules(r reporter, ts *v1.TaskSpec, meta metav1.ObjectMeta, at []any) {
 		if c.image != "" {
 			imageRules(r, ts, c.image, what, join(c.at, "image"), at)
 		}
+		c.consts = consts
 		injectionRules(r, c, what)
 		scriptRules(r, c, what)
 		ex := exempt[c.name] && c.kind == "step"
@@ -386,6 +392,9 @@ func injectionRules(r reporter, c container, what string) {
 		for _, v := range untrusted.FindAllString(text, -1) {
 			if seen[field+v] {
 				continue
+			}
+			if m := paramRef.FindStringSubmatch(v); m != nil && c.consts[m[1]+m[2]] && strings.HasPrefix(v, m[0]) {
+				continue // the run fixes this param's text
 			}
 			seen[field+v] = true
 			r.add("injection", r.u.doc.inScalar(v, at...), "%s is interpolated into %s of %s; pass it through env", v, where, what)
