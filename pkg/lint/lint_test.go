@@ -560,6 +560,37 @@ func TestSkippedAndSummary(t *testing.T) {
 	}
 }
 
+// TestIgnoreOnlyYAMLComments: "# pipewright:ignore" in a script, a quoted
+// string or glued to a value is text, not a suppression.
+func TestIgnoreOnlyYAMLComments(t *testing.T) {
+	data := []byte(`apiVersion: tekton.dev/v1
+kind: Task
+metadata:
+  name: t
+spec:
+  params:
+    - name: x
+      description: "see # pipewright:ignore injection in quotes"
+  steps:
+    - name: a # pipewright:ignore unpinned-image the caller pins it
+      image: alpine
+      script: |
+        # pipewright:ignore injection a shell comment
+        echo $(params.x)
+    - name: b
+      image: alpine@sha256:beefed2d3a7a3b48e4a0a1e0e1b1b0c3e0e1b1b0c3e0e1b1b0c3e0e1b1b0c3e0
+      args: ["x#pipewright:ignore injection glued"]
+`)
+	docs := splitDocuments(data)
+	ig := parseIgnores("t.yaml", data, docs)
+	if len(ig.spans) != 1 || ig.spans[0].from != 10 || !ig.spans[0].rules["unpinned-image"] {
+		t.Errorf("spans %+v, want one from line 10 for unpinned-image", ig.spans)
+	}
+	if !yamlComment("  - a # c", 6) || yamlComment(`  v: "a # c"`, 9) || yamlComment("  v: a#c", 8) {
+		t.Error("yamlComment misjudges")
+	}
+}
+
 // TestValidationReuse: copies of a Task under other names get the same
 // validation findings from the reused result, and a copy with an invalid
 // name still gets its own.
