@@ -51,7 +51,7 @@ func lintCmd() *cobra.Command {
 			}
 			// Memory stays within a few times the input's size even on big
 			// trees (the GC works harder near the limit).
-			cfg.MemoryBudget = 2.5
+			cfg.MemoryBudget = 2
 			rep, err := lint.RunReport(args, cmd.InOrStdin(), cfg)
 			if err != nil {
 				return exitError{2, err}

@@ -17,6 +17,7 @@ import (
 	"sync"
 
 	"github.com/pipewright/pipewright/generator/check"
+	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 )
 
 // Finding is one problem at one place.
@@ -127,7 +128,7 @@ func RunReport(paths []string, stdin io.Reader, cfg *Config) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
-	return LintReport(in, cfg), nil
+	return lintReport(in, cfg, true), nil
 }
 
 // unit is one decoded document.
@@ -155,7 +156,12 @@ func Lint(in []Input, cfg *Config) []Finding {
 }
 
 // LintReport is Lint with the summary.
-func LintReport(in []Input, cfg *Config) Report {
+func LintReport(in []Input, cfg *Config) Report { return lintReport(in, cfg, false) }
+
+// lintReport lints in; with owned, in is the caller's own copy and each
+// file's bytes are let go once it is linted (what the cross-object rules
+// keep of it stays reachable through their units).
+func lintReport(in []Input, cfg *Config, owned bool) Report {
 	if cfg == nil {
 		cfg = &Config{}
 	}
@@ -172,6 +178,9 @@ func LintReport(in []Input, cfg *Config) Report {
 			defer wg.Done()
 			for i := range next {
 				results[i] = lintFile(in[i], env)
+				if owned {
+					in[i].Data = nil
+				}
 			}
 		}()
 	}
@@ -334,6 +343,11 @@ func lintDoc(file string, d *document, env *env, r *fileResult) {
 		validate(rep, validateAs, env)
 	}
 	if slim(o.Obj) {
+		if _, ok := o.Obj.(*v1.Task); ok {
+			// The cross-object rules read a Task's spec and report on
+			// the Pipelines and runs using it: its text can go.
+			u.doc = &document{index: d.index, firstLine: d.firstLine}
+		}
 		r.units = append(r.units, u)
 	}
 	// The cross-object rules need the object, rarely the positions: drop

@@ -721,7 +721,7 @@ func BenchmarkLint1000Tasks(b *testing.B) {
 			inputBytes += len(f.Data)
 		}
 		// As the CLI runs it.
-		if fs := Lint(in, &Config{MemoryBudget: 2.5}); len(fs) != want {
+		if fs := Lint(in, &Config{MemoryBudget: 2}); len(fs) != want {
 			b.Fatalf("got %d findings, want %d", len(fs), want)
 		}
 		close(stop)

@@ -178,7 +178,7 @@ type Config struct {
 	// MemoryBudget, when above 0, bounds the heap a run adds to this many
 	// times the input's size with a soft memory limit (debug.SetMemoryLimit),
 	// restored afterwards: the GC then works harder instead of letting
-	// garbage pile up. The CLI sets 2.5.
+	// garbage pile up. The CLI sets 2.
 	MemoryBudget float64 `json:"-"`
 
 	dir   string // relative paths in Ignore are relative to the config file
