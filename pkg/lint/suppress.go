@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/pipewright/pipewright/pkg/boundedio"
+	"github.com/tektoncd/pipeline/pkg/apis/config"
+	yaml3 "go.yaml.in/yaml/v3"
 	"sigs.k8s.io/yaml"
 )
 
@@ -27,12 +29,16 @@ type span struct {
 	rules    map[string]bool
 }
 
-func parseIgnores(file string, data []byte) *ignores {
+func parseIgnores(file string, data []byte, docs []document) *ignores {
 	ig := &ignores{}
+	if !strings.Contains(string(data), "pipewright:ignore") {
+		return ig
+	}
 	lines := strings.Split(string(data), "\n")
+	inText := scalarLines(docs)
 	for i, l := range lines {
 		m := ignoreComment.FindStringSubmatchIndex(l)
-		if m == nil {
+		if m == nil || inText[i+1] || !yamlComment(l, m[0]) {
 			continue
 		}
 		ids, reason := l[m[2]:m[3]], strings.TrimSpace(l[m[4]:m[5]])
@@ -81,6 +87,61 @@ func parseIgnores(file string, data []byte) *ignores {
 	return ig
 }
 
+// scalarLines are the file lines inside multi-line scalars (scripts): a
+// "#" there is the script's, not a YAML comment.
+func scalarLines(docs []document) map[int]bool {
+	out := map[int]bool{}
+	for i := range docs {
+		d := &docs[i]
+		var walk func(n *yaml3.Node)
+		walk = func(n *yaml3.Node) {
+			if n.Kind == yaml3.ScalarNode {
+				first := n.Line + d.firstLine - 1
+				switch {
+				case n.Style == yaml3.LiteralStyle || n.Style == yaml3.FoldedStyle:
+					for l := first + 1; l <= d.blockEnd(first); l++ {
+						out[l] = true
+					}
+				case strings.Contains(n.Value, "\n"):
+					// A multi-line quoted or plain scalar.
+					for l := first; l <= first+strings.Count(n.Value, "\n"); l++ {
+						out[l] = true
+					}
+				}
+			}
+			for _, c := range n.Content {
+				walk(c)
+			}
+		}
+		if d.root() != nil {
+			walk(d.root())
+		}
+	}
+	return out
+}
+
+// yamlComment is true when the "#" at col of l starts a YAML comment: at
+// the start of the line or after a space, and not inside quotes.
+func yamlComment(l string, col int) bool {
+	if col > 0 && l[col-1] != ' ' && l[col-1] != '\t' {
+		return false
+	}
+	single, double := false, false
+	for i := 0; i < col; i++ {
+		switch l[i] {
+		case '\'':
+			if !double {
+				single = !single
+			}
+		case '"':
+			if !single && (i == 0 || l[i-1] != '\\') {
+				double = !double
+			}
+		}
+	}
+	return !single && !double
+}
+
 func isBlankOrComment(l string) bool {
 	t := strings.TrimSpace(l)
 	return t == "" || strings.HasPrefix(t, "#")
@@ -111,8 +172,18 @@ func (ig *ignores) suppresses(f Finding) bool {
 type Config struct {
 	Disable []string      `json:"disable,omitempty"`
 	Ignore  []IgnoreEntry `json:"ignore,omitempty"`
+	// FeatureFlags is the cluster's feature-flags ConfigMap data, so
+	// validation accepts what the cluster accepts (CEL in when, ...).
+	FeatureFlags map[string]string `json:"featureFlags,omitempty"`
 
-	dir string // paths in Ignore are relative to the config file
+	// MemoryBudget, when above 0, bounds the heap a run adds to this many
+	// times the input's size with a soft memory limit (debug.SetMemoryLimit),
+	// restored afterwards: the GC then works harder instead of letting
+	// garbage pile up. The CLI sets 2.
+	MemoryBudget float64 `json:"-"`
+
+	dir   string // relative paths in Ignore are relative to the config file
+	flags *config.FeatureFlags
 }
 
 // IgnoreEntry suppresses rules (all when empty) for files matching Path, a
@@ -164,7 +235,12 @@ func LoadConfig(path string) (*Config, error) {
 				return nil, fmt.Errorf("lint config %s: ignore[%d]: %w", path, i, err)
 			}
 		}
-		e.re = globRegexp(e.Path)
+		e.re = globRegexp(filepath.ToSlash(e.Path))
+	}
+	if c.FeatureFlags != nil {
+		if err := c.SetFeatureFlags(nil); err != nil {
+			return nil, fmt.Errorf("lint config %s: %w", path, err)
+		}
 	}
 	return &c, nil
 }
@@ -211,8 +287,15 @@ func (c *Config) suppresses(f Finding) bool {
 		p = rel
 	}
 	p = filepath.ToSlash(filepath.Clean(p))
+	abs, _ := filepath.Abs(f.File)
+	abs = filepath.ToSlash(abs)
 	for _, e := range c.Ignore {
-		if !e.re.MatchString(p) {
+		// An absolute pattern matches the file's absolute path.
+		if filepath.IsAbs(e.Path) || strings.HasPrefix(e.Path, "/") {
+			if !e.re.MatchString(abs) {
+				continue
+			}
+		} else if !e.re.MatchString(p) {
 			continue
 		}
 		if len(e.Rules) == 0 {

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"path"
 	"regexp"
 	"slices"
 	"strings"
@@ -30,11 +29,11 @@ var rootExempt = map[string]bool{"run-as-root": true, "missing-run-as-non-root":
 func objectRules(r reporter) {
 	switch o := r.u.obj.Obj.(type) {
 	case *v1.Task:
-		taskRules(r, &o.Spec, o.ObjectMeta, []any{"spec"})
+		taskRules(r, &o.Spec, o.ObjectMeta, []any{"spec"}, nil)
 	case *v1.TaskRun:
 		taskRunRules(r, o, nil)
 	case *v1.Pipeline:
-		pipelineRules(r, &o.Spec, o.ObjectMeta, []any{"spec"}, false)
+		pipelineRules(r, &o.Spec, o.ObjectMeta, []any{"spec"}, false, nil)
 	case *v1.PipelineRun:
 		pipelineRunRules(r, o, nil)
 	case *triggers.TriggerTemplate:
@@ -72,15 +71,22 @@ func pipelineRunRules(r reporter, pr *v1.PipelineRun, at []any) {
 			"PipelineRun %s sets timeouts.pipeline to 0, which means no timeout", pr.Name+pr.GenerateName)
 	}
 	podRules(r, pr.Spec.TaskRunTemplate.PodTemplate, join(at, "spec", "taskRunTemplate", "podTemplate"))
+	if ref := pr.Spec.PipelineRef; ref != nil {
+		refRules(r, string(ref.Resolver), ref.Params, "", join(at, "spec", "pipelineRef"))
+	}
 	if pr.Spec.PipelineSpec != nil {
-		pipelineRules(r, pr.Spec.PipelineSpec, pr.ObjectMeta, join(at, "spec", "pipelineSpec"), true)
+		pipelineRules(r, pr.Spec.PipelineSpec, pr.ObjectMeta, join(at, "spec", "pipelineSpec"), true,
+			constants(pr.Spec.Params, pr.Spec.PipelineSpec.Params, nil))
 	}
 }
 
 func taskRunRules(r reporter, tr *v1.TaskRun, at []any) {
 	podRules(r, tr.Spec.PodTemplate, join(at, "spec", "podTemplate"))
+	if ref := tr.Spec.TaskRef; ref != nil {
+		refRules(r, string(ref.Resolver), ref.Params, "", join(at, "spec", "taskRef"))
+	}
 	if tr.Spec.TaskSpec != nil {
-		taskRules(r, tr.Spec.TaskSpec, tr.ObjectMeta, join(at, "spec", "taskSpec"))
+		taskRules(r, tr.Spec.TaskSpec, tr.ObjectMeta, join(at, "spec", "taskSpec"), constants(tr.Spec.Params, tr.Spec.TaskSpec.Params, nil))
 	}
 }
 
@@ -100,7 +106,8 @@ func podRules(r reporter, pt *pod.PodTemplate, at []any) {
 
 // pipelineRules checks one pipeline spec; inRun is true for a PipelineRun's
 // embedded spec, whose timeout is the run's.
-func pipelineRules(r reporter, ps *v1.PipelineSpec, meta metav1.ObjectMeta, at []any, inRun bool) {
+// consts are the pipeline params whose value is fixed text (see constants).
+func pipelineRules(r reporter, ps *v1.PipelineSpec, meta metav1.ObjectMeta, at []any, inRun bool, consts map[string]bool) {
 	names := map[string]bool{}
 	for _, pt := range ps.Tasks {
 		names[pt.Name] = true
@@ -111,6 +118,12 @@ func pipelineRules(r reporter, ps *v1.PipelineSpec, meta metav1.ObjectMeta, at [
 	}{{"tasks", ps.Tasks}, {"finally", ps.Finally}} {
 		for i, pt := range list.tasks {
 			ptAt := join(at, list.key, i)
+			if ref := pt.TaskRef; ref != nil {
+				refRules(r, string(ref.Resolver), ref.Params, "", join(ptAt, "taskRef"))
+			}
+			if ref := pt.PipelineRef; ref != nil {
+				refRules(r, string(ref.Resolver), ref.Params, "", join(ptAt, "pipelineRef"))
+			}
 			if !inRun && pt.Timeout == nil {
 				r.add("missing-timeout", r.u.doc.at(ptAt...), "pipeline task %q has no timeout", pt.Name)
 			}
@@ -125,7 +138,7 @@ func pipelineRules(r reporter, ps *v1.PipelineSpec, meta metav1.ObjectMeta, at [
 				if len(pt.TaskSpec.Metadata.Annotations) > 0 {
 					m = metav1.ObjectMeta{Annotations: pt.TaskSpec.Metadata.Annotations}
 				}
-				taskRules(r, &pt.TaskSpec.TaskSpec, m, join(ptAt, "taskSpec"))
+				taskRules(r, &pt.TaskSpec.TaskSpec, m, join(ptAt, "taskSpec"), constants(pt.Params, pt.TaskSpec.Params, consts))
 			}
 		}
 	}
@@ -138,13 +151,13 @@ func pipelineRules(r reporter, ps *v1.PipelineSpec, meta metav1.ObjectMeta, at [
 }
 
 var (
-	paramRef  = regexp.MustCompile(`\$\(params(?:\.([A-Za-z0-9_-]+)|\[\\?['"]([^'"\\]+)\\?['"]\])`)
+	paramRef  = regexp.MustCompile(`\$\((?:inputs\.)?params(?:\.([A-Za-z0-9_-]+)|\[\\?['"]([^'"\\]+)\\?['"]\])`)
 	resultRef = regexp.MustCompile(`\$\(results(?:\.([A-Za-z0-9_-]+)|\[\\?['"]([^'"\\]+)\\?['"]\])\.path\)`)
 	// untrusted are the variables whose text comes from outside the Task:
 	// params (from the pipeline, often from the event), other tasks'
 	// results, and Triggers' event body, headers and template params.
-	untrusted  = regexp.MustCompile(`\$\((?:params[.\[]|tasks\.[^.()]+\.results\.|body[.\[)]|header[.\[)]|extensions[.\[]|tt\.params\.)[^)]*\)`)
-	resultFile = regexp.MustCompile(`/tekton/results/([A-Za-z0-9_-]+)`)
+	untrusted  = regexp.MustCompile(`\$\((?:(?:inputs\.)?params[.\[]|tasks\.[^.()]+\.results\.|body[.\[)]|header[.\[)]|extensions[.\[]|tt\.params\.)[^)]*\)`)
+	resultFile = regexp.MustCompile(`/tekton/results/([A-Za-z0-9_-]*)`)
 	imageParam = regexp.MustCompile(`^\$\(params\.([A-Za-z0-9_-]+)\)$`)
 	shells     = map[string]bool{"sh": true, "bash": true, "ash": true, "dash": true, "zsh": true, "ksh": true}
 	shellFlag  = regexp.MustCompile(`^-[a-z]*c[a-z]*$`)
@@ -180,9 +193,12 @@ type container struct {
 	at          []any
 	isStep      bool
 	rootExempts bool
+	consts      map[string]bool // params with fixed values, not injectable
 }
 
-func taskRules(r reporter, ts *v1.TaskSpec, meta metav1.ObjectMeta, at []any) {
+// consts are the params whose value is fixed text, which injection does not
+// report (nil for a Task or Pipeline of its own: its callers choose).
+func taskRules(r reporter, ts *v1.TaskSpec, meta metav1.ObjectMeta, at []any, consts map[string]bool) {
 	exempt := rootSteps(r, meta)
 	if len(at) == 1 { // a Task's own annotation must name its steps
 		for name := range exempt {
@@ -194,6 +210,9 @@ func taskRules(r reporter, ts *v1.TaskSpec, meta metav1.ObjectMeta, at []any) {
 	}
 	var cs []container
 	for i, s := range ts.Steps {
+		if s.Ref != nil {
+			refRules(r, string(s.Ref.Resolver), s.Ref.Params, "", join(at, "steps", i, "ref"))
+		}
 		cs = append(cs, container{kind: "step", name: s.Name, image: s.Image, command: s.Command, args: s.Args, script: s.Script,
 			sc: s.SecurityContext, requests: s.ComputeResources.Requests, env: s.Env, at: join(at, "steps", i), isStep: s.Ref == nil})
 	}
@@ -215,7 +234,9 @@ func taskRules(r reporter, ts *v1.TaskSpec, meta metav1.ObjectMeta, at []any) {
 		if c.image != "" {
 			imageRules(r, ts, c.image, what, join(c.at, "image"), at)
 		}
+		c.consts = consts
 		injectionRules(r, c, what)
+		scriptRules(r, c, what)
 		ex := exempt[c.name] && c.kind == "step"
 		securityContextRules(r, what, c.sc, c.at, ex)
 		if c.isStep && !ex && !nonRoot(c.sc, tmpl) && !isRoot(c.sc) && !isRoot(tmpl) {
@@ -262,6 +283,11 @@ func writtenResults(ts *v1.TaskSpec) (map[string]bool, bool) {
 	w := matchNames(resultRef, b)
 	// Some Tasks write the path Tekton mounts results at directly.
 	for _, m := range resultFile.FindAllSubmatch(b, -1) {
+		if len(m[1]) == 0 {
+			// Copied into the folder under a computed name (cp out/*
+			// /tekton/results/, /tekton/results/$NAME): can't tell which.
+			return nil, true
+		}
 		w[string(m[1])] = true
 	}
 	return w, false
@@ -368,22 +394,16 @@ func injectionRules(r reporter, c container, what string) {
 			if seen[field+v] {
 				continue
 			}
+			if m := paramRef.FindStringSubmatch(v); m != nil && c.consts[m[1]+m[2]] && strings.HasPrefix(v, m[0]) {
+				continue // the run fixes this param's text
+			}
 			seen[field+v] = true
 			r.add("injection", r.u.doc.inScalar(v, at...), "%s is interpolated into %s of %s; pass it through env", v, where, what)
 		}
 	}
 	report("script", join(c.at, "script"), c.script, "the script")
 	argv := append(append([]string{}, c.command...), c.args...)
-	shell := len(argv) > 0 && shells[path.Base(argv[0])] || len(c.command) == 0 && len(c.args) > 0 && shellFlag.MatchString(c.args[0])
-	scriptArg := -1
-	if shell {
-		for i, a := range argv {
-			if shellFlag.MatchString(a) && i+1 < len(argv) {
-				scriptArg = i + 1
-				break
-			}
-		}
-	}
+	scriptArg := codeArg(argv, len(c.command) == 0)
 	// Only argv[0] and a shell's -c script are code; other arguments (a
 	// shell's $0, $1, ...) are data, which is the safe way to pass them.
 	for i, a := range argv {
@@ -393,7 +413,7 @@ func injectionRules(r reporter, c container, what string) {
 		}
 		switch {
 		case i == scriptArg:
-			report(field, join(c.at, field, idx), a, "the shell -c script")
+			report(field, join(c.at, field, idx), a, "the code an interpreter runs (-c/-e)")
 		case i == 0 && field == "command":
 			report(field, join(c.at, field, idx), a, "the command (it picks the program to run)")
 		}

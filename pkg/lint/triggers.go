@@ -23,11 +23,16 @@ func pacTrigger(file string, o tekton.Object) string {
 	if !ok {
 		return ""
 	}
-	if ev := pr.Annotations[pacOnEvent]; strings.Contains(ev, "pull_request") {
+	if ev := pr.Annotations[pacOnEvent]; strings.Contains(ev, "pull_request") || strings.Contains(ev, "issue_comment") {
 		return "Pipelines-as-Code on-event " + ev
 	}
-	if cel := pr.Annotations["pipelinesascode.tekton.dev/on-cel-expression"]; strings.Contains(cel, "pull_request") {
+	if cel := pr.Annotations["pipelinesascode.tekton.dev/on-cel-expression"]; strings.Contains(cel, "pull_request") || strings.Contains(cel, "issue_comment") {
 		return "Pipelines-as-Code on-cel-expression"
+	}
+	// A /test or /retest comment on a pull request runs the pull request's
+	// code just the same.
+	if _, ok := pr.Annotations["pipelinesascode.tekton.dev/on-comment"]; ok {
+		return "Pipelines-as-Code on-comment"
 	}
 	slash := filepath.ToSlash(file)
 	base := strings.ToLower(filepath.Base(file))
@@ -66,7 +71,7 @@ func viewInterceptors(ics []*triggers.TriggerInterceptor, at []any) interceptorV
 		}
 		name := ic.Ref.Name
 		if verifiers[name] {
-			if _, ok := params["secretRef"]; ok {
+			if raw, ok := params["secretRef"]; ok && len(raw) > 0 && string(raw) != "null" {
 				v.verifiers++
 			} else if v.missingRef == nil {
 				v.missingRef = icAt
@@ -121,7 +126,9 @@ func (v interceptorView) filterMentions(re *regexp.Regexp) bool {
 }
 
 var (
-	prEvents    = []string{"pull_request", "pull_request_target", "Merge Request Hook", "pullrequest:created", "pullrequest:updated"}
+	// Comments on pull requests (issue_comment, GitLab's Note Hook) start
+	// runs of the pull request's code too.
+	prEvents    = []string{"pull_request", "pull_request_target", "issue_comment", "Merge Request Hook", "Note Hook", "pullrequest:created", "pullrequest:updated", "pullrequest:comment_created"}
 	pushEvents  = []string{"push", "Push Hook", "Tag Push Hook", "repo:push"}
 	actionCheck = regexp.MustCompile(`\.action\b|\[['"]action['"]\]`)
 	refCheck    = regexp.MustCompile(`body\.ref\b|body\[['"]ref['"]\]|\.ref_name\b|\.changes`)

@@ -62,7 +62,11 @@ type ValidationEntry struct {
 
 // Validate defaults and validates one object with its own Validate, as the
 // admission webhook does on create. Its error is a *ValidationError.
-func Validate(o Object) error {
+func Validate(o Object) error { return ValidateContext(context.Background(), o) }
+
+// ValidateContext is Validate under ctx, which may carry the cluster's
+// configuration (feature flags) as Tekton's webhook has it.
+func ValidateContext(ctx context.Context, o Object) error {
 	v, ok := o.Obj.(Validatable)
 	if !ok {
 		return nil
@@ -75,7 +79,7 @@ func Validate(o Object) error {
 	}
 	// Triggers applies its defaults (binding and interceptor kinds) only
 	// under this flag, which its admission webhook sets.
-	ctx := contexts.WithUpgradeViaDefaulting(apis.WithinCreate(context.Background()))
+	ctx = contexts.WithUpgradeViaDefaulting(apis.WithinCreate(ctx))
 	v.SetDefaults(ctx)
 	if fe := v.Validate(ctx); fe != nil {
 		return &ValidationError{Object: o, Err: fe}

@@ -102,14 +102,20 @@ func DecodeDocument(file string, d Document, convert bool) (Object, error) {
 	}
 	obj, name, err := k.decode(d.Text, true)
 	if err != nil {
-		e := &DecodeError{File: file, Doc: d.Index, Line: d.Line, Kind: h.Kind, Name: h.Metadata.Name, Err: err}
-		if m := unknownField.FindStringSubmatch(err.Error()); m != nil {
-			e.Field = m[1]
-		}
-		return o, e
+		return o, &DecodeError{File: file, Doc: d.Index, Line: d.Line, Kind: h.Kind, Name: h.Metadata.Name, Field: UnknownField(err), Err: err}
 	}
 	o.Obj, o.Name = obj, name
 	return o, nil
+}
+
+// UnknownField is the field a strict decoder's error says is unknown (a
+// dotted path when it knows one), "" for any other error. Decoders outside
+// this package (lint's lenient ones) fill DecodeError.Field with it.
+func UnknownField(err error) string {
+	if m := unknownField.FindStringSubmatch(err.Error()); m != nil {
+		return m[1]
+	}
+	return ""
 }
 
 // FieldName is the last element of a dotted field path.
