@@ -741,3 +741,51 @@ func cpuSeconds(b *testing.B) float64 {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
+
+// TestPrivilegeEscalationDeclared: a root-steps entry with a reason waives
+// privilege-escalation for that step only (the catalog's BuildKit step is
+// one); an entry without a reason, or another step, waives nothing.
+func TestPrivilegeEscalationDeclared(t *testing.T) {
+	task := func(annotation string) string {
+		return `apiVersion: tekton.dev/v1
+kind: Task
+metadata:
+  name: t
+  annotations:
+    pipewright.dev/root-steps: "` + annotation + `"
+spec:
+  steps:
+    - name: build
+      image: alpine@sha256:beefed2d3a7a3b48e4a0a1e0e1b1b0c3e0e1b1b0c3e0e1b1b0c3e0e1b1b0c3e0
+      securityContext: {allowPrivilegeEscalation: true, runAsNonRoot: true, runAsUser: 1000}
+      script: echo build
+    - name: other
+      image: alpine@sha256:beefed2d3a7a3b48e4a0a1e0e1b1b0c3e0e1b1b0c3e0e1b1b0c3e0e1b1b0c3e0
+      securityContext: {allowPrivilegeEscalation: true, runAsNonRoot: true, runAsUser: 1000}
+      script: echo other
+`
+	}
+	for _, tc := range []struct {
+		annotation string
+		want       []int // lines of privilege-escalation findings
+	}{
+		{"build: newuidmap needs it", []int{15}},
+		{"build", []int{11, 15}},
+		{"nobody: reason", []int{11, 15}},
+	} {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "t.yaml")
+		if err := os.WriteFile(path, []byte(task(tc.annotation)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var got []int
+		for _, f := range lintPaths(t, &Config{}, path) {
+			if f.Rule == "privilege-escalation" {
+				got = append(got, f.Line)
+			}
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("root-steps %q: privilege-escalation at lines %v, want %v", tc.annotation, got, tc.want)
+		}
+	}
+}

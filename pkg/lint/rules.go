@@ -73,7 +73,7 @@ var Rules = []Rule{
 		ID: "privileged", Severity: Error, Security: "9.0",
 		Short:   "container runs privileged",
 		Explain: "privileged: true gives the container every capability and the host's devices; code in it (including the code under test) can take over the node and every other pod's secrets on it.",
-		Fix:     "Remove privileged: true. For image builds use a daemonless builder (kaniko, buildah in rootless mode, ko).",
+		Fix:     "Remove privileged: true. For image builds use a daemonless, rootless builder (rootless BuildKit, buildah in rootless mode, ko).",
 	},
 	{
 		ID: "run-as-root", Severity: Warning, Security: "6.0",
@@ -241,7 +241,7 @@ var Rules = []Rule{
 		ID: "bad-ignore", Severity: Warning,
 		Short:   "a pipewright:ignore comment or root-steps entry has no reason or names an unknown rule or step",
 		Explain: "Suppressions are reviewed like code; one without a reason cannot be reviewed, and one naming a rule or step that does not exist hides nothing, so neither suppresses anything.",
-		Fix:     "Write the reason after the rule ids: # pipewright:ignore run-as-root kaniko unpacks files as their owners.",
+		Fix:     "Write the reason after the rule ids: # pipewright:ignore run-as-root the vendor image only runs as root.",
 	},
 }
 

@@ -139,6 +139,7 @@ func documentRules(r reporter, h head) {
 			r.add("hardcoded-secret", d.posIn(n, m), "a credential (%s...) is written in the file", m[:min(len(m), 6)])
 		}
 	})
+	declared := declaredContexts(root, h)
 	walkPairs(root, func(k, v, parent *yaml.Node) {
 		switch k.Value {
 		case "hostNetwork", "hostPID", "hostIPC":
@@ -146,7 +147,7 @@ func documentRules(r reporter, h head) {
 				r.add("host-namespace", d.pos(k), "%s: true shares the node's %s namespace with the pod", k.Value, strings.TrimPrefix(strings.ToLower(k.Value), "host"))
 			}
 		case "allowPrivilegeEscalation":
-			if v.Value == "true" {
+			if v.Value == "true" && !declared[parent] {
 				r.add("privilege-escalation", d.pos(k), "allowPrivilegeEscalation: true lets the step gain root through setuid binaries")
 			}
 		case "onError":
@@ -468,6 +469,44 @@ func constants(given v1.Params, declared v1.ParamSpecs, up map[string]bool) map[
 	for name := range up {
 		if !set[name] {
 			out[name] = true
+		}
+	}
+	return out
+}
+
+// declaredContexts are the securityContexts of the steps a Task's root-steps
+// annotation names with a reason: that declared exception, reviewed like
+// code, waives privilege-escalation as it waives run-as-root.
+func declaredContexts(root *yaml.Node, h head) map[*yaml.Node]bool {
+	if h.Kind != "Task" {
+		return nil
+	}
+	path := func(n *yaml.Node, p ...any) *yaml.Node {
+		for _, k := range p {
+			if n == nil {
+				return nil
+			}
+			n = child(n, k)
+		}
+		return n
+	}
+	ann := path(root, "metadata", "annotations", RootStepsAnnotation)
+	if ann == nil || ann.Kind != yaml.ScalarNode {
+		return nil
+	}
+	named := map[string]bool{}
+	for _, e := range strings.FieldsFunc(ann.Value, func(c rune) bool { return c == '\n' || c == ';' }) {
+		if step, reason, _ := strings.Cut(e, ":"); strings.TrimSpace(reason) != "" {
+			named[strings.TrimSpace(step)] = true
+		}
+	}
+	out := map[*yaml.Node]bool{}
+	steps := path(root, "spec", "steps")
+	for i := 0; steps != nil && i < len(steps.Content); i++ {
+		if n := path(steps, i, "name"); n != nil && named[n.Value] {
+			if sc := path(steps, i, "securityContext"); sc != nil {
+				out[sc] = true
+			}
 		}
 	}
 	return out
