@@ -22,6 +22,7 @@ func loadConfig(file string) (*config.Loaded, error) {
 
 func generateCmd() *cobra.Command {
 	var file, out, images string
+	var force bool
 	c := &cobra.Command{
 		Use:   "generate",
 		Short: "Generate a project's CI/CD set (pipelines, tasks, triggers, kustomization); the built-in example without -f",
@@ -39,15 +40,18 @@ func generateCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := tree.Write(out); err != nil {
+			rep, err := generator.WriteOwned(tree, out, generator.WriteOptions{Force: force})
+			if err != nil {
 				return err
 			}
 			fmt.Fprint(cmd.OutOrStdout(), generator.Summary(cfg, tree, out))
+			fmt.Fprintln(cmd.OutOrStdout(), rep.Describe())
 			return nil
 		},
 	}
 	c.Flags().StringVarP(&file, "file", "f", "", "project config (default: the built-in example project)")
 	c.Flags().StringVarP(&out, "output", "o", "out", "folder to write into")
+	c.Flags().BoolVar(&force, "force", false, "overwrite files in the output folder that pipewright did not write, or that were edited since (see "+generator.ManifestFile+")")
 	c.Flags().StringVar(&images, "images", "", imagesFlagHelp+imagesPrecedence+" (pipewright images shows the result)")
 	return c
 }
