@@ -12,10 +12,18 @@ import (
 
 func init() { subcommands = append(subcommands, generateCmd, initCmd, schemaCmd) }
 
-// loadConfig reads -f, or the built-in example when it is empty.
-func loadConfig(file string) (*config.Loaded, error) {
+// DefaultConfig is the config file used when -f is not given and it exists.
+const DefaultConfig = "pipewright.yaml"
+
+// loadConfig reads -f; without it ./pipewright.yaml when there is one (and
+// says so on stderr), else the built-in example.
+func loadConfig(cmd *cobra.Command, file string) (*config.Loaded, error) {
 	if file == "" {
-		return config.Parse(builtin.File, builtin.Config)
+		if _, err := os.Stat(DefaultConfig); err != nil {
+			return config.Parse(builtin.File, builtin.Config)
+		}
+		file = DefaultConfig
+		fmt.Fprintf(cmd.ErrOrStderr(), "using ./%s (no -f given)\n", DefaultConfig)
 	}
 	return config.Load(file)
 }
@@ -28,7 +36,7 @@ func generateCmd() *cobra.Command {
 		Short: "Generate a project's CI/CD set (pipelines, tasks, triggers, kustomization); the built-in example without -f",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := loadConfig(file)
+			cfg, err := loadConfig(cmd, file)
 			if err != nil {
 				return err
 			}
@@ -49,7 +57,7 @@ func generateCmd() *cobra.Command {
 			return nil
 		},
 	}
-	c.Flags().StringVarP(&file, "file", "f", "", "project config (default: the built-in example project)")
+	c.Flags().StringVarP(&file, "file", "f", "", "project config (default: ./pipewright.yaml when it exists, else the built-in example project)")
 	c.Flags().StringVarP(&out, "output", "o", "out", "folder to write into")
 	c.Flags().BoolVar(&force, "force", false, "overwrite files in the output folder that pipewright did not write, or that were edited since (see "+generator.ManifestFile+")")
 	c.Flags().StringVar(&images, "images", "", imagesFlagHelp+imagesPrecedence+" (pipewright images shows the result)")

@@ -103,4 +103,20 @@ func TestCLIBadInput(t *testing.T) {
 			t.Fatalf("--force: %v\n%s", err, out)
 		}
 	})
+	t.Run("generate without -f uses ./pipewright.yaml and says so", func(t *testing.T) {
+		dir := t.TempDir()
+		b, err := os.ReadFile("../../examples/node/pipewright.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, "pipewright.yaml"), b, 0o644)
+		cmd := exec.Command(bin, "generate", "-o", "tekton")
+		cmd.Dir = dir
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil || stderr.String() != "using ./pipewright.yaml (no -f given)\n" || !strings.Contains(string(out), "(node pack") {
+			t.Fatalf("%v\nstdout %s\nstderr %s", err, out, stderr.String())
+		}
+	})
 }

@@ -1,9 +1,11 @@
 package config
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"reflect"
 	"regexp"
@@ -101,6 +103,9 @@ func Parse(file string, data []byte) (*Loaded, error) {
 	if len(doc.Content) == 0 {
 		return nil, Errors{{File: file, Line: 1, Col: 1, Msg: "the file is empty", Hint: "run `pipewright init` to write one"}}
 	}
+	if line, ok := secondDocument(data); ok {
+		return nil, Errors{{File: file, Line: line, Col: 1, Msg: "a second YAML document: pipewright.yaml holds one config", Hint: "remove the `---` and what follows, or move it to a file of its own"}}
+	}
 	l := &Loaded{File: file, pos: map[string]pos{}}
 	w := walker{l: l}
 	root := doc.Content[0]
@@ -127,6 +132,33 @@ func Parse(file string, data []byte) (*Loaded, error) {
 	}
 	l.Config.applyDefaults()
 	return l, nil
+}
+
+// secondDocument reports the line of a non-empty YAML document after the
+// first (yaml.Unmarshal silently drops it).
+func secondDocument(data []byte) (int, bool) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var first yaml.Node
+	if dec.Decode(&first) != nil {
+		return 0, false
+	}
+	for {
+		var n yaml.Node
+		if err := dec.Decode(&n); err != nil {
+			if errors.Is(err, io.EOF) {
+				return 0, false
+			}
+			m := yamlLine.FindStringSubmatch(err.Error())
+			if m == nil {
+				return 1, true
+			}
+			line, _ := strconv.Atoi(m[1])
+			return line, true
+		}
+		if len(n.Content) > 0 && !(n.Content[0].Kind == yaml.ScalarNode && n.Content[0].Tag == "!!null") {
+			return n.Content[0].Line, true
+		}
+	}
 }
 
 func sortErrors(es Errors) Errors {
@@ -240,6 +272,10 @@ func (w *walker) walk(n *yaml.Node, t reflect.Type, path string) {
 	case reflect.String:
 		if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
 			w.fail(n, path, "write a single value", "want a string, got %s", kindName(n))
+		} else if n.Tag != "!!str" {
+			// YAML reads 1.25, 8080 or true as numbers and booleans; say
+			// so here rather than let decoding fail without a place.
+			w.fail(n, path, fmt.Sprintf("quote it: %q", n.Value), "want a string, got %s", kindName(n))
 		}
 	case reflect.Bool:
 		if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" {

@@ -84,9 +84,30 @@ func (l *Loaded) validate() Errors {
 	if required("build.pack", c.Build.Pack, "one of "+strings.Join(Packs, ", ")+"; `pipewright init` detects it") {
 		oneOf("build.pack", c.Build.Pack, Packs)
 	}
-	if p := c.Build.Context; p != "" && (path.IsAbs(p) || p == ".." || strings.HasPrefix(p, "../") || strings.Contains(p, "/../")) {
-		add(l.Errorf("build.context", "give a folder inside the repository, e.g. services/api", "%q leaves the repository", p))
+	// Every path field is checked one way: relative, and inside the
+	// repository once joined to what it is relative to.
+	inRepo := func(field, base, val, hint string) {
+		if val == "" {
+			return
+		}
+		switch joined := path.Join(base, val); {
+		case path.IsAbs(val) || strings.Contains(val, `\`) || (len(val) > 1 && val[1] == ':'):
+			add(l.Errorf(field, hint, "%q is not a relative slash path", val))
+		case joined == ".." || strings.HasPrefix(joined, "../"):
+			where := "the repository"
+			if base != "." {
+				where = fmt.Sprintf("the repository (it is relative to build.context %q)", base)
+			}
+			add(l.Errorf(field, hint, "%q leaves %s", val, where))
+		}
 	}
+	ctx := c.Build.Context
+	if ctx == "" {
+		ctx = "."
+	}
+	inRepo("build.context", ".", c.Build.Context, "give a folder inside the repository, e.g. services/api")
+	inRepo("image.dockerfile", ctx, c.Image.Dockerfile, "a Dockerfile inside the repository, relative to build.context, e.g. Dockerfile")
+	inRepo("deploy.manifests", ctx, c.Deploy.Manifests, "a folder inside the repository, relative to build.context, e.g. k8s")
 	if required("image.repository", c.Image.Repository, "e.g. ghcr.io/acme/api") {
 		if strings.ContainsAny(c.Image.Repository, "@") || strings.Count(path.Base(c.Image.Repository), ":") > 0 {
 			add(l.Errorf("image.repository", "drop the tag or digest: the pipelines choose them", "%q has a tag or digest", c.Image.Repository))
@@ -122,6 +143,8 @@ func (l *Loaded) validate() Errors {
 	for i, p := range c.Paths {
 		if _, err := path.Match(p, ""); err != nil || p == "" {
 			add(l.Errorf(fmt.Sprintf("paths[%d]", i), "a glob such as services/api/** or *.go", "%q is not a valid glob", p))
+		} else {
+			inRepo(fmt.Sprintf("paths[%d]", i), ".", p, "a glob of repository paths, such as services/api/**")
 		}
 	}
 
