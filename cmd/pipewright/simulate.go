@@ -77,7 +77,7 @@ GITHUB_TOKEN.`,
 		},
 	}
 	f := c.Flags()
-	f.StringVarP(&file, "file", "f", "", "project config (default: the built-in example project)")
+	f.StringVarP(&file, "file", "f", "", "project config (default: ./pipewright.yaml when it exists, else the built-in example project)")
 	f.StringVar(&event, "event", "", "X-GitHub-Event: pull_request, push, issue_comment, ...")
 	f.StringVar(&payload, "payload", "", "file with the webhook body (JSON)")
 	f.StringVar(&secret, "secret", "", "webhook secret the EventListener checks signatures with")
