@@ -68,9 +68,10 @@ func Init(dir string, opts InitOptions) (InitResult, error) {
 		APIVersion: config.APIVersion,
 		App:        config.App{Name: app, Namespace: "default"},
 		Build: config.Build{
-			Pack: det.Pack,
-			Lint: config.TaskTweak{Disabled: det.LintDisabled},
-			Test: config.TaskTweak{Params: det.TestParams},
+			Pack:    det.Pack,
+			Version: det.Version,
+			Lint:    config.TaskTweak{Disabled: det.LintDisabled},
+			Test:    config.TaskTweak{Params: det.TestParams, Disabled: det.TestDisabled},
 		},
 		Image:  config.Image{Repository: "ghcr.io/" + strings.ToLower(repo)},
 		GitHub: config.GitHub{Repository: repo, DefaultBranch: branch},

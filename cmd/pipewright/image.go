@@ -114,7 +114,8 @@ func pinCmd() *cobra.Command {
 				}
 				o.Mirrors[from] = to
 			}
-			images := catalog.Images()
+			// The toolchain versions are pinned like the table.
+			images := append(catalog.Images(), catalog.Toolchains()...)
 			if check {
 				l, err := pin.Read(file)
 				if err != nil {

@@ -5,6 +5,8 @@ package buildpack
 
 import (
 	"fmt"
+
+	"github.com/pipewright/pipewright/generator/catalog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -30,8 +32,14 @@ type Detected struct {
 	TestParams map[string]string
 	// LintDisabled is set when the project has nothing to lint with.
 	LintDisabled bool
+	// TestDisabled is set when the pack's test Task cannot run the project.
+	TestDisabled bool
 	// NameFromDir is set when Name is only the folder's name.
 	NameFromDir bool
+	// Version is the toolchain version the repository states (build.version).
+	Version string
+	// Alternatives are the other packs whose files are present too.
+	Alternatives []string
 }
 
 // Packs in detection order: a language pack wins over a plain Dockerfile.
@@ -53,15 +61,74 @@ func Get(name string) (Pack, error) {
 	return Pack{}, fmt.Errorf("unknown build pack %q", name)
 }
 
-// Detect finds the pack of the project in dir.
+// Detect finds the pack of the project in dir. When the files of several
+// packs are there (go.mod and package.json), the first in Packs' order
+// wins, and the others are listed as alternatives, with that rule.
 func Detect(dir string) (Detected, error) {
+	var found []Detected
 	for _, p := range Packs {
 		if d, ok := p.detect(dir); ok {
 			d.Pack = p.Name
-			return d, nil
+			found = append(found, d)
 		}
 	}
+	if len(found) > 0 {
+		d := found[0]
+		for _, alt := range found[1:] {
+			if alt.Pack != "docker" {
+				d.Alternatives = append(d.Alternatives, alt.Pack)
+			}
+		}
+		if len(d.Alternatives) > 0 {
+			d.Facts = append(d.Facts, fmt.Sprintf("also a %s project: chose %s, the first in the order %s; set build.pack to switch", strings.Join(d.Alternatives, " and "), d.Pack, packOrder()))
+		}
+		if mk, ok := read(dir, "Makefile"); ok {
+			var targets []string
+			for _, t := range []string{"lint", "test", "build"} {
+				if regexp.MustCompile(`(?m)^` + t + `\s*:`).MatchString(mk) {
+					targets = append(targets, t)
+				}
+			}
+			if len(targets) > 0 {
+				d.Facts = append(d.Facts, "Makefile targets "+strings.Join(targets, ", ")+": the pack's Tasks run the toolchain's own commands; to run `make "+targets[0]+"` instead, put it in a Dockerfile stage or a Task of your own")
+			}
+		}
+		if d.Pack != "docker" && !exists(dir, "Dockerfile") {
+			// The default image build reads a Dockerfile; say so now rather
+			// than when the first release fails.
+			opts := "add one, or set image.dockerfile to where yours is"
+			if d.Pack == "go" {
+				opts = "add one, or set image.builder: go-image and tools.image (no Dockerfile needed)"
+			}
+			d.Facts = append(d.Facts, "no Dockerfile: "+opts)
+		}
+		return d, nil
+	}
 	return Detected{}, fmt.Errorf("%s: no go.mod, package.json, pyproject.toml, requirements.txt, pom.xml, build.gradle or Dockerfile found; write pipewright.yaml by hand (see `pipewright schema`)", dir)
+}
+
+// rangeVersion reads a version range (>=3.11, ^20.0.0): a lower bound the
+// catalog's default image meets needs no build.version; another range or a
+// plain version asks for its own. It records what it decided as a fact.
+func rangeVersion(d *Detected, what, rng, low, def string, parts int) string {
+	f := strings.Split(def, ".")
+	if len(f) > parts {
+		def = strings.Join(f[:parts], ".")
+	}
+	if strings.HasPrefix(strings.TrimSpace(rng), ">") && catalog.CompareVersions(def, low) >= 0 {
+		d.Facts = append(d.Facts, what+": the catalog's default "+def+" meets it")
+		return ""
+	}
+	d.Facts = append(d.Facts, what+": build.version "+low)
+	return low
+}
+
+func packOrder() string {
+	var names []string
+	for _, p := range Packs {
+		names = append(names, p.Name)
+	}
+	return strings.Join(names, ", ")
 }
 
 func read(dir, name string) (string, bool) {
@@ -88,19 +155,29 @@ func detectGo(dir string) (Detected, bool) {
 	}
 	module := first(`(?m)^module\s+(\S+)`, mod)
 	goVersion := first(`(?m)^go\s+(\S+)`, mod)
+	toolchain := first(`(?m)^toolchain\s+go(\S+)`, mod)
 	d := Detected{Name: filepath.Base(module), Facts: []string{"Go module " + module}}
-	if goVersion != "" {
-		d.Facts = append(d.Facts, "go "+goVersion+" (go.mod)")
+	switch {
+	case toolchain != "":
+		// The toolchain line is the Go the module wants built with; the
+		// go line only the oldest it allows.
+		d.Version = toolchain
+		d.Facts = append(d.Facts, "go "+goVersion+", toolchain go"+toolchain+" (go.mod): build.version "+toolchain)
+	case goVersion != "":
+		d.Version = goVersion
+		d.Facts = append(d.Facts, "go "+goVersion+" (go.mod): build.version "+goVersion)
 	}
 	for _, c := range []string{".golangci.yml", ".golangci.yaml", ".golangci.toml", ".golangci.json"} {
-		if exists(dir, c) {
-			d.Facts = append(d.Facts, "golangci-lint config "+c)
+		cfg, ok := read(dir, c)
+		if !ok {
+			continue
 		}
-	}
-	if !exists(dir, "Dockerfile") {
-		// The default image build reads a Dockerfile; say so now rather
-		// than when the first release fails.
-		d.Facts = append(d.Facts, "no Dockerfile: add one, or set image.builder: go-image and tools.image (no Dockerfile needed)")
+		d.Facts = append(d.Facts, "golangci-lint config "+c)
+		// golangci-lint v2 refuses a config without version: "2".
+		if !regexp.MustCompile(`(?m)^version\s*[:=]\s*["']?2["']?\s*$|"version"\s*:\s*"2"`).MatchString(cfg) {
+			d.LintDisabled = true
+			d.Facts = append(d.Facts, c+" is in golangci-lint v1 format, which the go-lint Task's golangci-lint v2 refuses: lint disabled; convert it with `golangci-lint migrate` and remove build.lint.disabled")
+		}
 	}
 	return d, true
 }
@@ -111,16 +188,54 @@ func detectNode(dir string) (Detected, bool) {
 		return Detected{}, false
 	}
 	d := Detected{Name: first(`"name"\s*:\s*"([^"]+)"`, pkg), TestParams: map[string]string{}}
-	pm := "npm"
-	switch {
-	case exists(dir, "pnpm-lock.yaml"):
-		pm = "pnpm"
-	case exists(dir, "yarn.lock"):
-		pm = "yarn"
+	d.Facts = append(d.Facts, "package "+d.Name)
+	pm, lock := "npm", ""
+	for _, l := range []struct{ file, pm string }{{"pnpm-lock.yaml", "pnpm"}, {"yarn.lock", "yarn"}, {"bun.lock", "bun"}, {"bun.lockb", "bun"}, {"package-lock.json", "npm"}, {"npm-shrinkwrap.json", "npm"}} {
+		if exists(dir, l.file) {
+			pm, lock = l.pm, l.file
+			break
+		}
 	}
-	d.Facts = append(d.Facts, "package "+d.Name, "package manager "+pm+" (lock file)")
-	if pm != "npm" {
+	declared := first(`"packageManager"\s*:\s*"([a-z]+)@`, pkg)
+	switch {
+	case lock != "":
+		d.Facts = append(d.Facts, "package manager "+pm+" ("+lock+")")
+	case declared != "":
+		pm = declared
+		d.Facts = append(d.Facts, "package manager "+pm+" (packageManager in package.json) but no lock file: node-test refuses unpinned installs; run "+pm+" install and commit the lock file")
+	default:
+		d.Facts = append(d.Facts, "no lock file: `npm ci` needs package-lock.json; run npm install and commit it")
+	}
+	if pm == "yarn" {
+		if exists(dir, ".yarnrc.yml") || regexp.MustCompile(`"packageManager"\s*:\s*"yarn@[2-9]`).MatchString(pkg) {
+			d.Facts = append(d.Facts, "yarn berry (.yarnrc.yml / packageManager): installs with --immutable")
+		} else {
+			d.Facts = append(d.Facts, "yarn classic (no .yarnrc.yml)")
+		}
+	}
+	if pm == "bun" {
+		d.Facts = append(d.Facts, "bun is not a node-test package manager (npm, yarn, pnpm): test disabled; build and test in the Dockerfile, or add a Task of your own")
+		d.LintDisabled, d.TestDisabled = true, true
+	} else if pm != "npm" {
 		d.TestParams["package-manager"] = pm
+	}
+	for _, f := range []string{".nvmrc", ".node-version"} {
+		if v, ok := read(dir, f); ok {
+			if m := first(`^\s*v?(\d+)`, v); m != "" {
+				d.Version = m
+				d.Facts = append(d.Facts, "node "+strings.TrimSpace(v)+" ("+f+"): build.version "+m)
+			} else {
+				d.Facts = append(d.Facts, "node "+strings.TrimSpace(v)+" ("+f+") is not a version number: the catalog's default node image")
+			}
+			break
+		}
+	}
+	if engines := first(`"engines"\s*:\s*\{[^}]*"node"\s*:\s*"([^"]+)"`, pkg); engines != "" && d.Version == "" {
+		// A range: its lowest major is the one the package promises to
+		// support, so tests run there.
+		if m := first(`(\d+)`, engines); m != "" {
+			d.Version = rangeVersion(&d, "engines.node "+engines+" (package.json)", engines, m, catalog.ImageVersion(*catalog.Node), 1)
+		}
 	}
 	if !regexp.MustCompile(`"lint"\s*:`).MatchString(pkg) {
 		d.LintDisabled = true
@@ -150,6 +265,23 @@ func detectPython(dir string) (Detected, bool) {
 	if d.Name == "" {
 		d.Name, d.NameFromDir = filepath.Base(dir), true
 	}
+	if v, ok := read(dir, ".python-version"); ok {
+		if m := first(`^\s*(\d+\.\d+)`, v); m != "" {
+			d.Version = m
+			d.Facts = append(d.Facts, "python "+strings.TrimSpace(v)+" (.python-version): build.version "+m)
+		}
+	}
+	if req := first(`(?m)^requires-python\s*=\s*["']([^"']+)["']`, py); req != "" && d.Version == "" {
+		if m := first(`(\d+\.\d+)`, req); m != "" {
+			d.Version = rangeVersion(&d, "requires-python "+req+" (pyproject.toml)", req, m, catalog.ImageVersion(*catalog.Python), 2)
+		}
+	}
+	for _, l := range []struct{ file, tool string }{{"uv.lock", "uv"}, {"poetry.lock", "poetry"}, {"pdm.lock", "pdm"}, {"Pipfile.lock", "pipenv"}} {
+		if exists(dir, l.file) {
+			d.Facts = append(d.Facts, l.tool+" ("+l.file+"): python-test installs the project with pip through its build backend; the lock's exact versions are not used")
+			break
+		}
+	}
 	return d, true
 }
 
@@ -158,8 +290,17 @@ func detectJava(dir string) (Detected, bool) {
 		// The project's own artifactId follows its parent block, if any.
 		pom = regexp.MustCompile(`(?s)<parent>.*?</parent>`).ReplaceAllString(pom, "")
 		d := Detected{Name: first(`<artifactId>([^<]+)</artifactId>`, pom), Facts: []string{"Maven project (pom.xml)"}}
-		if exists(dir, "mvnw") {
+		if exists(dir, "gradlew") {
+			d.Facts = append(d.Facts, "also ./gradlew: java-test runs ./gradlew first, then ./mvnw, then the image's mvn")
+		} else if exists(dir, "mvnw") {
 			d.Facts = append(d.Facts, "Maven wrapper ./mvnw")
+		}
+		for _, re := range []string{`<maven\.compiler\.release>(\d+)<`, `<java\.version>(?:1\.)?(\d+)<`, `<release>(\d+)</release>`, `<maven\.compiler\.target>(?:1\.)?(\d+)<`} {
+			if v := first(re, pom); v != "" {
+				d.Version = v
+				d.Facts = append(d.Facts, "Java "+v+" (pom.xml): build.version "+v)
+				break
+			}
 		}
 		return d, true
 	}
@@ -170,6 +311,14 @@ func detectJava(dir string) (Detected, bool) {
 				settings, _ = read(dir, "settings.gradle.kts")
 			}
 			d := Detected{Name: first(`rootProject\.name\s*=\s*["']([^"']+)["']`, settings), Facts: []string{"Gradle project (" + g + ")"}}
+			build, _ := read(dir, g)
+			for _, re := range []string{`JavaLanguageVersion\.of\((\d+)\)`, `JavaVersion\.VERSION_(?:1_)?(\d+)`, `(?:source|target)Compatibility\s*=\s*['"]?(?:1\.)?(\d+)`, `jvmToolchain\((\d+)\)`} {
+				if v := first(re, build); v != "" {
+					d.Version = v
+					d.Facts = append(d.Facts, "Java "+v+" ("+g+"): build.version "+v)
+					break
+				}
+			}
 			if exists(dir, "gradlew") {
 				d.Facts = append(d.Facts, "Gradle wrapper ./gradlew")
 			} else {

@@ -123,7 +123,7 @@ func init() {
 	if lockErr != nil {
 		return
 	}
-	for _, img := range table() {
+	for _, img := range append(table(), toolchainTable...) {
 		e, ok := Pinned.Get(img.Name)
 		switch {
 		case !ok:

@@ -88,7 +88,7 @@ func (s ImageSet) Refs() []ImageRef {
 func (s ImageSet) Check() error {
 	var errs []error
 	for _, n := range sortedKeys(s) {
-		if _, ok := LookupImage(n); !ok {
+		if !IsImageName(n) {
 			errs = append(errs, fmt.Errorf("images: no catalog image %q (hint: %s)", n, KnownImagesHint(n)))
 		} else if err := CheckPinned(s[n]); err != nil {
 			errs = append(errs, fmt.Errorf("images: %s: %w (hint: %s)", n, err, PinnedHint(n)))
@@ -280,7 +280,7 @@ func ParseImageFile(b []byte, file string) (ImageSet, error) {
 		fail := func(hint, format string, args ...any) {
 			problems = append(problems, fmt.Sprintf("%s: %s (hint: %s)", where, fmt.Sprintf(format, args...), hint))
 		}
-		_, known := LookupImage(e.Name)
+		known := IsImageName(e.Name)
 		j, dup := first[e.Name]
 		switch {
 		case err != nil:

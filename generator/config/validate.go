@@ -105,6 +105,11 @@ func (l *Loaded) validate() Errors {
 	if ctx == "" {
 		ctx = "."
 	}
+	if v := c.Build.Version; v != "" && !regexp.MustCompile(`^[0-9]+(\.[0-9]+){0,2}$`).MatchString(v) {
+		add(l.Errorf("build.version", "a version such as 1.25.3, 22 or 3.13, without a prefix or range", "%q is not a version", v))
+	} else if v != "" && c.Build.Pack == "docker" {
+		add(l.Errorf("build.version", "remove it: the Dockerfile names its own base images", "the docker pack runs no toolchain"))
+	}
 	inRepo("build.context", ".", c.Build.Context, "give a folder inside the repository, e.g. services/api")
 	inRepo("image.dockerfile", ctx, c.Image.Dockerfile, "a Dockerfile inside the repository, relative to build.context, e.g. Dockerfile")
 	inRepo("deploy.manifests", ctx, c.Deploy.Manifests, "a folder inside the repository, relative to build.context, e.g. k8s")
