@@ -59,10 +59,13 @@ func Init(dir string, opts InitOptions) (InitResult, error) {
 		// the repository's name is what the project calls itself.
 		app = buildpack.AppName(repo[strings.Index(repo, "/")+1:])
 	}
-	header := []string{"pipewright.yaml: what `pipewright generate` builds CI/CD from.", "Detected: " + strings.Join(det.Facts, "; ") + "."}
+	header := []string{"pipewright.yaml: what `pipewright generate` builds CI/CD from.", "Detected:"}
+	for _, f := range det.Facts {
+		header = append(header, "- "+f)
+	}
 	if repo == "" {
-		repo = "your-org/" + app
-		header = append(header, "No GitHub remote found: set github.repository and image.repository.")
+		repo = Placeholder + "/" + app
+		header = append(header, "No GitHub remote found: set github.repository and image.repository (generate refuses the "+Placeholder+" placeholder).")
 	}
 	c := &config.Config{
 		APIVersion: config.APIVersion,

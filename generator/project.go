@@ -40,6 +40,9 @@ func Project(cfg *config.Loaded) (render.Tree, error) {
 // image both name; see ImageOverrides.
 func ProjectWithImages(cfg *config.Loaded, images catalog.ImageSet) (render.Tree, error) {
 	c := cfg.Config
+	if err := checkPlaceholders(cfg); err != nil {
+		return nil, err
+	}
 	pack, err := buildpack.Get(c.Build.Pack)
 	if err != nil {
 		return nil, cfg.Errorf("build.pack", "supported: "+strings.Join(config.Packs, ", "), "%v", err)
@@ -158,6 +161,26 @@ func ProjectWithImages(cfg *config.Loaded, images catalog.ImageSet) (render.Tree
 		return nil, fmt.Errorf("generated output fails validation (a pipewright bug): %w", err)
 	}
 	return tree, nil
+}
+
+// Placeholder is the owner init writes when it finds no GitHub remote.
+const Placeholder = "your-org"
+
+// checkPlaceholders refuses init's placeholder owner: pipelines for
+// your-org/... would clone, report to and push where nothing is.
+func checkPlaceholders(cfg *config.Loaded) error {
+	var errs config.Errors
+	if strings.Contains("/"+cfg.Image.Repository+"/", "/"+Placeholder+"/") {
+		errs = append(errs, cfg.Errorf("image.repository", "set the registry repository the release pushes to, e.g. ghcr.io/acme/api", "%q is init's placeholder", cfg.Image.Repository))
+	}
+	// init writes image: before github:, so this is file order.
+	if owner, _, _ := strings.Cut(cfg.GitHub.Repository, "/"); owner == Placeholder {
+		errs = append(errs, cfg.Errorf("github.repository", "set the repository's owner/name (init reads it from .git/config, or pass --repo)", "%q is init's placeholder", cfg.GitHub.Repository))
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
 }
 
 // ImageOverrides is the image set generation applies for cfg: the

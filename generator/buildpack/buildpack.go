@@ -107,20 +107,56 @@ func Detect(dir string) (Detected, error) {
 	return Detected{}, fmt.Errorf("%s: no go.mod, package.json, pyproject.toml, requirements.txt, pom.xml, build.gradle or Dockerfile found; write pipewright.yaml by hand (see `pipewright schema`)", dir)
 }
 
-// rangeVersion reads a version range (>=3.11, ^20.0.0): a lower bound the
-// catalog's default image meets needs no build.version; another range or a
-// plain version asks for its own. It records what it decided as a fact.
+// rangeVersion reads a version range (>=3.11, ^20.0.0 || >=22, >=3.9,<4):
+// when the catalog's default image meets it, no build.version is needed;
+// otherwise the range's lowest version is asked for. It records what it
+// decided as a fact.
 func rangeVersion(d *Detected, what, rng, low, def string, parts int) string {
-	f := strings.Split(def, ".")
-	if len(f) > parts {
-		def = strings.Join(f[:parts], ".")
-	}
-	if strings.HasPrefix(strings.TrimSpace(rng), ">") && catalog.CompareVersions(def, low) >= 0 {
+	if satisfies(def, rng) {
 		d.Facts = append(d.Facts, what+": the catalog's default "+def+" meets it")
 		return ""
 	}
 	d.Facts = append(d.Facts, what+": build.version "+low)
 	return low
+}
+
+var comparator = regexp.MustCompile(`(>=|<=|>|<|\^|~=|~|==|=)?\s*v?(\d+(?:\.\d+)*|\*)`)
+
+// satisfies reports whether version v meets a node (|| of space-separated
+// comparators) or Python (comma-separated specifiers) range.
+func satisfies(v, rng string) bool {
+	for _, alt := range strings.Split(rng, "||") {
+		ok := true
+		for _, m := range comparator.FindAllStringSubmatch(alt, -1) {
+			op, want := m[1], m[2]
+			if want == "*" {
+				continue
+			}
+			c := catalog.CompareVersions(v, want)
+			wf := strings.Split(want, ".")
+			vf := strings.Split(v, ".")
+			switch op {
+			case ">=":
+				ok = ok && c >= 0
+			case ">":
+				ok = ok && c > 0
+			case "<=":
+				ok = ok && c <= 0
+			case "<":
+				ok = ok && c < 0
+			case "^":
+				ok = ok && c >= 0 && vf[0] == wf[0]
+			case "~", "~=":
+				ok = ok && c >= 0 && len(vf) > 1 && len(wf) > 1 && vf[0] == wf[0] && vf[1] == wf[1]
+			default: // a bare or == version: the same up to its length
+				ok = ok && len(vf) >= len(wf) && strings.Join(vf[:len(wf)], ".") == want
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
 }
 
 func packOrder() string {
@@ -242,7 +278,7 @@ func detectNode(dir string) (Detected, bool) {
 		d.Facts = append(d.Facts, "no lint script in package.json: lint disabled")
 	}
 	if regexp.MustCompile(`"test"\s*:`).MatchString(pkg) {
-		d.Facts = append(d.Facts, "test script: npm run test")
+		d.Facts = append(d.Facts, "test script: "+pm+" run test")
 	}
 	return d, true
 }
