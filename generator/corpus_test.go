@@ -12,6 +12,7 @@ import (
 	"github.com/pipewright/pipewright/generator"
 	"github.com/pipewright/pipewright/generator/check"
 	"github.com/pipewright/pipewright/generator/config"
+	"github.com/pipewright/pipewright/generator/generatortest"
 	"github.com/pipewright/pipewright/generator/render"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 )
@@ -256,5 +257,38 @@ func TestPlaceholderRefused(t *testing.T) {
 	want := "pipewright.yaml:7:3: image.repository: \"ghcr.io/your-org/api\" is init's placeholder (hint: set the registry repository the release pushes to, e.g. ghcr.io/acme/api)\npipewright.yaml:9:3: github.repository: \"your-org/api\" is init's placeholder (hint: set the repository's owner/name (init reads it from .git/config, or pass --repo))"
 	if err == nil || err.Error() != want {
 		t.Fatalf("got %v\nwant %s", err, want)
+	}
+}
+
+// TestReadmeDrawsPipelines: each generated README draws both pipelines as
+// Mermaid graphs with an edge for every runAfter, and tables every task
+// with its catalog Task, bundle references included.
+func TestReadmeDrawsPipelines(t *testing.T) {
+	for name, tree := range map[string]render.Tree{
+		"embedded": generatortest.Project(t, ""),
+		"bundle":   generatortest.Project(t, "tasks:\n  from: bundle\n  bundle: ghcr.io/acme/catalog@sha256:"+strings.Repeat("ab", 32)+"\n"),
+	} {
+		readme := string(tree["README.md"])
+		if n := strings.Count(readme, "```mermaid\nflowchart LR\n"); n != 2 {
+			t.Fatalf("%s: %d Mermaid graphs, want 2", name, n)
+		}
+		for _, pl := range pipelines(t, tree) {
+			for _, pt := range pl.Spec.Tasks {
+				for _, r := range pt.RunAfter {
+					edge := "  " + strings.ReplaceAll(r, "-", "_") + " --> " + strings.ReplaceAll(pt.Name, "-", "_") + "\n"
+					if !strings.Contains(readme, edge) {
+						t.Errorf("%s: %s: no edge %q", name, pl.Name, edge)
+					}
+				}
+			}
+			for _, pt := range append(pl.Spec.Tasks, pl.Spec.Finally...) {
+				if !strings.Contains(readme, "| `"+pt.Name+"` | `"+map[bool]string{true: "github-set-status", false: ""}[strings.HasPrefix(pt.Name, "report-") || pt.Name == "set-pending"]) {
+					t.Errorf("%s: %s: task %s not in the table", name, pl.Name, pt.Name)
+				}
+			}
+		}
+		if !strings.Contains(readme, "| `test` | `go-test` | clone |") {
+			t.Errorf("%s: the test row lacks its catalog Task:\n%s", name, readme)
+		}
 	}
 }
