@@ -66,6 +66,9 @@ var corpus = []struct {
 	{name: "gradle-java21", pack: "java", version: "21",
 		facts:      []string{"Gradle project (build.gradle.kts)", "Java 21 (build.gradle.kts): build.version 21"},
 		generrWant: "build.version: JDK 21: no maven image for version 21 in pipewright's image lock (pinned: 17; nearest: 17) (hint: set build.version to a pinned version, or run your own image: images: {maven: REPO:TAG@sha256:<64 hex>})"},
+	{name: "monorepo-11", pack: "go", noTests: false,
+		params: []string{"default context=src/cartservice/src", "default manifests=src/paymentservice/k8s", "default image=ghcr.io/acme/monorepo-11/adservice", "default dockerfile=Dockerfile"},
+		facts:  []string{"monorepo: 12 services", "service src/adservice: java pack", "service src/cartservice/src: docker pack"}},
 	{name: "rust-service", pack: "docker", noTests: true,
 		facts: []string{"Dockerfile only"}},
 	{name: "uv-bun-fullstack", pack: "node", noTests: true,
@@ -158,8 +161,8 @@ func summarize(t *testing.T, tree render.Tree) string {
 	tasks := map[string]*v1.Task{}
 	var pls []*v1.Pipeline
 	for _, p := range tree.Paths() {
-		if !strings.HasPrefix(p, "tasks/") && !strings.HasPrefix(p, "pipelines/") {
-			continue
+		if !strings.HasPrefix(p, "tasks/") && !strings.HasPrefix(p, "pipelines/") && !strings.Contains(p, "/pipelines/") {
+			continue // a monorepo's tasks are the same per service: those of its pipelines are listed below
 		}
 		objs, err := check.Decode(p, tree[p])
 		if err != nil {
@@ -168,6 +171,7 @@ func summarize(t *testing.T, tree render.Tree) string {
 		switch o := objs[0].Obj.(type) {
 		case *v1.Task:
 			tasks[o.Name] = o
+		case nil:
 		case *v1.Pipeline:
 			pls = append(pls, o)
 		}
@@ -289,6 +293,63 @@ func TestReadmeDrawsPipelines(t *testing.T) {
 		}
 		if !strings.Contains(readme, "| `test` | `go-test` | clone |") {
 			t.Errorf("%s: the test row lacks its catalog Task:\n%s", name, readme)
+		}
+	}
+}
+
+// TestMonorepoServices: each service of a services: list gets its own
+// folder, its own path filter, Dockerfile, manifests and toolchain.
+func TestMonorepoServices(t *testing.T) {
+	cfg, err := config.Parse("pipewright.yaml", []byte(`apiVersion: pipewright.dev/v1alpha1
+app:
+  name: shop
+build:
+  pack: go
+  version: "1.25.0"
+image:
+  repository: ghcr.io/acme/shop
+github:
+  repository: acme/shop
+paths: ["go.work"]
+services:
+  - name: api
+    context: services/api
+  - name: web
+    context: services/web
+    pack: node
+    version: "22"
+    dockerfile: ../../docker/web.Dockerfile
+    test:
+      params:
+        package-manager: pnpm
+  - name: worker
+    context: services/worker
+    manifests: deploy
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree, err := generator.Project(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	el := string(tree["web/triggers/eventlistener.yaml"])
+	if !strings.Contains(el, `f.matches("^services/web/.*$") || f.matches("^go\\.work$")`) || strings.Contains(el, "services/api") {
+		t.Errorf("web's listener filters on other paths:\n%s", el)
+	}
+	for file, want := range map[string][]string{
+		"web/pipelines/web-release.yaml":       {"default: ../../docker/web.Dockerfile", "default: services/web\n", "default: ghcr.io/acme/shop/web\n"},
+		"web/pipelines/web-pull-request.yaml":  {"value: pnpm"},
+		"web/tasks/node-test.yaml":             {"node:22.22.2-alpine@"},
+		"api/tasks/go-test.yaml":               {"golang:1.25.5@"},
+		"worker/pipelines/worker-release.yaml": {"default: services/worker/deploy\n"},
+		"kustomization.yaml":                   {"- api\n", "- web\n", "- worker\n"},
+		"README.md":                            {"| [`worker`](worker/README.md) | `services/worker` | go 1.25.0 | `ghcr.io/acme/shop/worker` | `services/worker/Dockerfile` | `services/worker/deploy` |"},
+	} {
+		for _, w := range want {
+			if !strings.Contains(string(tree[file]), w) {
+				t.Errorf("%s lacks %q", file, w)
+			}
 		}
 	}
 }

@@ -39,6 +39,9 @@ func Project(cfg *config.Loaded) (render.Tree, error) {
 // images: and by images (from `generate --images FILE`), which wins for an
 // image both name; see ImageOverrides.
 func ProjectWithImages(cfg *config.Loaded, images catalog.ImageSet) (render.Tree, error) {
+	if len(cfg.Services) > 0 {
+		return monorepo(cfg, images)
+	}
 	c := cfg.Config
 	if err := checkPlaceholders(cfg); err != nil {
 		return nil, err
@@ -789,7 +792,11 @@ func registryServer(repo string) string {
 func Summary(cfg *config.Loaded, tree render.Tree, out string) string {
 	counts := map[string]int{}
 	for _, p := range tree.Paths() {
-		counts[strings.SplitN(p, "/", 2)[0]]++
+		// A monorepo's files are one folder down, per service.
+		parts := strings.Split(p, "/")
+		if len(parts) > 1 {
+			counts[parts[len(parts)-2]]++
+		}
 	}
 	return fmt.Sprintf("generated CI/CD for %s (%s pack, tasks %s) from %s into %s/: %d pipelines, %d tasks, %d run templates, %d files in all\napply with: kubectl apply -k %s\n",
 		cfg.App.Name, cfg.Build.Pack, cfg.Tasks.From, cfg.File, out, counts["pipelines"], counts["tasks"], counts["runs"], len(tree), out)

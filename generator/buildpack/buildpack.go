@@ -390,3 +390,45 @@ func AppName(name string) string {
 	}
 	return n
 }
+
+// Service is a folder of a monorepo with a project of its own.
+type Service struct {
+	Dir string // slash path relative to the repository root
+	Detected
+}
+
+// skipDirs are folders that hold no services of the repository's own.
+var skipDirs = map[string]bool{"node_modules": true, "vendor": true, "testdata": true, "docs": true, "examples": true, "third_party": true, "dist": true, "build": true, "target": true}
+
+// DetectServices finds the folders, up to three levels below dir (apps/web,
+// services/api, src/cart/src), that hold a project of their own: a manifest or a
+// Dockerfile. A folder inside a found service is part of it.
+func DetectServices(dir string) []Service {
+	var out []Service
+	var walk func(rel string, depth int)
+	walk = func(rel string, depth int) {
+		entries, err := os.ReadDir(filepath.Join(dir, filepath.FromSlash(rel)))
+		if err != nil {
+			return
+		}
+		for _, e := range entries {
+			name := e.Name()
+			if !e.IsDir() || strings.HasPrefix(name, ".") || skipDirs[name] {
+				continue
+			}
+			sub := name
+			if rel != "" {
+				sub = rel + "/" + name
+			}
+			if d, err := Detect(filepath.Join(dir, filepath.FromSlash(sub))); err == nil {
+				out = append(out, Service{Dir: sub, Detected: d})
+				continue
+			}
+			if depth < 3 {
+				walk(sub, depth+1)
+			}
+		}
+	}
+	walk("", 1)
+	return out
+}

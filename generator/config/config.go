@@ -21,7 +21,22 @@ type Config struct {
 	Paths      []string  `json:"paths,omitempty" doc:"Monorepo path filters: run only when a changed file matches one of these globs (e.g. services/api/**). Empty runs on every change."`
 	Overrides  Overrides `json:"overrides,omitempty" doc:"Resource and timeout overrides per pipeline task."`
 	Tools      Tools     `json:"tools,omitempty" doc:"Images of pipewright's own tools, for steps that run pipewright itself."`
+	Services   []Service `json:"services,omitempty" doc:"Monorepo: one entry per service folder. Each service gets its own pipelines, triggers and kustomization in a folder of the output named after it, built from the rest of this file with the entry's fields in place: app.name, build.context, build.pack, build.version, image.repository, image.dockerfile, deploy.manifests. Its pull requests and releases run only when a file under its context (or one of this file's paths) changes."`
 	Images     Images    `json:"images,omitempty" doc:"Replace catalog images, e.g. with copies in a mirrored or air-gapped registry: catalog image name (golang, git-init, kubectl, ...; pipewright images lists them) to a reference pinned by digest, REPO[:TAG]@sha256:<64 hex>. Applies to every step image and image param default of the Tasks generate writes; pipewright generate --images FILE overrides it per image."`
+}
+
+// Service is one service of a monorepo.
+type Service struct {
+	Name       string     `json:"name" doc:"The service's app name; prefixes its objects. A Kubernetes name." required:"true"`
+	Context    string     `json:"context" doc:"The service's folder in the repository: where its lint and tests run and its image builds from." required:"true"`
+	Pack       string     `json:"pack,omitempty" doc:"Its build pack; defaults to build.pack." enum:"go,node,python,java,docker"`
+	Version    string     `json:"version,omitempty" doc:"Its toolchain version (see build.version); defaults to build.version when the pack is the same."`
+	Image      string     `json:"image,omitempty" doc:"Its image repository; defaults to image.repository/<name>."`
+	Dockerfile string     `json:"dockerfile,omitempty" doc:"Its Dockerfile, relative to its context (../../Dockerfile for one at the repository root)." default:"Dockerfile"`
+	Manifests  string     `json:"manifests,omitempty" doc:"Its Kubernetes manifests folder, relative to its context; deploy applies only these." default:"k8s"`
+	Paths      []string   `json:"paths,omitempty" doc:"More globs whose changes run its pipelines, besides <context>/**."`
+	Lint       *TaskTweak `json:"lint,omitempty" doc:"Its lint task (see build.lint); defaults to build.lint when the pack is the same."`
+	Test       *TaskTweak `json:"test,omitempty" doc:"Its unit-test task (see build.test); defaults to build.test when the pack is the same."`
 }
 
 // Images maps catalog image names to the references that replace them.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"reflect"
 	"regexp"
 	"sort"
@@ -58,6 +59,7 @@ type Loaded struct {
 	*Config
 	File string
 	pos  map[string]pos
+	raw  []byte // the file as JSON, before defaults
 }
 
 // Errorf makes an Error at a field path (or its nearest parent present in
@@ -130,8 +132,51 @@ func Parse(file string, data []byte) (*Loaded, error) {
 	if errs := l.validate(); len(errs) > 0 {
 		return nil, sortErrors(errs)
 	}
+	l.raw = j
 	l.Config.applyDefaults()
 	return l, nil
+}
+
+// Service is the config of a monorepo's i-th service: this file's fields as
+// written, with the service's in place, then defaulted (names derived from
+// app.name follow the service's name). Errors point into this file.
+func (l *Loaded) Service(i int) *Loaded {
+	var c Config
+	_ = json.Unmarshal(l.raw, &c) // the bytes Parse decoded already
+	sv := c.Services[i]
+	c.Services = nil
+	c.App.Name = sv.Name
+	if sv.Pack != "" && sv.Pack != c.Build.Pack {
+		// Another pack's Tasks: the file's version and tweaks are not its.
+		c.Build.Pack, c.Build.Version = sv.Pack, ""
+		c.Build.Lint, c.Build.Test = TaskTweak{}, TaskTweak{}
+	}
+	if sv.Lint != nil {
+		c.Build.Lint = *sv.Lint
+	}
+	if sv.Test != nil {
+		c.Build.Test = *sv.Test
+	}
+	if sv.Version != "" {
+		c.Build.Version = sv.Version
+	}
+	c.Build.Context = sv.Context
+	if sv.Image != "" {
+		c.Image.Repository = sv.Image
+	} else {
+		c.Image.Repository = strings.TrimSuffix(c.Image.Repository, "/") + "/" + sv.Name
+	}
+	c.Image.Dockerfile = sv.Dockerfile
+	if sv.Manifests != "" {
+		c.Deploy.Manifests = sv.Manifests
+	}
+	own := strings.TrimSuffix(sv.Context, "/") + "/**"
+	if path.Clean(sv.Context) == "." {
+		own = "**"
+	}
+	c.Paths = append(append([]string{own}, c.Paths...), sv.Paths...)
+	c.applyDefaults()
+	return &Loaded{Config: &c, File: l.File, pos: l.pos, raw: l.raw}
 }
 
 // secondDocument reports the line of a non-empty YAML document after the
@@ -213,6 +258,8 @@ func (w *walker) walk(n *yaml.Node, t reflect.Type, path string) {
 	}
 	w.l.pos[path] = pos{n.Line, n.Column}
 	switch t.Kind() {
+	case reflect.Pointer: // an optional struct: checked as the struct
+		w.walk(n, t.Elem(), path)
 	case reflect.Struct:
 		if n.Kind != yaml.MappingNode {
 			w.fail(n, path, "write the fields indented under the key", "want a mapping of fields, got %s", kindName(n))

@@ -153,6 +153,27 @@ func (l *Loaded) validate() Errors {
 		}
 	}
 
+	seenSvc := map[string]int{}
+	for i, sv := range c.Services {
+		p := fmt.Sprintf("services[%d]", i)
+		if required(p+".name", sv.Name, "name the service, e.g. `name: api`") {
+			k8sName(p+".name", sv.Name, MaxAppName)
+			if j, dup := seenSvc[sv.Name]; dup {
+				add(l.Errorf(p+".name", fmt.Sprintf("services[%d] has it already", j), "service %q appears twice", sv.Name))
+			}
+			seenSvc[sv.Name] = i
+		}
+		if required(p+".context", sv.Context, "the service's folder, e.g. services/api") {
+			inRepo(p+".context", ".", sv.Context, "give a folder inside the repository, e.g. services/api")
+		}
+		oneOf(p+".pack", sv.Pack, Packs)
+		inRepo(p+".dockerfile", sv.Context, sv.Dockerfile, "a Dockerfile inside the repository, relative to the service's context")
+		inRepo(p+".manifests", sv.Context, sv.Manifests, "a folder inside the repository, relative to the service's context")
+		for j, g := range sv.Paths {
+			inRepo(fmt.Sprintf("%s.paths[%d]", p, j), ".", g, "a glob of repository paths, such as libs/shared/**")
+		}
+	}
+
 	d := c.Deploy
 	oneOf("deploy.strategy", d.Strategy, []string{"rolling", "canary"})
 	for _, s := range []struct{ path, val string }{{"deploy.deployment", d.Deployment}, {"deploy.container", d.Container}, {"deploy.namespace", d.Namespace}, {"deploy.canary.route", d.Canary.Route}} {
