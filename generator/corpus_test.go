@@ -325,6 +325,9 @@ services:
   - name: worker
     context: services/worker
     manifests: deploy
+  - name: shopfront
+    context: services/shopfront
+    pack: node
 `))
 	if err != nil {
 		t.Fatal(err)
@@ -333,6 +336,18 @@ services:
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The services share a namespace: one Task name, one content.
+	byName := map[string]string{}
+	for _, p := range tree.Paths() {
+		if !strings.Contains(p, "/tasks/") {
+			continue
+		}
+		name := strings.TrimSuffix(p[strings.LastIndex(p, "/")+1:], ".yaml")
+		if prev, ok := byName[name]; ok && prev != string(tree[p]) {
+			t.Errorf("two different Tasks named %s (%s)", name, p)
+		}
+		byName[name] = string(tree[p])
+	}
 	el := string(tree["web/triggers/eventlistener.yaml"])
 	if !strings.Contains(el, `f.matches("^services/web/.*$") || f.matches("^go\\.work$")`) || strings.Contains(el, "services/api") {
 		t.Errorf("web's listener filters on other paths:\n%s", el)
@@ -340,8 +355,11 @@ services:
 	for file, want := range map[string][]string{
 		"web/pipelines/web-release.yaml":       {"default: ../../docker/web.Dockerfile", "default: services/web\n", "default: ghcr.io/acme/shop/web\n"},
 		"web/pipelines/web-pull-request.yaml":  {"value: pnpm"},
-		"web/tasks/node-test.yaml":             {"node:22.22.2-alpine@"},
-		"api/tasks/go-test.yaml":               {"golang:1.25.5@"},
+		"web/tasks/node-test-22-22-2.yaml":     {"node:22.22.2-alpine@", "name: node-test-22-22-2\n"},
+		"shopfront/tasks/node-test.yaml":       {"node:24.16.0-slim@", "name: node-test\n"},
+		"api/tasks/go-test-1-25-5.yaml":        {"golang:1.25.5@"},
+		"api/tasks/go-lint-2-12-2.yaml":        {"golangci-lint:v2.12.2-alpine@"},
+		"api/pipelines/api-pull-request.yaml":  {"name: go-lint-2-12-2\n", "name: go-test-1-25-5\n"},
 		"worker/pipelines/worker-release.yaml": {"default: services/worker/deploy\n"},
 		"kustomization.yaml":                   {"- api\n", "- web\n", "- worker\n"},
 		"README.md":                            {"| [`worker`](worker/README.md) | `services/worker` | go 1.25.0 | `ghcr.io/acme/shop/worker` | `services/worker/Dockerfile` | `services/worker/deploy` |"},

@@ -21,7 +21,7 @@ func monorepo(cfg *config.Loaded, images catalog.ImageSet) (render.Tree, error) 
 	var rows strings.Builder
 	for i := range cfg.Services {
 		svc := cfg.Service(i)
-		sub, err := ProjectWithImages(svc, images)
+		sub, err := projectTree(svc, images, true)
 		if err != nil {
 			return nil, fmt.Errorf("services[%d] (%s): %w", i, svc.App.Name, err)
 		}

@@ -3,6 +3,7 @@ package generator
 import (
 	"fmt"
 	"path"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -42,6 +43,14 @@ func ProjectWithImages(cfg *config.Loaded, images catalog.ImageSet) (render.Tree
 	if len(cfg.Services) > 0 {
 		return monorepo(cfg, images)
 	}
+	return projectTree(cfg, images, false)
+}
+
+// projectTree generates one project. With variants (a monorepo's
+// services, which share a namespace), a Task that runs a toolchain version
+// other than the catalog's is named after it (node-test-22-22-2), so that
+// services on different versions do not overwrite each other's Task.
+func projectTree(cfg *config.Loaded, images catalog.ImageSet, variants bool) (render.Tree, error) {
 	c := cfg.Config
 	if err := checkPlaceholders(cfg); err != nil {
 		return nil, err
@@ -65,6 +74,9 @@ func ProjectWithImages(cfg *config.Loaded, images catalog.ImageSet) (render.Tree
 	}
 	p := newProject(c, pack)
 	p.toolchain = toolchain
+	if variants {
+		p.rename = taskVariants(p.usedTasks(), toolchain)
+	}
 	tree := render.Tree{}
 	var resources []string
 	add := func(file string, obj any, inKustomization bool) error {
@@ -95,8 +107,8 @@ func ProjectWithImages(cfg *config.Loaded, images catalog.ImageSet) (render.Tree
 	used := p.usedTasks()
 	if c.Tasks.From == "embedded" {
 		for _, name := range used {
-			e, _ := catalog.GetWith(name, set)
-			if err := add("tasks/"+name+".yaml", e.Task(), true); err != nil {
+			t := p.task(name, set)
+			if err := add("tasks/"+t.Name+".yaml", t, true); err != nil {
 				return nil, err
 			}
 		}
@@ -159,8 +171,7 @@ func ProjectWithImages(cfg *config.Loaded, images catalog.ImageSet) (render.Tree
 	}
 	var known []*v1.Task
 	for _, name := range used {
-		e, _ := catalog.GetWith(name, set)
-		known = append(known, e.Task())
+		known = append(known, p.task(name, set))
 	}
 	if _, err := check.All(tree, known...); err != nil {
 		return nil, fmt.Errorf("generated output fails validation (a pipewright bug): %w", err)
@@ -273,7 +284,50 @@ func sortedKeys[V any](m map[string]V) []string {
 type project struct {
 	c         *config.Config
 	pack      buildpack.Pack
-	toolchain []catalog.Image // the images build.version chose
+	toolchain []catalog.Image   // the images build.version chose
+	rename    map[string]string // catalog Task name → the name it is written under
+}
+
+// taskName is the name a catalog Task is written and referenced under.
+func (p *project) taskName(name string) string {
+	if n := p.rename[name]; n != "" {
+		return n
+	}
+	return name
+}
+
+// task is the catalog Task name with set's images, under its written name.
+func (p *project) task(name string, set catalog.ImageSet) *v1.Task {
+	e, _ := catalog.GetWith(name, set)
+	t := e.Task()
+	if n := p.taskName(name); n != name {
+		t = t.DeepCopy()
+		t.Name = n
+	}
+	return t
+}
+
+// taskVariants names each used Task that runs a non-default toolchain image
+// after those images' versions.
+func taskVariants(used []string, toolchain []catalog.Image) map[string]string {
+	out := map[string]string{}
+	for _, name := range used {
+		base, _ := catalog.Get(name)
+		var versions []string
+		for _, img := range toolchain {
+			table, _, alternate := strings.Cut(img.Name, ":")
+			if !alternate {
+				continue // the catalog's own version
+			}
+			if e, _ := catalog.GetWith(name, catalog.ImageSet{table: img.Ref()}); !reflect.DeepEqual(e.Task(), base.Task()) {
+				versions = append(versions, strings.ReplaceAll(catalog.ImageVersion(img), ".", "-"))
+			}
+		}
+		if len(versions) > 0 {
+			out[name] = name + "-" + strings.Join(versions, "-")
+		}
+	}
+	return out
 }
 
 func newProject(c *config.Config, pack buildpack.Pack) *project { return &project{c: c, pack: pack} }
@@ -287,6 +341,9 @@ func (p *project) labels() map[string]string {
 func (p *project) taskRef() func(string) *v1.TaskRef {
 	if p.c.Tasks.From == "bundle" {
 		return pipeline.BundleRef(p.c.Tasks.Bundle)
+	}
+	if len(p.rename) > 0 {
+		return func(name string) *v1.TaskRef { return pipeline.LocalRef(p.taskName(name)) }
 	}
 	return pipeline.LocalRef
 }
@@ -694,7 +751,11 @@ func projectReadme(p *project, pack buildpack.Pack, tasks, resources []string, p
 	for _, r := range resources {
 		fmt.Fprintf(&b, "- `%s`\n", r)
 	}
-	fmt.Fprintf(&b, "\nTasks used: %s.\n", strings.Join(tasks, ", "))
+	var names []string
+	for _, t := range tasks {
+		names = append(names, p.taskName(t))
+	}
+	fmt.Fprintf(&b, "\nTasks used: %s.\n", strings.Join(names, ", "))
 	return []byte(b.String())
 }
 
