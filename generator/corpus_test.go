@@ -348,6 +348,28 @@ services:
 		}
 		byName[name] = string(tree[p])
 	}
+	// Nor may two services write any other object of one kind and name.
+	seen := map[string]string{}
+	for _, p := range tree.Paths() {
+		if !strings.HasSuffix(p, ".yaml") || strings.Contains(p, "/tasks/") || strings.HasSuffix(p, "kustomization.yaml") || strings.HasSuffix(p, "namespace.yaml") {
+			continue
+		}
+		objs, err := check.Decode(p, tree[p])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range objs {
+			m, ok := o.Obj.(interface{ GetName() string })
+			if !ok || m.GetName() == "" {
+				continue // run templates: generateName, a fresh name per run
+			}
+			key := fmt.Sprintf("%T %s", o.Obj, m.GetName())
+			if prev, dup := seen[key]; dup {
+				t.Errorf("%s in both %s and %s", key, prev, p)
+			}
+			seen[key] = p
+		}
+	}
 	el := string(tree["web/triggers/eventlistener.yaml"])
 	if !strings.Contains(el, `f.matches("^services/web/.*$") || f.matches("^go\\.work$")`) || strings.Contains(el, "services/api") {
 		t.Errorf("web's listener filters on other paths:\n%s", el)
