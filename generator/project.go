@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -47,7 +48,21 @@ func ProjectWithImages(cfg *config.Loaded, set catalog.ImageSet) (render.Tree, e
 	if _, err := images.Pinned(); err != nil {
 		return nil, err
 	}
+	if len(cfg.Services) > 0 {
+		return monorepo(cfg, set)
+	}
+	return projectTree(cfg, set, false)
+}
+
+// projectTree generates one project. With variants (a monorepo's
+// services, which share a namespace), a Task that runs a toolchain version
+// other than the catalog's is named after it (node-test-22-22-2), so that
+// services on different versions do not overwrite each other's Task.
+func projectTree(cfg *config.Loaded, flagSet catalog.ImageSet, variants bool) (render.Tree, error) {
 	c := cfg.Config
+	if err := checkPlaceholders(cfg); err != nil {
+		return nil, err
+	}
 	pack, err := buildpack.Get(c.Build.Pack)
 	if err != nil {
 		return nil, cfg.Errorf("build.pack", "supported: "+strings.Join(config.Packs, ", "), "%v", err)
@@ -55,13 +70,25 @@ func ProjectWithImages(cfg *config.Loaded, set catalog.ImageSet) (render.Tree, e
 	if err := checkTweaks(cfg, pack); err != nil {
 		return nil, err
 	}
-	set = ImageOverrides(cfg, set)
+	tc, toolchain, err := Toolchain(cfg, flagSet)
+	if err != nil {
+		return nil, err
+	}
+	// build.version's images win over a mirror's (--images) copy of the
+	// default version; Toolchain left out those the config's images: names.
+	set := ImageOverrides(cfg, flagSet).Merge(tc)
 	if err := set.Check(); err != nil {
 		return nil, err
 	}
 	p, err := newProject(c, pack)
 	if err != nil {
 		return nil, err
+	}
+	p.toolchain = toolchain
+	if variants {
+		if p.rename, err = taskVariants(p.usedTasks(), toolchain); err != nil {
+			return nil, err
+		}
 	}
 	tree := render.Tree{}
 	var resources []string
@@ -76,11 +103,13 @@ func ProjectWithImages(cfg *config.Loaded, set catalog.ImageSet) (render.Tree, e
 		return tree.Add(file, y)
 	}
 
+	var built []*v1.Pipeline
 	for _, kind := range []pipeline.Kind{pipeline.PullRequest, pipeline.Release} {
 		pl, err := pipeline.Build(kind, p.spec(kind))
 		if err != nil {
 			return nil, err
 		}
+		built = append(built, pl)
 		if err := add("pipelines/"+pl.Name+".yaml", pl, true); err != nil {
 			return nil, err
 		}
@@ -91,11 +120,11 @@ func ProjectWithImages(cfg *config.Loaded, set catalog.ImageSet) (render.Tree, e
 	used := p.usedTasks()
 	if c.Tasks.From == "embedded" {
 		for _, name := range used {
-			e, err := catalog.GetWith(name, set)
+			t, err := p.task(name, set)
 			if err != nil {
 				return nil, err
 			}
-			if err := add("tasks/"+name+".yaml", e.Task(), true); err != nil {
+			if err := add("tasks/"+t.Name+".yaml", t, true); err != nil {
 				return nil, err
 			}
 		}
@@ -153,21 +182,41 @@ func ProjectWithImages(cfg *config.Loaded, set catalog.ImageSet) (render.Tree, e
 	if err := add("kustomization.yaml", k, false); err != nil {
 		return nil, err
 	}
-	if err := tree.Add("README.md", projectReadme(p, pack, used, resources)); err != nil {
+	if err := tree.Add("README.md", projectReadme(p, pack, used, resources, built)); err != nil {
 		return nil, err
 	}
 	var known []*v1.Task
 	for _, name := range used {
-		e, err := catalog.GetWith(name, set)
+		t, err := p.task(name, set)
 		if err != nil {
 			return nil, err
 		}
-		known = append(known, e.Task())
+		known = append(known, t)
 	}
 	if _, err := tekton.All(tree, known...); err != nil {
 		return nil, fmt.Errorf("generated output fails validation (a pipewright bug): %w", err)
 	}
 	return tree, nil
+}
+
+// Placeholder is the owner init writes when it finds no GitHub remote.
+const Placeholder = "your-org"
+
+// checkPlaceholders refuses init's placeholder owner: pipelines for
+// your-org/... would clone, report to and push where nothing is.
+func checkPlaceholders(cfg *config.Loaded) error {
+	var errs config.Errors
+	if strings.Contains("/"+cfg.Image.Repository+"/", "/"+Placeholder+"/") {
+		errs = append(errs, cfg.Errorf("image.repository", "set the registry repository the release pushes to, e.g. ghcr.io/acme/api", "%q is init's placeholder", cfg.Image.Repository))
+	}
+	// init writes image: before github:, so this is file order.
+	if owner, _, _ := strings.Cut(cfg.GitHub.Repository, "/"); owner == Placeholder {
+		errs = append(errs, cfg.Errorf("github.repository", "set the repository's owner/name (init reads it from .git/config, or pass --repo)", "%q is init's placeholder", cfg.GitHub.Repository))
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
 }
 
 // ImageOverrides is the image set generation applies for cfg: the
@@ -260,7 +309,61 @@ type project struct {
 	pack buildpack.Pack
 	// steps lists the steps of the catalog Task of each pipeline task
 	// with resource overrides, which the runs' taskRunSpecs set.
-	steps map[string][]string
+	steps     map[string][]string
+	toolchain []images.Image    // the images build.version chose
+	rename    map[string]string // catalog Task name → the name it is written under
+}
+
+// taskName is the name a catalog Task is written and referenced under.
+func (p *project) taskName(name string) string {
+	if n := p.rename[name]; n != "" {
+		return n
+	}
+	return name
+}
+
+// task is the catalog Task name with set's images, under its written name.
+func (p *project) task(name string, set catalog.ImageSet) (*v1.Task, error) {
+	e, err := catalog.GetWith(name, set)
+	if err != nil {
+		return nil, err
+	}
+	t := e.Task()
+	if n := p.taskName(name); n != name {
+		t = t.DeepCopy()
+		t.Name = n
+	}
+	return t, nil
+}
+
+// taskVariants names each used Task that runs a non-default toolchain image
+// after those images' versions.
+func taskVariants(used []string, toolchain []images.Image) (map[string]string, error) {
+	out := map[string]string{}
+	for _, name := range used {
+		base, err := catalog.Get(name)
+		if err != nil {
+			return nil, err
+		}
+		var versions []string
+		for _, img := range toolchain {
+			table, _, alternate := strings.Cut(img.Name, ":")
+			if !alternate {
+				continue // the catalog's own version
+			}
+			e, err := catalog.GetWith(name, catalog.ImageSet{table: img.Ref()})
+			if err != nil {
+				return nil, err
+			}
+			if !reflect.DeepEqual(e.Task(), base.Task()) {
+				versions = append(versions, strings.ReplaceAll(catalog.ImageVersion(img), ".", "-"))
+			}
+		}
+		if len(versions) > 0 {
+			out[name] = name + "-" + strings.Join(versions, "-")
+		}
+	}
+	return out, nil
 }
 
 // newProject reads what the project needs from the catalog; a Task the
@@ -290,6 +393,9 @@ func (p *project) labels() map[string]string {
 func (p *project) taskRef() func(string) *v1.TaskRef {
 	if p.c.Tasks.From == "bundle" {
 		return pipeline.BundleRef(p.c.Tasks.Bundle)
+	}
+	if len(p.rename) > 0 {
+		return func(name string) *v1.TaskRef { return pipeline.LocalRef(p.taskName(name)) }
 	}
 	return pipeline.LocalRef
 }
@@ -615,12 +721,20 @@ var canaryRules = []rbacv1.PolicyRule{
 	{APIGroups: []string{"argoproj.io"}, Resources: []string{"rollouts"}, Verbs: []string{"get", "list", "watch", "update", "patch"}},
 }
 
-func projectReadme(p *project, pack buildpack.Pack, tasks, resources []string) []byte {
+func projectReadme(p *project, pack buildpack.Pack, tasks, resources []string, pipelines []*v1.Pipeline) []byte {
 	c := p.c
 	var b strings.Builder
 	fmt.Fprintf(&b, "# CI/CD for %s\n\n<!-- Generated by pipewright; do not edit. Change pipewright.yaml and run `pipewright generate`. -->\n\n", c.App.Name)
 	fmt.Fprintf(&b, "Build pack **%s**, image `%s`, GitHub `%s` (default branch `%s`), Tasks from **%s**.\n\n",
 		pack.Name, c.Image.Repository, c.GitHub.Repository, c.GitHub.DefaultBranch, c.Tasks.From)
+	if len(p.toolchain) > 0 {
+		refs := "`" + strings.ReplaceAll(chosenRefs(p.toolchain), ", ", "`, `") + "`"
+		if c.Tasks.From == "embedded" {
+			fmt.Fprintf(&b, "Toolchain: `build.version` %s runs %s (from pipewright's image lock, pinned by digest).\n\n", c.Build.Version, refs)
+		} else {
+			fmt.Fprintf(&b, "Toolchain: `build.version` %s wants %s, but Tasks from **%s** run the images that catalog was built with; install a catalog built with them (`pipewright catalog --images`) or use `tasks.from: embedded`.\n\n", c.Build.Version, refs, c.Tasks.From)
+		}
+	}
 
 	ns := c.App.Namespace
 	b.WriteString("## Secrets\n\n")
@@ -696,6 +810,9 @@ func projectReadme(p *project, pack buildpack.Pack, tasks, resources []string) [
 		deploy = ""
 	}
 	fmt.Fprintf(&b, "- `%s-release`: %simage build and push by digest, tagged with the commit%s → commit status in `finally`.\n\n", c.App.Name, flow(pipeline.Release), deploy)
+	for _, pl := range pipelines {
+		b.WriteString(pipelineGraph(pl))
+	}
 	b.WriteString("Statuses go on the commit clone checked out: the pending one once clone has resolved it. When the clone itself fails there is no such commit, and the failure is posted on `revision` as the run gave it (a sha from the triggers).\n\n")
 	fmt.Fprintf(&b, "Run one by hand: `kubectl create -f runs/release.yaml` (builds `%s`; give `revision` a commit sha instead for a failed clone to be reported too).\n\n", c.GitHub.DefaultBranch)
 
@@ -723,8 +840,87 @@ func projectReadme(p *project, pack buildpack.Pack, tasks, resources []string) [
 	for _, r := range resources {
 		fmt.Fprintf(&b, "- `%s`\n", r)
 	}
-	fmt.Fprintf(&b, "\nTasks used: %s.\n", strings.Join(tasks, ", "))
+	var names []string
+	for _, t := range tasks {
+		names = append(names, p.taskName(t))
+	}
+	fmt.Fprintf(&b, "\nTasks used: %s.\n", strings.Join(names, ", "))
 	return []byte(b.String())
+}
+
+// pipelineGraph draws a pipeline as a Mermaid flowchart (GitHub renders it)
+// from its runAfter edges and result references, with the finally tasks
+// after all of them, and lists its tasks in a table.
+func pipelineGraph(pl *v1.Pipeline) string {
+	var b strings.Builder
+	id := func(name string) string { return strings.ReplaceAll(name, "-", "_") }
+	fmt.Fprintf(&b, "### %s\n\n```mermaid\nflowchart LR\n", pl.Name)
+	for _, pt := range pl.Spec.Tasks {
+		fmt.Fprintf(&b, "  %s[\"%s<br/><small>%s</small>\"]\n", id(pt.Name), pt.Name, catalogTask(pt))
+	}
+	after := func(pt v1.PipelineTask) []string {
+		deps := map[string]bool{}
+		for _, r := range pt.RunAfter {
+			deps[r] = true
+		}
+		for _, ref := range v1.PipelineTaskResultRefs(&pt) {
+			deps[ref.PipelineTask] = true
+		}
+		return sortedKeys(deps)
+	}
+	var ends []string
+	dependedOn := map[string]bool{}
+	for _, pt := range pl.Spec.Tasks {
+		for _, d := range after(pt) {
+			dependedOn[d] = true
+			fmt.Fprintf(&b, "  %s --> %s\n", id(d), id(pt.Name))
+		}
+	}
+	for _, pt := range pl.Spec.Tasks {
+		if !dependedOn[pt.Name] {
+			ends = append(ends, id(pt.Name))
+		}
+	}
+	if len(pl.Spec.Finally) > 0 {
+		b.WriteString("  subgraph finally\n")
+		for _, pt := range pl.Spec.Finally {
+			fmt.Fprintf(&b, "    %s([\"%s\"])\n", id(pt.Name), pt.Name)
+		}
+		b.WriteString("  end\n")
+		for _, e := range ends {
+			fmt.Fprintf(&b, "  %s -.-> finally\n", e)
+		}
+	}
+	b.WriteString("```\n\n| Task | Catalog Task | Runs after | When |\n|---|---|---|---|\n")
+	for i, pt := range append(append([]v1.PipelineTask{}, pl.Spec.Tasks...), pl.Spec.Finally...) {
+		deps := strings.Join(after(pt), ", ")
+		if i >= len(pl.Spec.Tasks) {
+			deps = "everything (finally)"
+		}
+		var when []string
+		for _, w := range pt.When {
+			when = append(when, fmt.Sprintf("`%s %s %s`", w.Input, w.Operator, strings.Join(w.Values, ",")))
+		}
+		if pt.Name == "" {
+			continue
+		}
+		fmt.Fprintf(&b, "| `%s` | `%s` | %s | %s |\n", pt.Name, catalogTask(pt), deps, strings.Join(when, " and "))
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+// catalogTask is the Task a pipeline task runs (tekton.TaskName: the
+// taskRef's name or a resolver reference's name param), "inline" for a
+// taskSpec, else the resolver.
+func catalogTask(pt v1.PipelineTask) string {
+	if n := tekton.TaskName(pt); n != "" {
+		return n
+	}
+	if pt.TaskRef == nil {
+		return "inline"
+	}
+	return string(pt.TaskRef.Resolver)
 }
 
 // registryServer is the --docker-server of kubectl create secret
@@ -742,7 +938,11 @@ func registryServer(repo string) string {
 func Summary(cfg *config.Loaded, tree render.Tree, out string) string {
 	counts := map[string]int{}
 	for _, p := range tree.Paths() {
-		counts[strings.SplitN(p, "/", 2)[0]]++
+		// A monorepo's files are one folder down, per service.
+		parts := strings.Split(p, "/")
+		if len(parts) > 1 {
+			counts[parts[len(parts)-2]]++
+		}
 	}
 	return fmt.Sprintf("generated CI/CD for %s (%s pack, tasks %s) from %s into %s/: %d pipelines, %d tasks, %d run templates, %d files in all\napply with: kubectl apply -k %s\n",
 		cfg.App.Name, cfg.Build.Pack, cfg.Tasks.From, cfg.File, out, counts["pipelines"], counts["tasks"], counts["runs"], len(tree), out)

@@ -45,7 +45,7 @@ func variants(t *testing.T) map[string]render.Tree {
 		"  repository: ghcr.io/codertocat/hello-world\n  builder: go-image\n  prTag: true\n",
 		"deploy:\n  strategy: canary\ntools:\n  image: "+generatortest.ToolImage(t)+"\n")
 	out["no lint, no deploy"] = generatortest.ProjectWith(t, "  pack: go\n", "  pack: go\n  lint:\n    disabled: true\n", "deploy:\n  disabled: true\n")
-	out["node, tasks from cluster"] = generatortest.ProjectWith(t, "  pack: go\n", "  pack: node\n", "tasks:\n  from: cluster\n")
+	out["node, tasks from cluster"] = generatortest.ProjectWith(t, "  version: \"1.26\"\n  # Build pack: go, node, python, java or docker (Dockerfile only).\n  pack: go\n", "  pack: node\n", "tasks:\n  from: cluster\n")
 	return out
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/pipewright/pipewright/generator"
 	"github.com/pipewright/pipewright/generator/render"
 )
 
@@ -40,4 +41,14 @@ func writeTree(ctx context.Context, tree render.Tree, dir string) error {
 		return fmt.Errorf("nothing written to %s: %w", dir, err)
 	}
 	return tree.Write(dir)
+}
+
+// writeOwned is generate's writeTree: nothing is written once ctx has ended,
+// else generator.WriteOwned writes the files pipewright owns there (staged,
+// renamed into place, rolled back on failure).
+func writeOwned(ctx context.Context, tree render.Tree, dir string, opts generator.WriteOptions) (generator.WriteReport, error) {
+	if err := ctx.Err(); err != nil {
+		return generator.WriteReport{}, fmt.Errorf("nothing written to %s: %w", dir, err)
+	}
+	return generator.WriteOwned(tree, dir, opts)
 }

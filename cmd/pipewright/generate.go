@@ -11,17 +11,21 @@ import (
 
 func generateCmd() *cobra.Command {
 	var file, out, images string
+	var force bool
 	c := &cobra.Command{
 		Use:   "generate",
 		Short: "Generate a project's CI/CD set (pipelines, tasks, triggers, kustomization); the built-in example without -f",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			// The default config is chosen (and named on stderr) here, not in
+			// the goroutine untilDone may leave behind on cancel.
+			cfgFile := configFile(cmd, file)
 			type generated struct {
 				cfg  *config.Loaded
 				tree render.Tree
 			}
 			g, err := untilDone(cmd.Context(), func() (generated, error) {
-				cfg, err := loadConfig(file)
+				cfg, err := loadConfig(cfgFile)
 				if err != nil {
 					return generated{}, err
 				}
@@ -35,15 +39,18 @@ func generateCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := writeTree(cmd.Context(), g.tree, out); err != nil {
+			rep, err := writeOwned(cmd.Context(), g.tree, out, generator.WriteOptions{Force: force})
+			if err != nil {
 				return err
 			}
 			fmt.Fprint(cmd.OutOrStdout(), generator.Summary(g.cfg, g.tree, out))
+			fmt.Fprintln(cmd.OutOrStdout(), rep.Describe())
 			return nil
 		},
 	}
 	projectFlag(c, &file)
 	c.Flags().StringVarP(&out, "output", "o", "out", "folder to write into")
+	c.Flags().BoolVar(&force, "force", false, "overwrite files in the output folder that pipewright did not write, or that were edited since (see "+generator.ManifestFile+")")
 	imagesFlag(c, &images, imagesPrecedence+" (pipewright images shows the result)")
 	return c
 }

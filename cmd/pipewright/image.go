@@ -112,7 +112,8 @@ func pinCmd() *cobra.Command {
 				}
 				o.Mirrors[from] = to
 			}
-			table := images.All()
+			// The toolchain versions are pinned like the table.
+			table := append(images.All(), images.Toolchains()...)
 			if check {
 				l, err := pin.Read(file)
 				if err != nil {

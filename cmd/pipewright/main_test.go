@@ -85,4 +85,38 @@ func TestCLIBadInput(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+	t.Run("generate into a project root keeps the user's files", func(t *testing.T) {
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, "README.md"), []byte("# mine\n"), 0o644)
+		cmd := exec.Command(bin, "generate", "-o", ".")
+		cmd.Dir = dir
+		out, err := cmd.CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "README.md: exists and pipewright did not write it") {
+			t.Fatalf("want a refusal naming README.md, got %v\n%s", err, out)
+		}
+		if b, _ := os.ReadFile(filepath.Join(dir, "README.md")); string(b) != "# mine\n" {
+			t.Fatalf("README.md is now %q", b)
+		}
+		cmd = exec.Command(bin, "generate", "-o", ".", "--force")
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "pipewright owns the files listed in .pipewright-files") {
+			t.Fatalf("--force: %v\n%s", err, out)
+		}
+	})
+	t.Run("generate without -f uses ./pipewright.yaml and says so", func(t *testing.T) {
+		dir := t.TempDir()
+		b, err := os.ReadFile("../../examples/node/pipewright.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, "pipewright.yaml"), b, 0o644)
+		cmd := exec.Command(bin, "generate", "-o", "tekton")
+		cmd.Dir = dir
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil || stderr.String() != "using ./pipewright.yaml (no -f given)\n" || !strings.Contains(string(out), "(node pack") {
+			t.Fatalf("%v\nstdout %s\nstderr %s", err, out, stderr.String())
+		}
+	})
 }

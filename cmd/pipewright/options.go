@@ -71,10 +71,26 @@ func (g *githubOptions) client(cmd *cobra.Command) (*github.Client, error) {
 
 // projectFlag is -f, the project config of generate and simulate.
 func projectFlag(c *cobra.Command, file *string) {
-	c.Flags().StringVarP(file, "file", "f", "", "project config (default: the built-in example project)")
+	c.Flags().StringVarP(file, "file", "f", "", "project config (default: ./"+DefaultConfig+" when it exists, else the built-in example project)")
 }
 
-// loadConfig reads -f, or the built-in example when it is empty.
+// DefaultConfig is the config file used when -f is not given and it exists.
+const DefaultConfig = "pipewright.yaml"
+
+// configFile is -f; without it ./pipewright.yaml when there is one (and it
+// says so on stderr), else "" for the built-in example.
+func configFile(cmd *cobra.Command, file string) string {
+	if file != "" {
+		return file
+	}
+	if _, err := os.Stat(DefaultConfig); err != nil {
+		return ""
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "using ./%s (no -f given)\n", DefaultConfig)
+	return DefaultConfig
+}
+
+// loadConfig reads file, or the built-in example when it is empty.
 func loadConfig(file string) (*config.Loaded, error) {
 	if file == "" {
 		return config.Parse(builtin.File, builtin.Config)

@@ -40,7 +40,7 @@ GITHUB_TOKEN.`,
 			if err != nil {
 				return fail(fmt.Errorf("payload: %w", err))
 			}
-			cfg, err := loadConfig(file)
+			cfg, err := loadConfig(configFile(cmd, file))
 			if err != nil {
 				return fail(err)
 			}

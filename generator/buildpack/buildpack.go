@@ -9,6 +9,9 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"github.com/pipewright/pipewright/generator/catalog"
+	"github.com/pipewright/pipewright/pkg/images"
 )
 
 // Pack is one build pack.
@@ -30,8 +33,14 @@ type Detected struct {
 	TestParams map[string]string
 	// LintDisabled is set when the project has nothing to lint with.
 	LintDisabled bool
+	// TestDisabled is set when the pack's test Task cannot run the project.
+	TestDisabled bool
 	// NameFromDir is set when Name is only the folder's name.
 	NameFromDir bool
+	// Version is the toolchain version the repository states (build.version).
+	Version string
+	// Alternatives are the other packs whose files are present too.
+	Alternatives []string
 }
 
 // Packs in detection order: a language pack wins over a plain Dockerfile.
@@ -63,15 +72,110 @@ func Get(name string) (Pack, error) {
 	return Pack{}, fmt.Errorf("unknown build pack %q", name)
 }
 
-// Detect finds the pack of the project in dir.
+// Detect finds the pack of the project in dir. When the files of several
+// packs are there (go.mod and package.json), the first in Packs' order
+// wins, and the others are listed as alternatives, with that rule.
 func Detect(dir string) (Detected, error) {
+	var found []Detected
 	for _, p := range Packs {
 		if d, ok := p.detect(dir); ok {
 			d.Pack = p.Name
-			return d, nil
+			found = append(found, d)
 		}
 	}
+	if len(found) > 0 {
+		d := found[0]
+		for _, alt := range found[1:] {
+			if alt.Pack != "docker" {
+				d.Alternatives = append(d.Alternatives, alt.Pack)
+			}
+		}
+		if len(d.Alternatives) > 0 {
+			d.Facts = append(d.Facts, fmt.Sprintf("also a %s project: chose %s, the first in the order %s; set build.pack to switch", strings.Join(d.Alternatives, " and "), d.Pack, packOrder()))
+		}
+		if mk, ok := read(dir, "Makefile"); ok {
+			var targets []string
+			for _, t := range []string{"lint", "test", "build"} {
+				if regexp.MustCompile(`(?m)^` + t + `\s*:`).MatchString(mk) {
+					targets = append(targets, t)
+				}
+			}
+			if len(targets) > 0 {
+				d.Facts = append(d.Facts, "Makefile targets "+strings.Join(targets, ", ")+": the pack's Tasks run the toolchain's own commands; to run `make "+targets[0]+"` instead, put it in a Dockerfile stage or a Task of your own")
+			}
+		}
+		if d.Pack != "docker" && !exists(dir, "Dockerfile") {
+			// The default image build reads a Dockerfile; say so now rather
+			// than when the first release fails.
+			opts := "add one, or set image.dockerfile to where yours is"
+			if d.Pack == "go" {
+				opts = "add one, or set image.builder: go-image and tools.image (no Dockerfile needed)"
+			}
+			d.Facts = append(d.Facts, "no Dockerfile: "+opts)
+		}
+		return d, nil
+	}
 	return Detected{}, fmt.Errorf("%s: no go.mod, package.json, pyproject.toml, requirements.txt, pom.xml, build.gradle or Dockerfile found; write pipewright.yaml by hand (see `pipewright schema`)", dir)
+}
+
+// rangeVersion reads a version range (>=3.11, ^20.0.0 || >=22, >=3.9,<4):
+// when the catalog's default image meets it, no build.version is needed;
+// otherwise the range's lowest version is asked for. It records what it
+// decided as a fact.
+func rangeVersion(d *Detected, what, rng, low, def string, parts int) string {
+	if satisfies(def, rng) {
+		d.Facts = append(d.Facts, what+": the catalog's default "+def+" meets it")
+		return ""
+	}
+	d.Facts = append(d.Facts, what+": build.version "+low)
+	return low
+}
+
+var comparator = regexp.MustCompile(`(>=|<=|>|<|\^|~=|~|==|=)?\s*v?(\d+(?:\.\d+)*|\*)`)
+
+// satisfies reports whether version v meets a node (|| of space-separated
+// comparators) or Python (comma-separated specifiers) range.
+func satisfies(v, rng string) bool {
+	for _, alt := range strings.Split(rng, "||") {
+		ok := true
+		for _, m := range comparator.FindAllStringSubmatch(alt, -1) {
+			op, want := m[1], m[2]
+			if want == "*" {
+				continue
+			}
+			c := catalog.CompareVersions(v, want)
+			wf := strings.Split(want, ".")
+			vf := strings.Split(v, ".")
+			switch op {
+			case ">=":
+				ok = ok && c >= 0
+			case ">":
+				ok = ok && c > 0
+			case "<=":
+				ok = ok && c <= 0
+			case "<":
+				ok = ok && c < 0
+			case "^":
+				ok = ok && c >= 0 && vf[0] == wf[0]
+			case "~", "~=":
+				ok = ok && c >= 0 && len(vf) > 1 && len(wf) > 1 && vf[0] == wf[0] && vf[1] == wf[1]
+			default: // a bare or == version: the same up to its length
+				ok = ok && len(vf) >= len(wf) && strings.Join(vf[:len(wf)], ".") == want
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+func packOrder() string {
+	var names []string
+	for _, p := range Packs {
+		names = append(names, p.Name)
+	}
+	return strings.Join(names, ", ")
 }
 
 func read(dir, name string) (string, bool) {
@@ -98,19 +202,29 @@ func detectGo(dir string) (Detected, bool) {
 	}
 	module := first(`(?m)^module\s+(\S+)`, mod)
 	goVersion := first(`(?m)^go\s+(\S+)`, mod)
+	toolchain := first(`(?m)^toolchain\s+go(\S+)`, mod)
 	d := Detected{Name: filepath.Base(module), Facts: []string{"Go module " + module}}
-	if goVersion != "" {
-		d.Facts = append(d.Facts, "go "+goVersion+" (go.mod)")
+	switch {
+	case toolchain != "":
+		// The toolchain line is the Go the module wants built with; the
+		// go line only the oldest it allows.
+		d.Version = toolchain
+		d.Facts = append(d.Facts, "go "+goVersion+", toolchain go"+toolchain+" (go.mod): build.version "+toolchain)
+	case goVersion != "":
+		d.Version = goVersion
+		d.Facts = append(d.Facts, "go "+goVersion+" (go.mod): build.version "+goVersion)
 	}
 	for _, c := range []string{".golangci.yml", ".golangci.yaml", ".golangci.toml", ".golangci.json"} {
-		if exists(dir, c) {
-			d.Facts = append(d.Facts, "golangci-lint config "+c)
+		cfg, ok := read(dir, c)
+		if !ok {
+			continue
 		}
-	}
-	if !exists(dir, "Dockerfile") {
-		// The default image build reads a Dockerfile; say so now rather
-		// than when the first release fails.
-		d.Facts = append(d.Facts, "no Dockerfile: add one, or set image.builder: go-image and tools.image (no Dockerfile needed)")
+		d.Facts = append(d.Facts, "golangci-lint config "+c)
+		// golangci-lint v2 refuses a config without version: "2".
+		if !regexp.MustCompile(`(?m)^version\s*[:=]\s*["']?2["']?\s*$|"version"\s*:\s*"2"`).MatchString(cfg) {
+			d.LintDisabled = true
+			d.Facts = append(d.Facts, c+" is in golangci-lint v1 format, which the go-lint Task's golangci-lint v2 refuses: lint disabled; convert it with `golangci-lint migrate` and remove build.lint.disabled")
+		}
 	}
 	return d, true
 }
@@ -121,23 +235,61 @@ func detectNode(dir string) (Detected, bool) {
 		return Detected{}, false
 	}
 	d := Detected{Name: first(`"name"\s*:\s*"([^"]+)"`, pkg), TestParams: map[string]string{}}
-	pm := "npm"
-	switch {
-	case exists(dir, "pnpm-lock.yaml"):
-		pm = "pnpm"
-	case exists(dir, "yarn.lock"):
-		pm = "yarn"
+	d.Facts = append(d.Facts, "package "+d.Name)
+	pm, lock := "npm", ""
+	for _, l := range []struct{ file, pm string }{{"pnpm-lock.yaml", "pnpm"}, {"yarn.lock", "yarn"}, {"bun.lock", "bun"}, {"bun.lockb", "bun"}, {"package-lock.json", "npm"}, {"npm-shrinkwrap.json", "npm"}} {
+		if exists(dir, l.file) {
+			pm, lock = l.pm, l.file
+			break
+		}
 	}
-	d.Facts = append(d.Facts, "package "+d.Name, "package manager "+pm+" (lock file)")
-	if pm != "npm" {
+	declared := first(`"packageManager"\s*:\s*"([a-z]+)@`, pkg)
+	switch {
+	case lock != "":
+		d.Facts = append(d.Facts, "package manager "+pm+" ("+lock+")")
+	case declared != "":
+		pm = declared
+		d.Facts = append(d.Facts, "package manager "+pm+" (packageManager in package.json) but no lock file: node-test refuses unpinned installs; run "+pm+" install and commit the lock file")
+	default:
+		d.Facts = append(d.Facts, "no lock file: `npm ci` needs package-lock.json; run npm install and commit it")
+	}
+	if pm == "yarn" {
+		if exists(dir, ".yarnrc.yml") || regexp.MustCompile(`"packageManager"\s*:\s*"yarn@[2-9]`).MatchString(pkg) {
+			d.Facts = append(d.Facts, "yarn berry (.yarnrc.yml / packageManager): installs with --immutable")
+		} else {
+			d.Facts = append(d.Facts, "yarn classic (no .yarnrc.yml)")
+		}
+	}
+	if pm == "bun" {
+		d.Facts = append(d.Facts, "bun is not a node-test package manager (npm, yarn, pnpm): test disabled; build and test in the Dockerfile, or add a Task of your own")
+		d.LintDisabled, d.TestDisabled = true, true
+	} else if pm != "npm" {
 		d.TestParams["package-manager"] = pm
+	}
+	for _, f := range []string{".nvmrc", ".node-version"} {
+		if v, ok := read(dir, f); ok {
+			if m := first(`^\s*v?(\d+)`, v); m != "" {
+				d.Version = m
+				d.Facts = append(d.Facts, "node "+strings.TrimSpace(v)+" ("+f+"): build.version "+m)
+			} else {
+				d.Facts = append(d.Facts, "node "+strings.TrimSpace(v)+" ("+f+") is not a version number: the catalog's default node image")
+			}
+			break
+		}
+	}
+	if engines := first(`"engines"\s*:\s*\{[^}]*"node"\s*:\s*"([^"]+)"`, pkg); engines != "" && d.Version == "" {
+		// A range: its lowest major is the one the package promises to
+		// support, so tests run there.
+		if m := first(`(\d+)`, engines); m != "" {
+			d.Version = rangeVersion(&d, "engines.node "+engines+" (package.json)", engines, m, catalog.ImageVersion(*images.Node), 1)
+		}
 	}
 	if !regexp.MustCompile(`"lint"\s*:`).MatchString(pkg) {
 		d.LintDisabled = true
 		d.Facts = append(d.Facts, "no lint script in package.json: lint disabled")
 	}
 	if regexp.MustCompile(`"test"\s*:`).MatchString(pkg) {
-		d.Facts = append(d.Facts, "test script: npm run test")
+		d.Facts = append(d.Facts, "test script: "+pm+" run test")
 	}
 	return d, true
 }
@@ -160,6 +312,23 @@ func detectPython(dir string) (Detected, bool) {
 	if d.Name == "" {
 		d.Name, d.NameFromDir = filepath.Base(dir), true
 	}
+	if v, ok := read(dir, ".python-version"); ok {
+		if m := first(`^\s*(\d+\.\d+)`, v); m != "" {
+			d.Version = m
+			d.Facts = append(d.Facts, "python "+strings.TrimSpace(v)+" (.python-version): build.version "+m)
+		}
+	}
+	if req := first(`(?m)^requires-python\s*=\s*["']([^"']+)["']`, py); req != "" && d.Version == "" {
+		if m := first(`(\d+\.\d+)`, req); m != "" {
+			d.Version = rangeVersion(&d, "requires-python "+req+" (pyproject.toml)", req, m, catalog.ImageVersion(*images.Python), 2)
+		}
+	}
+	for _, l := range []struct{ file, tool string }{{"uv.lock", "uv"}, {"poetry.lock", "poetry"}, {"pdm.lock", "pdm"}, {"Pipfile.lock", "pipenv"}} {
+		if exists(dir, l.file) {
+			d.Facts = append(d.Facts, l.tool+" ("+l.file+"): python-test installs the project with pip through its build backend; the lock's exact versions are not used")
+			break
+		}
+	}
 	return d, true
 }
 
@@ -168,8 +337,17 @@ func detectJava(dir string) (Detected, bool) {
 		// The project's own artifactId follows its parent block, if any.
 		pom = regexp.MustCompile(`(?s)<parent>.*?</parent>`).ReplaceAllString(pom, "")
 		d := Detected{Name: first(`<artifactId>([^<]+)</artifactId>`, pom), Facts: []string{"Maven project (pom.xml)"}}
-		if exists(dir, "mvnw") {
+		if exists(dir, "gradlew") {
+			d.Facts = append(d.Facts, "also ./gradlew: java-test runs ./gradlew first, then ./mvnw, then the image's mvn")
+		} else if exists(dir, "mvnw") {
 			d.Facts = append(d.Facts, "Maven wrapper ./mvnw")
+		}
+		for _, re := range []string{`<maven\.compiler\.release>(\d+)<`, `<java\.version>(?:1\.)?(\d+)<`, `<release>(\d+)</release>`, `<maven\.compiler\.target>(?:1\.)?(\d+)<`} {
+			if v := first(re, pom); v != "" {
+				d.Version = v
+				d.Facts = append(d.Facts, "Java "+v+" (pom.xml): build.version "+v)
+				break
+			}
 		}
 		return d, true
 	}
@@ -180,6 +358,14 @@ func detectJava(dir string) (Detected, bool) {
 				settings, _ = read(dir, "settings.gradle.kts")
 			}
 			d := Detected{Name: first(`rootProject\.name\s*=\s*["']([^"']+)["']`, settings), Facts: []string{"Gradle project (" + g + ")"}}
+			build, _ := read(dir, g)
+			for _, re := range []string{`JavaLanguageVersion\.of\((\d+)\)`, `JavaVersion\.VERSION_(?:1_)?(\d+)`, `(?:source|target)Compatibility\s*=\s*['"]?(?:1\.)?(\d+)`, `jvmToolchain\((\d+)\)`} {
+				if v := first(re, build); v != "" {
+					d.Version = v
+					d.Facts = append(d.Facts, "Java "+v+" ("+g+"): build.version "+v)
+					break
+				}
+			}
 			if exists(dir, "gradlew") {
 				d.Facts = append(d.Facts, "Gradle wrapper ./gradlew")
 			} else {
@@ -214,4 +400,46 @@ func AppName(name string) string {
 		n = "app"
 	}
 	return n
+}
+
+// Service is a folder of a monorepo with a project of its own.
+type Service struct {
+	Dir string // slash path relative to the repository root
+	Detected
+}
+
+// skipDirs are folders that hold no services of the repository's own.
+var skipDirs = map[string]bool{"node_modules": true, "vendor": true, "testdata": true, "docs": true, "examples": true, "third_party": true, "dist": true, "build": true, "target": true}
+
+// DetectServices finds the folders, up to three levels below dir (apps/web,
+// services/api, src/cart/src), that hold a project of their own: a manifest or a
+// Dockerfile. A folder inside a found service is part of it.
+func DetectServices(dir string) []Service {
+	var out []Service
+	var walk func(rel string, depth int)
+	walk = func(rel string, depth int) {
+		entries, err := os.ReadDir(filepath.Join(dir, filepath.FromSlash(rel)))
+		if err != nil {
+			return
+		}
+		for _, e := range entries {
+			name := e.Name()
+			if !e.IsDir() || strings.HasPrefix(name, ".") || skipDirs[name] {
+				continue
+			}
+			sub := name
+			if rel != "" {
+				sub = rel + "/" + name
+			}
+			if d, err := Detect(filepath.Join(dir, filepath.FromSlash(sub))); err == nil {
+				out = append(out, Service{Dir: sub, Detected: d})
+				continue
+			}
+			if depth < 3 {
+				walk(sub, depth+1)
+			}
+		}
+	}
+	walk("", 1)
+	return out
 }

@@ -68,7 +68,7 @@ func (s ImageSet) Refs() []ImageRef {
 func (s ImageSet) Check() error {
 	var errs []error
 	for _, n := range sortedKeys(s) {
-		if _, ok := images.Lookup(n); !ok {
+		if !images.Known(n) {
 			errs = append(errs, fmt.Errorf("images: no catalog image %q (hint: %s)", n, KnownImagesHint(n)))
 		} else if err := CheckPinned(s[n]); err != nil {
 			errs = append(errs, fmt.Errorf("images: %s: %w (hint: %s)", n, err, PinnedHint(n)))
@@ -260,7 +260,7 @@ func ParseImageFile(b []byte, file string) (ImageSet, error) {
 		fail := func(hint, format string, args ...any) {
 			problems = append(problems, fmt.Sprintf("%s: %s (hint: %s)", where, fmt.Sprintf(format, args...), hint))
 		}
-		_, known := images.Lookup(e.Name)
+		known := images.Known(e.Name)
 		j, dup := first[e.Name]
 		switch {
 		case err != nil:

@@ -57,8 +57,14 @@ set --
 if [ -n "${PARAM_JUNIT_REPORT}" ]; then
   set -- --junitxml="${PARAM_JUNIT_REPORT}"
 fi
+status=0
 # shellcheck disable=SC2086 # pytest args are a list
-python3 -m pytest "$@" ${PARAM_PYTEST_ARGS}
+python3 -m pytest "$@" ${PARAM_PYTEST_ARGS} || status=$?
+if [ "${status}" -eq 5 ]; then
+  # pytest's exit code 5: it found no test to run.
+  echo "pytest collected no tests: add test_*.py files, or turn the test task off with build.test.disabled: true in pipewright.yaml" >&2
+fi
+exit "${status}"
 `,
 			}.build()},
 		},

@@ -291,6 +291,22 @@ func TestPythonTest(t *testing.T) {
 	}
 }
 
+// A project without tests fails with pytest's exit code 5 and says how to
+// turn the task off, instead of ending on pytest's own "no tests ran".
+func TestPythonTestNoTests(t *testing.T) {
+	py := debianPython(t)
+	src := t.TempDir()
+	write(t, src, map[string]string{"app.py": "print('hi')\n"})
+	e, _ := catalog.Get("python-test")
+	res, err := steprun.Run(context.Background(), e.Spec, e.Spec.Steps[0], steprun.Inputs{
+		Workspaces: map[string]string{"source": src},
+		Env:        []string{"PATH=" + py + ":" + os.Getenv("PATH")},
+	})
+	if err == nil || !strings.Contains(res.Log+err.Error(), "pytest collected no tests: add test_*.py files, or turn the test task off with build.test.disabled: true") {
+		t.Fatalf("want a failure naming build.test.disabled, got %v\n%s", err, res.Log)
+	}
+}
+
 func TestJavaTest(t *testing.T) {
 	e, _ := catalog.Get("java-test")
 	t.Run("gradle without wrapper is refused", func(t *testing.T) {

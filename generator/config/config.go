@@ -21,7 +21,22 @@ type Config struct {
 	Paths      []string  `json:"paths,omitempty" doc:"Monorepo path filters: run only when a changed file matches one of these globs (e.g. services/api/**). Empty runs on every change."`
 	Overrides  Overrides `json:"overrides,omitempty" doc:"Resource and timeout overrides per pipeline task."`
 	Tools      Tools     `json:"tools,omitempty" doc:"Images of pipewright's own tools, for steps that run pipewright itself."`
+	Services   []Service `json:"services,omitempty" doc:"Monorepo: one entry per service folder. Each service gets its own pipelines, triggers and kustomization in a folder of the output named after it, built from the rest of this file with the entry's fields in place: app.name, build.context, build.pack, build.version, image.repository, image.dockerfile, deploy.manifests. Its pull requests and releases run only when a file under its context (or one of this file's paths) changes."`
 	Images     Images    `json:"images,omitempty" doc:"Replace catalog images, e.g. with copies in a mirrored or air-gapped registry: catalog image name (golang, git-init, kubectl, ...; pipewright images lists them) to a reference pinned by digest, REPO[:TAG]@sha256:<64 hex>. Applies to every step image and image param default of the Tasks generate writes; pipewright generate --images FILE overrides it per image."`
+}
+
+// Service is one service of a monorepo.
+type Service struct {
+	Name       string     `json:"name" doc:"The service's app name; prefixes its objects. A Kubernetes name." required:"true"`
+	Context    string     `json:"context" doc:"The service's folder in the repository: where its lint and tests run and its image builds from." required:"true"`
+	Pack       string     `json:"pack,omitempty" doc:"Its build pack; defaults to build.pack." enum:"go,node,python,java,docker"`
+	Version    string     `json:"version,omitempty" doc:"Its toolchain version (see build.version); defaults to build.version when the pack is the same."`
+	Image      string     `json:"image,omitempty" doc:"Its image repository; defaults to image.repository/<name>."`
+	Dockerfile string     `json:"dockerfile,omitempty" doc:"Its Dockerfile, relative to its context (../../Dockerfile for one at the repository root)." default:"Dockerfile"`
+	Manifests  string     `json:"manifests,omitempty" doc:"Its Kubernetes manifests folder, relative to its context; deploy applies only these." default:"k8s"`
+	Paths      []string   `json:"paths,omitempty" doc:"More globs whose changes run its pipelines, besides <context>/**."`
+	Lint       *TaskTweak `json:"lint,omitempty" doc:"Its lint task (see build.lint); defaults to build.lint when the pack is the same."`
+	Test       *TaskTweak `json:"test,omitempty" doc:"Its unit-test task (see build.test); defaults to build.test when the pack is the same."`
 }
 
 // Images maps catalog image names to the references that replace them.
@@ -42,6 +57,7 @@ type App struct {
 type Build struct {
 	Pack    string    `json:"pack" doc:"Build pack: go, node, python, java or docker (Dockerfile only)." enum:"go,node,python,java,docker" required:"true"`
 	Context string    `json:"context,omitempty" doc:"Folder of the project inside the repository." default:"."`
+	Version string    `json:"version,omitempty" doc:"Toolchain version the pack's Tasks run, as the repository states it: Go from go.mod (its toolchain line, else its go line, e.g. 1.25.3), Node's major (.nvmrc, .node-version, engines.node, e.g. 22), Python's minor (.python-version, requires-python, e.g. 3.13), Java's release (pom.xml or Gradle, e.g. 17). pipewright init writes it; empty runs the catalog's default image. The version must be pinned in pipewright's image lock (pipewright images lists them) unless images: replaces that image. Quote it: 1.25 unquoted is a number."`
 	Lint    TaskTweak `json:"lint,omitempty" doc:"The lint task: enabled and params passed to its catalog Task (e.g. flags for go-lint)."`
 	Test    TaskTweak `json:"test,omitempty" doc:"The unit-test task: params passed to its catalog Task (e.g. race for go-test, script for node-test)."`
 	Cache   string    `json:"cache,omitempty" doc:"Where the build caches (Go modules and build cache, npm, pip, Maven) live. run: in the run's own volume, beside the checkout, shared by its tasks and deleted with it; every TaskRun binds one claim, as Tekton's default coschedule: workspaces requires. shared: on a claim per pipeline kept between runs (<app>-cache-pull-request, <app>-cache-release, so pull requests never write the release's cache); lint and test TaskRuns then bind two claims, which needs Tekton's coschedule feature flag (configmap feature-flags in tekton-pipelines) set to pipelineruns or disabled, and runs on several nodes at once need a ReadWriteMany storage class." enum:"run,shared" default:"run"`

@@ -1,9 +1,12 @@
 package config
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"path"
 	"reflect"
 	"regexp"
 	"sort"
@@ -56,6 +59,7 @@ type Loaded struct {
 	*Config
 	File string
 	pos  map[string]pos
+	raw  []byte // the file as JSON, before defaults
 }
 
 // Errorf makes an Error at a field path (or its nearest parent present in
@@ -105,6 +109,9 @@ func Parse(file string, data []byte) (*Loaded, error) {
 	if len(doc.Content) == 0 {
 		return nil, Errors{{File: file, Line: 1, Col: 1, Msg: "the file is empty", Hint: "run `pipewright init` to write one"}}
 	}
+	if line, ok := secondDocument(data); ok {
+		return nil, Errors{{File: file, Line: line, Col: 1, Msg: "a second YAML document: pipewright.yaml holds one config", Hint: "remove the `---` and what follows, or move it to a file of its own"}}
+	}
 	l := &Loaded{File: file, pos: map[string]pos{}}
 	w := walker{l: l}
 	root := doc.Content[0]
@@ -129,8 +136,78 @@ func Parse(file string, data []byte) (*Loaded, error) {
 	if errs := l.validate(); len(errs) > 0 {
 		return nil, sortErrors(errs)
 	}
+	l.raw = j
 	l.Config.applyDefaults()
 	return l, nil
+}
+
+// Service is the config of a monorepo's i-th service: this file's fields as
+// written, with the service's in place, then defaulted (names derived from
+// app.name follow the service's name). Errors point into this file.
+func (l *Loaded) Service(i int) *Loaded {
+	var c Config
+	_ = json.Unmarshal(l.raw, &c) // the bytes Parse decoded already
+	sv := c.Services[i]
+	c.Services = nil
+	c.App.Name = sv.Name
+	if sv.Pack != "" && sv.Pack != c.Build.Pack {
+		// Another pack's Tasks: the file's version and tweaks are not its.
+		c.Build.Pack, c.Build.Version = sv.Pack, ""
+		c.Build.Lint, c.Build.Test = TaskTweak{}, TaskTweak{}
+	}
+	if sv.Lint != nil {
+		c.Build.Lint = *sv.Lint
+	}
+	if sv.Test != nil {
+		c.Build.Test = *sv.Test
+	}
+	if sv.Version != "" {
+		c.Build.Version = sv.Version
+	}
+	c.Build.Context = sv.Context
+	if sv.Image != "" {
+		c.Image.Repository = sv.Image
+	} else {
+		c.Image.Repository = strings.TrimSuffix(c.Image.Repository, "/") + "/" + sv.Name
+	}
+	c.Image.Dockerfile = sv.Dockerfile
+	if sv.Manifests != "" {
+		c.Deploy.Manifests = sv.Manifests
+	}
+	own := strings.TrimSuffix(sv.Context, "/") + "/**"
+	if path.Clean(sv.Context) == "." {
+		own = "**"
+	}
+	c.Paths = append(append([]string{own}, c.Paths...), sv.Paths...)
+	c.applyDefaults()
+	return &Loaded{Config: &c, File: l.File, pos: l.pos, raw: l.raw}
+}
+
+// secondDocument reports the line of a non-empty YAML document after the
+// first (yaml.Unmarshal silently drops it).
+func secondDocument(data []byte) (int, bool) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var first yaml.Node
+	if dec.Decode(&first) != nil {
+		return 0, false
+	}
+	for {
+		var n yaml.Node
+		if err := dec.Decode(&n); err != nil {
+			if errors.Is(err, io.EOF) {
+				return 0, false
+			}
+			m := yamlLine.FindStringSubmatch(err.Error())
+			if m == nil {
+				return 1, true
+			}
+			line, _ := strconv.Atoi(m[1])
+			return line, true
+		}
+		if len(n.Content) > 0 && !(n.Content[0].Kind == yaml.ScalarNode && n.Content[0].Tag == "!!null") {
+			return n.Content[0].Line, true
+		}
+	}
 }
 
 func sortErrors(es Errors) Errors {
@@ -189,6 +266,8 @@ func (w *walker) walk(n *yaml.Node, t reflect.Type, path string) {
 	}
 	w.l.pos[path] = pos{n.Line, n.Column}
 	switch t.Kind() {
+	case reflect.Pointer: // an optional struct: checked as the struct
+		w.walk(n, t.Elem(), path)
 	case reflect.Struct:
 		if n.Kind != yaml.MappingNode {
 			w.fail(n, path, "write the fields indented under the key", "want a mapping of fields, got %s", kindName(n))
@@ -248,6 +327,10 @@ func (w *walker) walk(n *yaml.Node, t reflect.Type, path string) {
 	case reflect.String:
 		if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
 			w.fail(n, path, "write a single value", "want a string, got %s", kindName(n))
+		} else if n.Tag != "!!str" {
+			// YAML reads 1.25, 8080 or true as numbers and booleans; say
+			// so here rather than let decoding fail without a place.
+			w.fail(n, path, fmt.Sprintf("quote it: %q", n.Value), "want a string, got %s", kindName(n))
 		}
 	case reflect.Bool:
 		if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" {

@@ -39,7 +39,7 @@ func TestBadConfigs(t *testing.T) {
 		{"misspelt key", replace("  name: api", "  nmae: api"),
 			`pipewright.yaml:3:3: app.nmae: unknown field "nmae" (hint: did you mean "name"?)`},
 		{"unknown top-level key", good + "deploy_target: prod\n",
-			`pipewright.yaml:10:1: deploy_target: unknown field "deploy_target" (hint: known fields: apiVersion, app, build, deploy, github, image, images, overrides, paths, tasks, tools)`},
+			`pipewright.yaml:10:1: deploy_target: unknown field "deploy_target" (hint: known fields: apiVersion, app, build, deploy, github, image, images, overrides, paths, services, tasks, tools)`},
 		{"wrong type: mapping for string", replace("  pack: go", "  pack: {name: go}"),
 			`pipewright.yaml:5:9: build.pack: want a string, got a mapping (hint: write a single value)`},
 		{"wrong type: string for bool", replace("  repository: ghcr.io/acme/api", "  repository: ghcr.io/acme/api\n  prTag: yes-please"),
@@ -110,6 +110,28 @@ func TestBadConfigs(t *testing.T) {
 			`pipewright.yaml:10:9: images: want a mapping, got a list (hint: write key: value pairs indented under the key)`},
 		{"context escapes repo", replace("  pack: go", "  pack: go\n  context: ../other"),
 			`pipewright.yaml:6:3: build.context: "../other" leaves the repository (hint: give a folder inside the repository, e.g. services/api)`},
+		{"context escapes repo after cleaning", replace("  pack: go", "  pack: go\n  context: services/../../other"),
+			`pipewright.yaml:6:3: build.context: "services/../../other" leaves the repository (hint: give a folder inside the repository, e.g. services/api)`},
+		{"dockerfile escapes repo from the context", strings.Replace(replace("  pack: go", "  pack: go\n  context: services/api"), "ghcr.io/acme/api\n", "ghcr.io/acme/api\n  dockerfile: ../../../Dockerfile\n", 1),
+			`pipewright.yaml:9:3: image.dockerfile: "../../../Dockerfile" leaves the repository (it is relative to build.context "services/api") (hint: a Dockerfile inside the repository, relative to build.context, e.g. Dockerfile)`},
+		{"manifests absolute", good + "deploy:\n  manifests: /etc/k8s\n",
+			`pipewright.yaml:11:3: deploy.manifests: "/etc/k8s" is not a relative slash path (hint: a folder inside the repository, relative to build.context, e.g. k8s)`},
+		{"path filter escapes", good + "paths: [\"../x/**\"]\n",
+			`pipewright.yaml:10:9: paths[0]: "../x/**" leaves the repository (hint: a glob of repository paths, such as services/api/**)`},
+		{"number for a string", replace("  name: api", "  name: 2048"),
+			`pipewright.yaml:3:9: app.name: want a string, got int 2048 (hint: quote it: "2048")`},
+		{"bool param", replace("  pack: go", "  pack: go\n  test:\n    params:\n      race: true"),
+			`pipewright.yaml:8:13: build.test.params.race: want a string, got bool true (hint: quote it: "true")`},
+		{"float for a string", good + "overrides:\n  test:\n    cpu: 1.5\n",
+			`pipewright.yaml:12:10: overrides.test.cpu: want a string, got float 1.5 (hint: quote it: "1.5")`},
+		{"service context escapes", good + "services:\n  - name: api\n    context: ../api\n",
+			`pipewright.yaml:12:5: services[0].context: "../api" leaves the repository (hint: give a folder inside the repository, e.g. services/api)`},
+		{"service twice", good + "services:\n  - name: api\n    context: a\n  - name: api\n    context: b\n",
+			`pipewright.yaml:13:5: services[1].name: service "api" appears twice (hint: services[0] has it already)`},
+		{"service test tweak misspelt", good + "services:\n  - name: api\n    context: a\n    test:\n      parms: {}\n",
+			`pipewright.yaml:14:7: services[0].test.parms: unknown field "parms" (hint: did you mean "params"?)`},
+		{"second document", good + "---\napiVersion: pipewright.dev/v1alpha1\n",
+			`pipewright.yaml:11:1: a second YAML document: pipewright.yaml holds one config (hint: remove the ` + "`---`" + ` and what follows, or move it to a file of its own)`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse("pipewright.yaml", []byte(tc.yaml))
@@ -166,6 +188,8 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("a: &x [*x]\n"))
 	f.Add([]byte(good + "deploy:\n  canary:\n    steps: [50, 25]\n"))
 	f.Add([]byte(good + "images:\n  golnag: golang:1\n  kubectl: \"\"\n"))
+	f.Add([]byte(good + "---\n---\nx: 1\n"))
+	f.Add([]byte(replace("  name: api", "  name: 0x1F")))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		l, err := Parse("f.yaml", data)
 		if err == nil {

@@ -29,6 +29,8 @@ func Schema() ([]byte, error) {
 
 func schemaOf(t reflect.Type) map[string]any {
 	switch t.Kind() {
+	case reflect.Pointer:
+		return schemaOf(t.Elem())
 	case reflect.Struct:
 		props := map[string]any{}
 		var req []string

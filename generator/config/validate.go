@@ -91,9 +91,35 @@ func (l *Loaded) validate() Errors {
 	if required("build.pack", c.Build.Pack, "one of "+strings.Join(Packs, ", ")+"; `pipewright init` detects it") {
 		oneOf("build.pack", c.Build.Pack, Packs)
 	}
-	if p := c.Build.Context; p != "" && (path.IsAbs(p) || p == ".." || strings.HasPrefix(p, "../") || strings.Contains(p, "/../")) {
-		add(l.Errorf("build.context", "give a folder inside the repository, e.g. services/api", "%q leaves the repository", p))
+	// Every path field is checked one way: relative, and inside the
+	// repository once joined to what it is relative to.
+	inRepo := func(field, base, val, hint string) {
+		if val == "" {
+			return
+		}
+		switch joined := path.Join(base, val); {
+		case path.IsAbs(val) || strings.Contains(val, `\`) || (len(val) > 1 && val[1] == ':'):
+			add(l.Errorf(field, hint, "%q is not a relative slash path", val))
+		case joined == ".." || strings.HasPrefix(joined, "../"):
+			where := "the repository"
+			if base != "." {
+				where = fmt.Sprintf("the repository (it is relative to build.context %q)", base)
+			}
+			add(l.Errorf(field, hint, "%q leaves %s", val, where))
+		}
 	}
+	ctx := c.Build.Context
+	if ctx == "" {
+		ctx = "."
+	}
+	if v := c.Build.Version; v != "" && !regexp.MustCompile(`^[0-9]+(\.[0-9]+){0,2}$`).MatchString(v) {
+		add(l.Errorf("build.version", "a version such as 1.25.3, 22 or 3.13, without a prefix or range", "%q is not a version", v))
+	} else if v != "" && c.Build.Pack == "docker" {
+		add(l.Errorf("build.version", "remove it: the Dockerfile names its own base images", "the docker pack runs no toolchain"))
+	}
+	inRepo("build.context", ".", c.Build.Context, "give a folder inside the repository, e.g. services/api")
+	inRepo("image.dockerfile", ctx, c.Image.Dockerfile, "a Dockerfile inside the repository, relative to build.context, e.g. Dockerfile")
+	inRepo("deploy.manifests", ctx, c.Deploy.Manifests, "a folder inside the repository, relative to build.context, e.g. k8s")
 	if required("image.repository", c.Image.Repository, "e.g. ghcr.io/acme/api") {
 		if strings.ContainsAny(c.Image.Repository, "@") || strings.Count(path.Base(c.Image.Repository), ":") > 0 {
 			add(l.Errorf("image.repository", "drop the tag or digest: the pipelines choose them", "%q has a tag or digest", c.Image.Repository))
@@ -129,6 +155,29 @@ func (l *Loaded) validate() Errors {
 	for i, p := range c.Paths {
 		if _, err := path.Match(p, ""); err != nil || p == "" {
 			add(l.Errorf(fmt.Sprintf("paths[%d]", i), "a glob such as services/api/** or *.go", "%q is not a valid glob", p))
+		} else {
+			inRepo(fmt.Sprintf("paths[%d]", i), ".", p, "a glob of repository paths, such as services/api/**")
+		}
+	}
+
+	seenSvc := map[string]int{}
+	for i, sv := range c.Services {
+		p := fmt.Sprintf("services[%d]", i)
+		if required(p+".name", sv.Name, "name the service, e.g. `name: api`") {
+			k8sName(p+".name", sv.Name, MaxAppName)
+			if j, dup := seenSvc[sv.Name]; dup {
+				add(l.Errorf(p+".name", fmt.Sprintf("services[%d] has it already", j), "service %q appears twice", sv.Name))
+			}
+			seenSvc[sv.Name] = i
+		}
+		if required(p+".context", sv.Context, "the service's folder, e.g. services/api") {
+			inRepo(p+".context", ".", sv.Context, "give a folder inside the repository, e.g. services/api")
+		}
+		oneOf(p+".pack", sv.Pack, Packs)
+		inRepo(p+".dockerfile", sv.Context, sv.Dockerfile, "a Dockerfile inside the repository, relative to the service's context")
+		inRepo(p+".manifests", sv.Context, sv.Manifests, "a folder inside the repository, relative to the service's context")
+		for j, g := range sv.Paths {
+			inRepo(fmt.Sprintf("%s.paths[%d]", p, j), ".", g, "a glob of repository paths, such as libs/shared/**")
 		}
 	}
 

@@ -5,12 +5,14 @@ import (
 	"testing"
 )
 
+// The lock pins the table and its toolchain versions, each digest with the
+// public source it was read from.
 func TestEmbeddedLockCoversTheTable(t *testing.T) {
 	l, err := Pinned()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, img := range All() {
+	for _, img := range append(All(), Toolchains()...) {
 		e, ok := l.Get(img.Name)
 		if !ok || img.Digest != e.Digest || img.Ref() != e.Ref() {
 			t.Errorf("image %s: ref %s, lock entry %+v", img.Name, img.Ref(), e)
@@ -18,6 +20,15 @@ func TestEmbeddedLockCoversTheTable(t *testing.T) {
 		if !strings.Contains(img.Ref(), "@sha256:") {
 			t.Errorf("image %s is not pinned: %s", img.Name, img.Ref())
 		}
+		if e.Source == "" {
+			t.Errorf("image %s: the lock names no source for its digest", img.Name)
+		}
+		if !Known(img.Name) {
+			t.Errorf("Known(%q) = false", img.Name)
+		}
+	}
+	if Known("golang:0.1") {
+		t.Error(`Known("golang:0.1") = true for a version the lock does not pin`)
 	}
 }
 

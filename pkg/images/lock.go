@@ -113,15 +113,16 @@ func (l Lock) Write(path string) error {
 var embeddedLock []byte
 
 // pinned reads the embedded lock once, on first use, and checks that it
-// covers the table; the lock it returns holds every entry that parsed, so a
-// table entry the lock does cover keeps its digest beside one it does not.
+// covers the table and its toolchain versions; the lock it returns holds
+// every entry that parsed, so a table entry the lock does cover keeps its
+// digest beside one it does not.
 var pinned = sync.OnceValues(func() (Lock, error) {
 	l, err := ParseLock(embeddedLock, LockFile)
 	if err != nil {
 		return Lock{}, err
 	}
 	var errs []error
-	for _, img := range table() {
+	for _, img := range append(table(), toolchains...) {
 		e, ok := l.Get(img.Name)
 		switch {
 		case !ok:

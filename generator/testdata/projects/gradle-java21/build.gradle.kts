@@ -1,0 +1,2 @@
+plugins { java }
+java { toolchain { languageVersion = JavaLanguageVersion.of(21) } }
