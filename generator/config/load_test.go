@@ -70,6 +70,13 @@ func TestBadConfigs(t *testing.T) {
 			`pipewright.yaml:8:3: image.builder: go-image builds Go main packages; this is the node pack (hint: use builder: dockerfile for the node pack)`},
 		{"package not relative", replace("  repository: ghcr.io/acme/api", "  repository: ghcr.io/acme/api\n  package: cmd/api"),
 			`pipewright.yaml:8:3: image.package: "cmd/api" is not a relative package path (hint: write it relative to build.context: ./cmd/api)`},
+		// Globs that could never match are refused (pkg/glob, one meaning).
+		{"path glob with a leading slash", good + "paths:\n  - /services/api/**\n",
+			`pipewright.yaml:11:5: paths[0]: glob "/services/api/**": starts with / (hint: paths are relative to the repository root: drop the leading /)`},
+		{"path glob with a comma", good + "paths:\n  - docs/a,b.md\n",
+			`pipewright.yaml:11:5: paths[0]: glob "docs/a,b.md" has a comma, which the trigger's changed-files list uses as its separator (hint: match the name with ? or * in place of the comma)`},
+		{"path glob unclosed class", good + "paths:\n  - svc/[xy\n",
+			`pipewright.yaml:11:5: paths[0]: glob "svc/[xy": unclosed [ (hint: a class such as [abc], [a-z] or [!x], closed by ])`},
 		{"failure limit zero", good + "deploy:\n  canary:\n    failureLimit: 0\n",
 			`pipewright.yaml:12:5: deploy.canary.failureLimit: 0: the failure limit counts the failing samples that roll back, at least 1 (hint: 1 rolls back at the first failing sample)`},
 		{"bad platform", replace("  repository: ghcr.io/acme/api", "  repository: ghcr.io/acme/api\n  platforms: [amd64]"),

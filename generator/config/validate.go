@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"path"
 	"regexp"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/pipewright/pipewright/generator/catalog"
+	"github.com/pipewright/pipewright/pkg/glob"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation"
 )
@@ -120,8 +122,13 @@ func (l *Loaded) validate() Errors {
 		add(l.Errorf("tasks.bundle", "set tasks.from: bundle, or remove tasks.bundle", "is only used with tasks.from: bundle"))
 	}
 	for i, p := range c.Paths {
-		if _, err := path.Match(p, ""); err != nil || p == "" {
-			add(l.Errorf(fmt.Sprintf("paths[%d]", i), "a glob such as services/api/** or *.go", "%q is not a valid glob", p))
+		var ge *glob.Error
+		if _, err := glob.Compile(p); errors.As(err, &ge) {
+			add(l.Errorf(fmt.Sprintf("paths[%d]", i), ge.Hint, "glob %q: %s", p, ge.Msg))
+		} else if strings.Contains(p, ",") {
+			// Triggers hands the changed files over as one comma-joined
+			// string: a comma in a pattern could never match.
+			add(l.Errorf(fmt.Sprintf("paths[%d]", i), "match the name with ? or * in place of the comma", "glob %q has a comma, which the trigger's changed-files list uses as its separator", p))
 		}
 	}
 

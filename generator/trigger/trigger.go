@@ -8,12 +8,12 @@ package trigger
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 
 	"github.com/pipewright/pipewright/generator/config"
 	"github.com/pipewright/pipewright/generator/pipeline"
+	"github.com/pipewright/pipewright/pkg/glob"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	triggersv1 "github.com/tektoncd/triggers/pkg/apis/triggers/v1beta1"
 	corev1 "k8s.io/api/core/v1"
@@ -291,49 +291,18 @@ func orMatches(v string, res []string) string {
 	return strings.Join(parts, " || ")
 }
 
-// pathRegexps turns the config's path globs into anchored regular
-// expressions: ** is any path, * and ? stay within one path segment, a
-// trailing / means everything below.
+// pathRegexps turns the config's path globs into the anchored regular
+// expressions CEL matches the changed files with (pkg/glob, the one glob).
 func pathRegexps(globs []string) ([]string, error) {
 	var out []string
-	for _, g := range globs {
-		re := GlobRegexp(g)
-		if _, err := regexp.Compile(re); err != nil {
-			return nil, fmt.Errorf("paths: %q: %w", g, err)
+	for i, g := range globs {
+		p, err := glob.Compile(g)
+		if err != nil {
+			return nil, fmt.Errorf("paths[%d]: %w", i, err)
 		}
-		out = append(out, re)
+		out = append(out, p.Regexp())
 	}
 	return out, nil
-}
-
-// GlobRegexp is the anchored regular expression of a path glob.
-func GlobRegexp(glob string) string {
-	glob = strings.TrimPrefix(glob, "./")
-	if strings.HasSuffix(glob, "/") {
-		glob += "**"
-	}
-	var b strings.Builder
-	b.WriteString("^")
-	for i := 0; i < len(glob); i++ {
-		switch ch := glob[i]; {
-		case ch == '*' && i+1 < len(glob) && glob[i+1] == '*':
-			b.WriteString(".*")
-			i++
-			if i+1 < len(glob) && glob[i+1] == '/' {
-				// "**/" also matches no folder at all.
-				b.WriteString("/?")
-				i++
-			}
-		case ch == '*':
-			b.WriteString("[^/]*")
-		case ch == '?':
-			b.WriteString("[^/]")
-		default:
-			b.WriteString(regexp.QuoteMeta(string(ch)))
-		}
-	}
-	b.WriteString("$")
-	return b.String()
 }
 
 func (b builder) listener(paths []string) *triggersv1.EventListener {

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/pipewright/pipewright/pkg/glob"
 	"sigs.k8s.io/yaml"
 )
 
@@ -115,13 +116,13 @@ type Config struct {
 }
 
 // IgnoreEntry suppresses rules (all when empty) for files matching Path, a
-// glob where ** matches any number of folders.
+// glob (pkg/glob) where ** matches any number of folders.
 type IgnoreEntry struct {
 	Path   string   `json:"path"`
 	Rules  []string `json:"rules,omitempty"`
 	Reason string   `json:"reason"`
 
-	re *regexp.Regexp
+	pat *glob.Pattern
 }
 
 // ConfigFile is the name LoadConfig looks for when given none.
@@ -163,37 +164,13 @@ func LoadConfig(path string) (*Config, error) {
 				return nil, fmt.Errorf("lint config %s: ignore[%d]: %w", path, i, err)
 			}
 		}
-		e.re = globRegexp(e.Path)
+		pat, err := glob.Compile(e.Path)
+		if err != nil {
+			return nil, fmt.Errorf("lint config %s: ignore[%d]: %w", path, i, err)
+		}
+		e.pat = pat
 	}
 	return &c, nil
-}
-
-// globRegexp turns a glob with ** into a regexp over slash paths.
-func globRegexp(g string) *regexp.Regexp {
-	var b strings.Builder
-	b.WriteString("^")
-	for i := 0; i < len(g); i++ {
-		switch c := g[i]; c {
-		case '*':
-			if i+1 < len(g) && g[i+1] == '*' {
-				i++
-				if i+1 < len(g) && g[i+1] == '/' {
-					i++
-					b.WriteString("(?:.*/)?")
-				} else {
-					b.WriteString(".*")
-				}
-			} else {
-				b.WriteString("[^/]*")
-			}
-		case '?':
-			b.WriteString("[^/]")
-		default:
-			b.WriteString(regexp.QuoteMeta(string(c)))
-		}
-	}
-	b.WriteString("$")
-	return regexp.MustCompile(b.String())
 }
 
 func (c *Config) suppresses(f Finding) bool {
@@ -211,7 +188,7 @@ func (c *Config) suppresses(f Finding) bool {
 	}
 	p = filepath.ToSlash(filepath.Clean(p))
 	for _, e := range c.Ignore {
-		if !e.re.MatchString(p) {
+		if !e.pat.Match(p) {
 			continue
 		}
 		if len(e.Rules) == 0 {
