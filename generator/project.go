@@ -567,7 +567,7 @@ func projectReadme(p *project, pack buildpack.Pack, tasks, resources []string) [
 	fmt.Fprintf(&b, "| `%s` | `token` | %s. Scopes: %s. |\n", c.GitHub.TokenSecret, tokenUse, scopes)
 	fmt.Fprintf(&b, "| `%s` | `%s` | The image push of `build-image` in release runs, mounted as its `dockerconfig` workspace (as `config.json`). It is not attached to the service account, so no other step sees it, and pull-request runs never get it. |\n\n",
 		c.Image.PushSecret, corev1.DockerConfigJsonKey)
-	fmt.Fprintf(&b, "```sh\n# the webhook secret: a random value, kept in a file for the webhook below\nopenssl rand -hex 32 > webhook-secret\n")
+	fmt.Fprintf(&b, "```sh\n# the webhook secret: a random value, kept in a file for the webhook below\nopenssl rand -hex 32 | tr -d '\\n' > webhook-secret\n")
 	fmt.Fprintf(&b, "kubectl create secret generic %s -n %s --from-file=secret=webhook-secret\n", c.GitHub.WebhookSecret, ns)
 	fmt.Fprintf(&b, "kubectl create secret generic %s -n %s --from-literal=token=<GitHub token>\n", c.GitHub.TokenSecret, ns)
 	fmt.Fprintf(&b, "kubectl create secret docker-registry %s -n %s --docker-server=%s --docker-username=<registry user> --docker-password=<registry token with push rights>\n```\n\n",

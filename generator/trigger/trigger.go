@@ -199,21 +199,34 @@ func param(name string, v any) triggersv1.InterceptorParams {
 	return triggersv1.InterceptorParams{Name: name, Value: apiextensionsv1.JSON{Raw: raw}}
 }
 
-func (b builder) githubInterceptor(event string, changedFiles bool) *triggersv1.TriggerInterceptor {
-	ic := &triggersv1.TriggerInterceptor{
+// githubInterceptor checks the delivery's signature and event type.
+func (b builder) githubInterceptor(event string) *triggersv1.TriggerInterceptor {
+	return &triggersv1.TriggerInterceptor{
 		Ref: triggersv1.InterceptorRef{Name: "github", Kind: triggersv1.ClusterInterceptorKind},
 		Params: []triggersv1.InterceptorParams{
 			param("secretRef", triggersv1.SecretRef{SecretName: b.c.GitHub.WebhookSecret, SecretKey: "secret"}),
 			param("eventTypes", []string{event}),
 		},
 	}
-	if changedFiles {
+}
+
+// changedFiles is the github interceptor again, after the filters, listing
+// the changed files in extensions.changed_files: a pull request's from
+// GitHub's PR files API, a push's from the payload's commits. It comes
+// after the filters so that GitHub is asked (with the token) only about
+// the configured repository.
+func (b builder) changedFiles(event string) *triggersv1.TriggerInterceptor {
+	ic := &triggersv1.TriggerInterceptor{Ref: triggersv1.InterceptorRef{Name: "github", Kind: triggersv1.ClusterInterceptorKind}}
+	switch event {
+	case "pull_request":
 		// GitHub's PR files API; the token makes it work for private
 		// repositories and lifts the anonymous rate limit.
 		ic.Params = append(ic.Params, param("addChangedFiles", map[string]any{
 			"enabled":             true,
 			"personalAccessToken": triggersv1.SecretRef{SecretName: b.c.GitHub.TokenSecret, SecretKey: "token"},
 		}))
+	default:
+		ic.Params = append(ic.Params, param("addChangedFiles", map[string]any{"enabled": true}))
 	}
 	return ic
 }
@@ -244,9 +257,23 @@ func celString(s string) string {
 // people with rights on the repository.
 var TrustedAssociations = []string{"OWNER", "MEMBER", "COLLABORATOR"}
 
+// Guard is the part of every trigger's CEL filter that the github
+// interceptor before it does not check: the delivery is about the
+// configured repository (a secret shared with another repository, or an
+// organisation webhook, must not build, push or deploy another
+// repository's code), and it is signed with HMAC-SHA256 (Triggers'
+// interceptor takes the algorithm from the header's prefix and accepts
+// sha1= and sha512= too). Repository names compare case-insensitively, as
+// GitHub's do.
+func Guard(c *config.Config) string {
+	return "body.repository.full_name.lowerAscii() == " + celString(strings.ToLower(c.GitHub.Repository)) +
+		" && header['X-Hub-Signature-256'][0].startsWith('sha256=')"
+}
+
 // PRFilter is the pull-request trigger's CEL filter.
 func PRFilter(c *config.Config) string {
 	conds := []string{
+		Guard(c),
 		"body.action in " + celList([]string{"opened", "synchronize", "reopened", "ready_for_review"}),
 		"body.pull_request.base.ref == " + celString(c.GitHub.DefaultBranch),
 	}
@@ -268,12 +295,14 @@ func PRFilter(c *config.Config) string {
 
 // ChatOpsFilter lets only PR comments that are commands reach the pipewright
 // interceptor (which makes GitHub API calls).
-const ChatOpsFilter = `body.action == 'created' && has(body.issue.pull_request) && body.comment.body.matches('(?m)^\\s*/(retest|ok-to-test)\\b')`
+func ChatOpsFilter(c *config.Config) string {
+	return Guard(c) + ` && body.action == 'created' && has(body.issue.pull_request) && body.comment.body.matches('(?m)^\\s*/(retest|ok-to-test)\\b')`
+}
 
 // ReleaseFilter is the release trigger's CEL filter: a branch update (not a
 // deletion, not a tag) of the default branch.
 func ReleaseFilter(c *config.Config) string {
-	return fmt.Sprintf("body.ref == %s && !body.deleted && body.after != '%s'", celString("refs/heads/"+c.GitHub.DefaultBranch), zeroSHA)
+	return Guard(c) + fmt.Sprintf(" && body.ref == %s && !body.deleted && body.after != '%s'", celString("refs/heads/"+c.GitHub.DefaultBranch), zeroSHA)
 }
 
 // PathFilter is the CEL condition on the changed files the github
@@ -310,9 +339,9 @@ func (b builder) listener(paths []string) *triggersv1.EventListener {
 	binding := func(name string) []*triggersv1.EventListenerBinding {
 		return []*triggersv1.EventListenerBinding{{Ref: b.app + "-" + name, Kind: triggersv1.NamespacedTriggerBindingKind}}
 	}
-	prICs := []*triggersv1.TriggerInterceptor{b.githubInterceptor("pull_request", len(paths) > 0), celInterceptor(PRFilter(b.c))}
+	prICs := []*triggersv1.TriggerInterceptor{b.githubInterceptor("pull_request"), celInterceptor(PRFilter(b.c))}
 	if len(paths) > 0 {
-		prICs = append(prICs, celInterceptor(PathFilter(paths)))
+		prICs = append(prICs, b.changedFiles("pull_request"), celInterceptor(PathFilter(paths)))
 	}
 	chatParams := []triggersv1.InterceptorParams{
 		param("repository", b.c.GitHub.Repository),
@@ -331,17 +360,23 @@ func (b builder) listener(paths []string) *triggersv1.EventListener {
 		triggers = append(triggers, triggersv1.EventListenerTrigger{
 			Name: ChatOps,
 			Interceptors: []*triggersv1.TriggerInterceptor{
-				b.githubInterceptor("issue_comment", false),
-				celInterceptor(ChatOpsFilter),
+				b.githubInterceptor("issue_comment"),
+				celInterceptor(ChatOpsFilter(b.c)),
 				{Ref: triggersv1.InterceptorRef{Name: InterceptorName(b.c), Kind: triggersv1.ClusterInterceptorKind}, Params: chatParams},
 			},
 			Bindings: binding("chatops"),
 			Template: &triggersv1.EventListenerTemplate{Ref: ref(b.app + "-pull-request")},
 		})
 	}
+	// Releases honour paths too: a push that touches only another
+	// service's folder does not release this one.
+	releaseICs := []*triggersv1.TriggerInterceptor{b.githubInterceptor("push"), celInterceptor(ReleaseFilter(b.c))}
+	if len(paths) > 0 {
+		releaseICs = append(releaseICs, b.changedFiles("push"), celInterceptor(PathFilter(paths)))
+	}
 	triggers = append(triggers, triggersv1.EventListenerTrigger{
 		Name:         Release,
-		Interceptors: []*triggersv1.TriggerInterceptor{b.githubInterceptor("push", false), celInterceptor(ReleaseFilter(b.c))},
+		Interceptors: releaseICs,
 		Bindings:     binding("push"),
 		Template:     &triggersv1.EventListenerTemplate{Ref: ref(b.app + "-release")},
 	})

@@ -54,6 +54,8 @@ type Delivery struct {
 	// when empty, unless Unsigned.
 	Signature string
 	Unsigned  bool
+	// ID is the X-GitHub-Delivery header; a fixed id when empty.
+	ID string
 }
 
 // Options say where pipewright's interceptor and the github interceptor's
@@ -97,6 +99,9 @@ const (
 
 // Run evaluates d against the triggers in tree (a generated project).
 func Run(ctx context.Context, tree render.Tree, d Delivery, opts Options) (*Result, error) {
+	if err := github.CheckSecret(d.Secret); err != nil {
+		return nil, err
+	}
 	objs, err := decode(tree)
 	if err != nil {
 		return nil, err
@@ -168,7 +173,11 @@ func Run(ctx context.Context, tree render.Tree, d Delivery, opts Options) (*Resu
 	header := http.Header{}
 	header.Set("Content-Type", "application/json")
 	header.Set("X-GitHub-Event", d.Event)
-	header.Set("X-GitHub-Delivery", "00000000-0000-0000-0000-000000000000")
+	id := d.ID
+	if id == "" {
+		id = "00000000-0000-0000-0000-000000000000"
+	}
+	header.Set("X-GitHub-Delivery", id)
 	switch {
 	case d.Unsigned:
 	case d.Signature != "":

@@ -2,8 +2,14 @@ package simulate_test
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha1"
+	"crypto/sha512"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"hash"
+	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -378,5 +384,105 @@ func TestNoChatOpsWithoutToolImage(t *testing.T) {
 	}
 	if n := len(gh.Requests()); n != 0 {
 		t.Errorf("%d GitHub requests, want none", n)
+	}
+}
+
+// signWith is an X-Hub-Signature-256 value with another HMAC algorithm, as
+// Triggers' github interceptor accepts it.
+func signWith(prefix string, h func() hash.Hash, body []byte) string {
+	m := hmac.New(h, []byte(secret))
+	m.Write(body)
+	return prefix + hex.EncodeToString(m.Sum(nil))
+}
+
+// TestSecurity: what issue 18 found firing that must not, each through
+// Triggers' own interceptors and the generated filters.
+func TestSecurity(t *testing.T) {
+	tree := project(t, "paths:\n  - services/api/**\n")
+	push := func(set map[string]any) []byte {
+		base := map[string]any{"ref": "refs/heads/master", "deleted": false, "after": newHead,
+			"commits": []any{map[string]any{"id": newHead, "added": []any{}, "removed": []any{}, "modified": []any{"services/api/main.go"}}}}
+		for k, v := range set {
+			base[k] = v
+		}
+		return derive(t, "push.json", base)
+	}
+	other := map[string]any{"repository.full_name": "mallory/other", "repository.clone_url": "https://github.com/mallory/other.git"}
+	otherPR := map[string]any{"repository.full_name": "mallory/other", "pull_request.base.repo.full_name": "mallory/other",
+		"pull_request.head.repo.full_name": "mallory/other", "repository.clone_url": "https://github.com/mallory/other.git"}
+	for _, c := range []struct {
+		name, event string
+		payload     []byte
+		files       []string // PR files on the fake GitHub
+		d           func(*simulate.Delivery)
+		fires       string
+	}{
+		// 1. Only the configured repository fires.
+		{name: "PR in another repository signed with the same secret", event: "pull_request",
+			payload: derive(t, "pull_request.opened.json", otherPR), files: []string{"services/api/x.go"}},
+		{name: "push to another repository's default branch", event: "push", payload: push(other)},
+		{name: "command on another repository's PR", event: "issue_comment",
+			payload: derive(t, "issue_comment.created.json", map[string]any{"issue.pull_request": map[string]any{"url": "x"},
+				"comment.body": "/retest", "repository.full_name": "mallory/other"})},
+		{name: "PR, repository name in another case", event: "pull_request", files: []string{"services/api/x.go"},
+			payload: derive(t, "pull_request.opened.json", map[string]any{"repository.full_name": "codertocat/hello-world"}), fires: "pull-request"},
+		{name: "push to the default branch", event: "push", payload: push(nil), fires: "release"},
+		// 2. Releases honour paths.
+		{name: "push touching only another service", event: "push", payload: push(map[string]any{
+			"commits": []any{map[string]any{"id": newHead, "added": []any{"services/web/new.go"}, "removed": []any{}, "modified": []any{"README.md"}}}})},
+		{name: "push removing a file of the service", event: "push", fires: "release", payload: push(map[string]any{
+			"commits": []any{
+				map[string]any{"id": newHead, "added": []any{}, "removed": []any{}, "modified": []any{"README.md"}},
+				map[string]any{"id": newHead, "added": []any{}, "removed": []any{"services/api/old.go"}, "modified": []any{}}}})},
+		// 4. HMAC-SHA256 only.
+		{name: "push signed with sha1=", event: "push", payload: push(nil),
+			d: func(d *simulate.Delivery) { d.Signature = signWith("sha1=", sha1.New, d.Payload) }},
+		{name: "push signed with sha512=", event: "push", payload: push(nil),
+			d: func(d *simulate.Delivery) { d.Signature = signWith("sha512=", sha512.New, d.Payload) }},
+		{name: "PR signed with sha1=", event: "pull_request", payload: read(t, "pull_request.opened.json"), files: []string{"services/api/x.go"},
+			d: func(d *simulate.Delivery) { d.Signature = signWith("sha1=", sha1.New, d.Payload) }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			gh := githubtest.New(t)
+			gh.AddRepo(repo)
+			gh.AddRepo("mallory/other")
+			gh.AddPull(repo, githubtest.Pull{Number: 2, HeadSHA: prHead, BaseRef: "master", Files: c.files})
+			gh.AddPull("mallory/other", githubtest.Pull{Number: 2, HeadSHA: prHead, BaseRef: "master", Files: c.files})
+			gh.AddPull(repo, githubtest.Pull{Number: 1, HeadSHA: prHead, BaseRef: "master", HeadRef: "patch-1", Author: "Codertocat", Association: "OWNER"})
+			gh.SetPermission(repo, "Codertocat", "admin")
+			d := simulate.Delivery{Event: c.event, Payload: c.payload, Secret: secret}
+			if c.d != nil {
+				c.d(&d)
+			}
+			res, err := simulate.Run(context.Background(), tree, d, simulate.Options{GitHubAPI: gh.URL, GitHubToken: gh.Token})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var fired []string
+			for _, f := range res.Fired {
+				fired = append(fired, f.Trigger)
+			}
+			if want := []string{c.fires}; c.fires == "" && len(fired) > 0 || c.fires != "" && !reflect.DeepEqual(fired, want) {
+				t.Fatalf("fired %v, want %q; skipped %+v", fired, c.fires, res.Skipped)
+			}
+			if c.fires == "" {
+				for _, r := range gh.Requests() {
+					if strings.Contains(r.Path, "mallory/other") || r.Method != http.MethodGet {
+						t.Errorf("GitHub asked %s %s for a delivery that must not fire", r.Method, r.Path)
+					}
+				}
+			}
+		})
+	}
+}
+
+// A webhook secret that signs nothing is refused, not simulated.
+func TestEmptySecret(t *testing.T) {
+	tree := project(t, "")
+	for _, s := range []string{"", " ", "\t\n"} {
+		_, err := simulate.Run(context.Background(), tree, simulate.Delivery{Event: "push", Payload: read(t, "push.json"), Secret: s}, simulate.Options{})
+		if err == nil || !strings.Contains(err.Error(), "empty or whitespace") {
+			t.Errorf("secret %q: %v, want the empty-secret error", s, err)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"net/http"
 	"strconv"
+	"strings"
 )
 
 // Pull is a pull request the server knows.
@@ -25,7 +26,7 @@ type Pull struct {
 func (s *Server) AddPull(fullName string, p Pull) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := s.repos[fullName]
+	r := s.repos[strings.ToLower(fullName)]
 	if r.pulls == nil {
 		r.pulls = map[int]Pull{}
 	}
@@ -37,7 +38,7 @@ func (s *Server) AddPull(fullName string, p Pull) {
 func (s *Server) SetPermission(fullName, user, perm string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := s.repos[fullName]
+	r := s.repos[strings.ToLower(fullName)]
 	if r.perms == nil {
 		r.perms = map[string]string{}
 	}
@@ -49,7 +50,7 @@ func (s *Server) SetPermission(fullName, user, perm string) {
 func (s *Server) AddFile(fullName, path, content string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := s.repos[fullName]
+	r := s.repos[strings.ToLower(fullName)]
 	if r.files == nil {
 		r.files = map[string]string{}
 	}

@@ -156,7 +156,7 @@ func (s *Server) AddRepo(fullName string, shas ...string) {
 	for _, sha := range shas {
 		r.shas[sha] = true
 	}
-	s.repos[fullName] = r
+	s.repos[strings.ToLower(fullName)] = r
 }
 
 func newRepo() *repo {
@@ -170,7 +170,7 @@ func (s *Server) known(r *repo, sha string) bool {
 
 // view returns a repository for reading; an unknown one is empty.
 func (s *Server) view(fullName string) *repo {
-	if r := s.repos[fullName]; r != nil {
+	if r := s.repos[strings.ToLower(fullName)]; r != nil {
 		return r
 	}
 	return &repo{}
@@ -180,7 +180,7 @@ func (s *Server) view(fullName string) *repo {
 func (s *Server) AddHook(fullName, url string, events ...string) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := s.repos[fullName]
+	r := s.repos[strings.ToLower(fullName)]
 	s.nextID++
 	r.hooks = append(r.hooks, hookJSON(s.nextID, map[string]any{"url": url, "content_type": "form"}, toAny(events), true))
 	return s.nextID
@@ -295,17 +295,18 @@ func (s *Server) record(next http.Handler) http.Handler {
 // handler answers one API call on a repository, under the server's lock.
 type handler func(w http.ResponseWriter, req *http.Request, r *repo)
 
-// locked finds the request's repository, answering 404 as GitHub does for
+// locked finds the request's repository (names are case-insensitive, as on
+// GitHub), answering 404 as GitHub does for
 // one that is missing or hidden from the token (unless AnyRepo), and runs h.
 func (s *Server) locked(h handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		name := req.PathValue("owner") + "/" + req.PathValue("repo")
-		r := s.repos[name]
+		r := s.repos[strings.ToLower(name)]
 		if r == nil && s.AnyRepo {
 			r = newRepo()
-			s.repos[name] = r
+			s.repos[strings.ToLower(name)] = r
 		}
 		if r == nil {
 			writeJSON(w, http.StatusNotFound, apiError("Not Found", "https://docs.github.com/rest"))
