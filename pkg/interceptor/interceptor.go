@@ -93,7 +93,9 @@ type Command struct {
 
 var (
 	commandRE = regexp.MustCompile(`^/(retest|ok-to-test)(?:[ \t]+(\S+))?[ \t]*$`)
-	shaRE     = regexp.MustCompile(`^[0-9a-f]{7,40}$`)
+	// The full 40 hex digits: a short prefix is cheap to collide with a
+	// crafted commit pushed after the approval.
+	shaRE = regexp.MustCompile(`^[0-9a-f]{40}$`)
 )
 
 // ParseCommand reads the first line of a comment that is a command.
@@ -109,9 +111,9 @@ func ParseCommand(body string) (Command, error) {
 		case c.Name == "retest" && m[2] != "":
 			return Command{}, fmt.Errorf("/retest takes no argument")
 		case c.Name == "ok-to-test" && m[2] == "":
-			return Command{}, fmt.Errorf("/ok-to-test needs the commit it approves: /ok-to-test <sha> (7 to 40 hex digits of the PR head)")
+			return Command{}, fmt.Errorf("/ok-to-test needs the commit it approves: /ok-to-test <sha> (the 40 hex digits of the PR head)")
 		case c.Name == "ok-to-test" && !shaRE.MatchString(strings.ToLower(m[2])):
-			return Command{}, fmt.Errorf("/ok-to-test %s: want a commit sha of 7 to 40 hex digits", m[2])
+			return Command{}, fmt.Errorf("/ok-to-test %s: want the full commit sha, 40 hex digits (a short prefix can be collided with)", m[2])
 		}
 		c.SHA = strings.ToLower(m[2])
 		return c, nil
@@ -177,7 +179,7 @@ func (i *Interceptor) Process(ctx context.Context, r *triggersv1.InterceptorRequ
 		// after it moves the head, and the head then needs its own
 		// approval: whatever happens between the comment and this lookup
 		// cannot sneak in unreviewed code.
-		if !strings.HasPrefix(pr.HeadSHA, cmd.SHA) {
+		if !strings.EqualFold(pr.HeadSHA, cmd.SHA) {
 			return refuse("approval names %s but the PR head is %s: review the new commits and approve again", cmd.SHA, pr.HeadSHA)
 		}
 	case "retest":
