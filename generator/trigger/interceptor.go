@@ -60,6 +60,10 @@ func InterceptorArgs(c *config.Config) []string {
 		"--cluster-interceptor=" + InterceptorName(c),
 		"--token-file=" + InterceptorTokenDir + "/token",
 		"--api-url=" + c.GitHub.APIURL,
+		// It answers for this repository only, for triggers in its own
+		// namespace, whose PipelineRuns it reads for replay checks.
+		"--repository=" + c.GitHub.Repository,
+		"--namespace=" + c.App.Namespace,
 	}
 }
 
@@ -89,6 +93,18 @@ func (b builder) interceptor() []Object {
 		}},
 	}
 	account := &corev1.ServiceAccount{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ServiceAccount"}, ObjectMeta: meta(name)}
+	// Replay checks list the namespace's PipelineRuns by label.
+	role := &rbacv1.Role{
+		TypeMeta:   metav1.TypeMeta{APIVersion: group + "/v1", Kind: "Role"},
+		ObjectMeta: meta(name),
+		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{"tekton.dev"}, Resources: []string{"pipelineruns"}, Verbs: []string{"list"}}},
+	}
+	rb := &rbacv1.RoleBinding{
+		TypeMeta:   metav1.TypeMeta{APIVersion: group + "/v1", Kind: "RoleBinding"},
+		ObjectMeta: meta(name),
+		RoleRef:    rbacv1.RoleRef{APIGroup: group, Kind: "Role", Name: name},
+		Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Name: name, Namespace: c.App.Namespace}},
+	}
 	cr := &rbacv1.ClusterRole{
 		TypeMeta:   metav1.TypeMeta{APIVersion: group + "/v1", Kind: "ClusterRole"},
 		ObjectMeta: meta(interceptorClusterRole(c)),
@@ -180,6 +196,8 @@ func (b builder) interceptor() []Object {
 		{File: "triggers/interceptor/clusterrole.yaml", Obj: cr},
 		{File: "triggers/interceptor/clusterrolebinding.yaml", Obj: crb},
 		{File: "triggers/interceptor/deployment.yaml", Obj: deploy},
+		{File: "triggers/interceptor/role.yaml", Obj: role},
+		{File: "triggers/interceptor/rolebinding.yaml", Obj: rb},
 		{File: "triggers/interceptor/service.yaml", Obj: svc},
 		{File: "triggers/interceptor/serviceaccount.yaml", Obj: account},
 	}

@@ -8,12 +8,14 @@ package trigger
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/pipewright/pipewright/generator/config"
 	"github.com/pipewright/pipewright/generator/pipeline"
 	"github.com/pipewright/pipewright/pkg/glob"
+	"github.com/pipewright/pipewright/pkg/interceptor"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	triggersv1 "github.com/tektoncd/triggers/pkg/apis/triggers/v1beta1"
 	corev1 "k8s.io/api/core/v1"
@@ -36,6 +38,20 @@ const (
 	HeadRefAnnotation = "pipewright.dev/head-ref"
 	BaseRefAnnotation = "pipewright.dev/base-ref"
 	EventAnnotation   = "pipewright.dev/event"
+	// ApprovedByAnnotation is who started a ChatOps run (/retest,
+	// /ok-to-test) and why they were trusted.
+	ApprovedByAnnotation = "pipewright.dev/approved-by"
+)
+
+// Labels on every run, so that a project's runs, a pull request's runs and
+// a delivery's run can be found (replay checks, cancelling, pruning).
+const (
+	RepositoryLabel  = "pipewright.dev/repository"
+	KindLabel        = "pipewright.dev/kind"
+	SHALabel         = "pipewright.dev/sha"
+	PullRequestLabel = "pipewright.dev/pull-request"
+	DeliveryLabel    = interceptor.DeliveryLabel
+	PayloadLabel     = interceptor.PayloadLabel
 )
 
 // zeroSHA is the "after" of a push that deletes a ref.
@@ -46,6 +62,30 @@ const zeroSHA = "0000000000000000000000000000000000000000"
 var templateParams = map[pipeline.Kind]struct{ run, annotations []string }{
 	pipeline.PullRequest: {run: []string{"repo-url", "revision", "repo-full-name", "pr-number"}, annotations: []string{"head-ref", "base-ref"}},
 	pipeline.Release:     {run: []string{"repo-url", "revision", "repo-full-name"}, annotations: []string{"ref"}},
+}
+
+// runLabels are the labels a template puts on its run from its params:
+// label -> param. The delivery's payload hash comes from the pipewright
+// interceptor, so only projects with it (HasChatOps) get that label.
+func runLabels(c *config.Config, kind pipeline.Kind) map[string]string {
+	l := map[string]string{SHALabel: "revision", DeliveryLabel: "delivery"}
+	if kind == pipeline.PullRequest {
+		l[PullRequestLabel] = "pr-number"
+	}
+	if HasChatOps(c) {
+		l[PayloadLabel] = "payload"
+	}
+	return l
+}
+
+// RepositoryLabelValue is the configured OWNER/NAME as a label value:
+// OWNER.NAME (owners have no dots), lower case, cut to 63 characters.
+func RepositoryLabelValue(c *config.Config) string {
+	v := strings.ToLower(strings.Replace(c.GitHub.Repository, "/", ".", 1))
+	if len(v) > 63 {
+		v = v[:63]
+	}
+	return strings.TrimRight(v, "-_.")
 }
 
 // RunParams is what a TriggerTemplate passes to its PipelineRun: each bound
@@ -122,7 +162,25 @@ func (b builder) template(kind pipeline.Kind, run *v1.PipelineRun) (*triggersv1.
 	for _, a := range tp.annotations {
 		ann["pipewright.dev/"+a] = "$(tt.params." + a + ")"
 	}
+	if kind == pipeline.PullRequest && HasChatOps(b.c) {
+		ann[ApprovedByAnnotation] = "$(tt.params.approved-by)"
+	}
 	run.Annotations = ann
+	labels := map[string]string{}
+	for k, v := range run.Labels {
+		labels[k] = v
+	}
+	labels[RepositoryLabel] = RepositoryLabelValue(b.c)
+	labels[KindLabel] = string(kind)
+	extra := []string{}
+	for l, p := range runLabels(b.c, kind) {
+		labels[l] = "$(tt.params." + p + ")"
+		if !slices.Contains(tp.run, p) {
+			extra = append(extra, p)
+		}
+	}
+	sort.Strings(extra)
+	run.Labels = labels
 	if kind == pipeline.PullRequest {
 		// PR runs execute the PR's code: no step may get a Kubernetes API
 		// token it could use against the cluster. The run template says
@@ -136,8 +194,14 @@ func (b builder) template(kind pipeline.Kind, run *v1.PipelineRun) (*triggersv1.
 		return nil, fmt.Errorf("trigger template %s: %w", kind, err)
 	}
 	tt := &triggersv1.TriggerTemplate{TypeMeta: typeMeta("TriggerTemplate"), ObjectMeta: b.meta(b.app + "-" + string(kind))}
-	for _, p := range append(append([]string{}, tp.run...), tp.annotations...) {
+	for _, p := range append(append(append([]string{}, tp.run...), tp.annotations...), extra...) {
 		tt.Spec.Params = append(tt.Spec.Params, triggersv1.ParamSpec{Name: p, Description: paramDocs[p]})
+	}
+	if kind == pipeline.PullRequest && HasChatOps(b.c) {
+		// Only the ChatOps binding has an approver; a pull_request event's
+		// run was approved by nobody.
+		none := ""
+		tt.Spec.Params = append(tt.Spec.Params, triggersv1.ParamSpec{Name: "approved-by", Description: paramDocs["approved-by"], Default: &none})
 	}
 	tt.Spec.ResourceTemplates = []triggersv1.TriggerResourceTemplate{{RawExtension: runtime.RawExtension{Raw: raw}}}
 	return tt, nil
@@ -151,6 +215,9 @@ var paramDocs = map[string]string{
 	"head-ref":       "PR head branch (untrusted text: annotation only).",
 	"base-ref":       "PR base branch (annotation only).",
 	"ref":            "Pushed ref (annotation only).",
+	"delivery":       "X-GitHub-Delivery id (label " + DeliveryLabel + ").",
+	"payload":        "SHA-256 of the signed payload, from the pipewright interceptor (label " + PayloadLabel + ").",
+	"approved-by":    "Who approved a ChatOps run, and why they are trusted (annotation only).",
 }
 
 // The bindings read only fields GitHub controls the form of (shas, numbers,
@@ -185,6 +252,13 @@ var (
 
 func (b builder) binding(name string, params [][2]string) *triggersv1.TriggerBinding {
 	tb := &triggersv1.TriggerBinding{TypeMeta: typeMeta("TriggerBinding"), ObjectMeta: b.meta(b.app + "-" + name)}
+	params = append(params, [2]string{"delivery", "$(header.X-GitHub-Delivery)"})
+	if HasChatOps(b.c) {
+		params = append(params, [2]string{"payload", "$(extensions.payload_sha)"})
+	}
+	if name == "chatops" {
+		params = append(params, [2]string{"approved-by", "$(extensions.approved_by) ($(extensions.trusted_by))"})
+	}
 	for _, p := range params {
 		tb.Spec.Params = append(tb.Spec.Params, triggersv1.Param{Name: p[0], Value: p[1]})
 	}
@@ -339,10 +413,6 @@ func (b builder) listener(paths []string) *triggersv1.EventListener {
 	binding := func(name string) []*triggersv1.EventListenerBinding {
 		return []*triggersv1.EventListenerBinding{{Ref: b.app + "-" + name, Kind: triggersv1.NamespacedTriggerBindingKind}}
 	}
-	prICs := []*triggersv1.TriggerInterceptor{b.githubInterceptor("pull_request"), celInterceptor(PRFilter(b.c))}
-	if len(paths) > 0 {
-		prICs = append(prICs, b.changedFiles("pull_request"), celInterceptor(PathFilter(paths)))
-	}
 	chatParams := []triggersv1.InterceptorParams{
 		param("repository", b.c.GitHub.Repository),
 		param("defaultBranch", b.c.GitHub.DefaultBranch),
@@ -350,6 +420,20 @@ func (b builder) listener(paths []string) *triggersv1.EventListener {
 	if len(b.c.GitHub.Owners) > 0 {
 		chatParams = append(chatParams, param("owners", b.c.GitHub.Owners))
 	}
+	// With the pipewright interceptor installed, every chain ends with it:
+	// replay checks against earlier runs and, for releases, the branch
+	// head (GitHub), after the cheap filters.
+	pipewright := func(ics []*triggersv1.TriggerInterceptor) []*triggersv1.TriggerInterceptor {
+		if !HasChatOps(b.c) {
+			return ics
+		}
+		return append(ics, &triggersv1.TriggerInterceptor{Ref: triggersv1.InterceptorRef{Name: InterceptorName(b.c), Kind: triggersv1.ClusterInterceptorKind}, Params: chatParams})
+	}
+	prICs := []*triggersv1.TriggerInterceptor{b.githubInterceptor("pull_request"), celInterceptor(PRFilter(b.c))}
+	if len(paths) > 0 {
+		prICs = append(prICs, b.changedFiles("pull_request"), celInterceptor(PathFilter(paths)))
+	}
+	prICs = pipewright(prICs)
 	triggers := []triggersv1.EventListenerTrigger{{
 		Name:         PullRequest,
 		Interceptors: prICs,
@@ -359,11 +443,10 @@ func (b builder) listener(paths []string) *triggersv1.EventListener {
 	if HasChatOps(b.c) {
 		triggers = append(triggers, triggersv1.EventListenerTrigger{
 			Name: ChatOps,
-			Interceptors: []*triggersv1.TriggerInterceptor{
+			Interceptors: pipewright([]*triggersv1.TriggerInterceptor{
 				b.githubInterceptor("issue_comment"),
 				celInterceptor(ChatOpsFilter(b.c)),
-				{Ref: triggersv1.InterceptorRef{Name: InterceptorName(b.c), Kind: triggersv1.ClusterInterceptorKind}, Params: chatParams},
-			},
+			}),
 			Bindings: binding("chatops"),
 			Template: &triggersv1.EventListenerTemplate{Ref: ref(b.app + "-pull-request")},
 		})
@@ -374,6 +457,7 @@ func (b builder) listener(paths []string) *triggersv1.EventListener {
 	if len(paths) > 0 {
 		releaseICs = append(releaseICs, b.changedFiles("push"), celInterceptor(PathFilter(paths)))
 	}
+	releaseICs = pipewright(releaseICs)
 	triggers = append(triggers, triggersv1.EventListenerTrigger{
 		Name:         Release,
 		Interceptors: releaseICs,

@@ -11,14 +11,18 @@ package interceptor
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pipewright/pipewright/pkg/github"
 	triggersv1 "github.com/tektoncd/triggers/pkg/apis/triggers/v1beta1"
@@ -42,6 +46,50 @@ type Params struct {
 // Interceptor answers Triggers' interceptor requests.
 type Interceptor struct {
 	GitHub *github.Client
+	// Repositories are the OWNER/NAMEs it answers for (case-insensitive):
+	// a request naming another is refused before GitHub is asked, so the
+	// interceptor is no oracle on other repositories its token can read.
+	// Empty answers for none.
+	Repositories []string
+	// Namespace, when set, is the only namespace whose triggers it serves
+	// (its own; its replay lookups are allowed there only).
+	Namespace string
+	// Runs finds the PipelineRuns earlier deliveries started, for replay
+	// protection; nil leaves the lookup out (no cluster to ask).
+	Runs Runs
+	// Timeout bounds one decision, GitHub calls and their retries
+	// included, so Triggers gets an answer within its EventListener's
+	// own timeout; DefaultTimeout when zero.
+	Timeout time.Duration
+	// Log gets one line per decision, with the delivery id; nil is silent.
+	Log *slog.Logger
+}
+
+// DefaultTimeout answers before Triggers' EventListener gives up on the
+// whole delivery (its timeout handler's default is 5s).
+const DefaultTimeout = 4 * time.Second
+
+// Labels every generated PipelineRun carries, from the delivery: the
+// replay lookups find earlier runs by them.
+const (
+	// DeliveryLabel is the X-GitHub-Delivery id (a GUID): GitHub's
+	// redelivery of one delivery keeps it.
+	DeliveryLabel = "pipewright.dev/delivery"
+	// PayloadLabel is PayloadHash of the signed body: a replayed body with
+	// a made-up delivery id (the header is not signed) still has it.
+	PayloadLabel = "pipewright.dev/payload"
+)
+
+// PayloadHash names a signed payload in a label value (63 characters at
+// most): the first 40 hex digits of its SHA-256.
+func PayloadHash(body []byte) string {
+	h := sha256.Sum256(body)
+	return hex.EncodeToString(h[:20])
+}
+
+// Runs answers whether a PipelineRun with a label exists.
+type Runs interface {
+	Exists(ctx context.Context, namespace, label, value string) (bool, error)
 }
 
 var _ triggersv1.InterceptorInterface = (*Interceptor)(nil)
@@ -62,7 +110,9 @@ func (i *Interceptor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "interceptor request: "+err.Error(), status)
 		return
 	}
-	resp := i.Process(r.Context(), &req)
+	ctx, cancel := context.WithTimeout(r.Context(), i.timeout())
+	defer cancel()
+	resp := i.Process(ctx, &req)
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(resp)
 }
@@ -125,18 +175,139 @@ func refuse(format string, args ...any) *triggersv1.InterceptorResponse {
 	return interceptors.Failf(codes.FailedPrecondition, format, args...)
 }
 
-// Process decides one comment event.
+func (i *Interceptor) timeout() time.Duration {
+	if i.Timeout > 0 {
+		return i.Timeout
+	}
+	return DefaultTimeout
+}
+
+// Process decides one delivery and logs the decision.
 func (i *Interceptor) Process(ctx context.Context, r *triggersv1.InterceptorRequest) *triggersv1.InterceptorResponse {
+	start := time.Now()
+	h := interceptors.Canonical(r.Header)
+	resp, repo := i.process(ctx, r, h)
+	if i.Log != nil {
+		trigger := ""
+		if r.Context != nil {
+			trigger = r.Context.TriggerID
+		}
+		attrs := []any{"delivery", h.Get("X-Github-Delivery"), "event", h.Get("X-Github-Event"), "repository", repo,
+			"trigger", trigger, "continue", resp.Continue, "duration", time.Since(start).Round(time.Millisecond)}
+		if !resp.Continue {
+			attrs = append(attrs, "reason", resp.Status.Message)
+		}
+		i.Log.Info("decision", attrs...)
+	}
+	return resp
+}
+
+func (i *Interceptor) process(ctx context.Context, r *triggersv1.InterceptorRequest, h http.Header) (*triggersv1.InterceptorResponse, string) {
 	var p Params
 	if err := interceptors.UnmarshalParams(r.InterceptorParams, &p); err != nil {
-		return interceptors.Failf(codes.InvalidArgument, "pipewright interceptor params: %v", err)
+		return interceptors.Failf(codes.InvalidArgument, "pipewright interceptor params: %v", err), ""
 	}
 	if p.Repository == "" || p.DefaultBranch == "" {
-		return interceptors.Failf(codes.InvalidArgument, "pipewright interceptor params: repository and defaultBranch are required")
+		return interceptors.Failf(codes.InvalidArgument, "pipewright interceptor params: repository and defaultBranch are required"), ""
 	}
-	if ev := interceptors.Canonical(r.Header).Get("X-Github-Event"); ev != "issue_comment" {
-		return refuse("event %q: only issue_comment carries commands", ev)
+	if !slices.ContainsFunc(i.Repositories, func(s string) bool { return strings.EqualFold(s, p.Repository) }) {
+		return interceptors.Failf(codes.PermissionDenied, "this interceptor does not serve %s", p.Repository), p.Repository
 	}
+	ns := ""
+	if r.Context != nil {
+		ns, _ = triggersv1.ParseTriggerID(r.Context.TriggerID)
+	}
+	if i.Namespace != "" && ns != i.Namespace {
+		return interceptors.Failf(codes.PermissionDenied, "trigger in namespace %q: this interceptor serves %s only", ns, i.Namespace), p.Repository
+	}
+	var head struct {
+		Repository struct {
+			FullName string `json:"full_name"`
+		} `json:"repository"`
+	}
+	if err := json.Unmarshal([]byte(r.Body), &head); err != nil {
+		return interceptors.Failf(codes.InvalidArgument, "webhook body: %v", err), p.Repository
+	}
+	if !strings.EqualFold(head.Repository.FullName, p.Repository) {
+		return refuse("delivery for %s, but this trigger serves %s", head.Repository.FullName, p.Repository), p.Repository
+	}
+	payload := PayloadHash([]byte(r.Body))
+	if i.Runs != nil {
+		if resp := i.replayed(ctx, ns, h.Get("X-Github-Delivery"), payload); resp != nil {
+			return resp, p.Repository
+		}
+	}
+	var resp *triggersv1.InterceptorResponse
+	ev := h.Get("X-Github-Event")
+	if i.GitHub == nil && ev != "pull_request" {
+		// simulate without a token
+		return refuse("the pipewright interceptor needs a GitHub token for %s: pass --github-token-file or set GITHUB_TOKEN", ev), p.Repository
+	}
+	switch ev {
+	case "issue_comment":
+		resp = i.comment(ctx, r, p)
+	case "push":
+		resp = i.push(ctx, r, p)
+	case "pull_request":
+		resp = &triggersv1.InterceptorResponse{Continue: true}
+	default:
+		resp = refuse("event %q: the pipewright interceptor decides pull_request, push and issue_comment", ev)
+	}
+	if resp.Continue {
+		if resp.Extensions == nil {
+			resp.Extensions = map[string]any{}
+		}
+		resp.Extensions["payload_sha"] = payload
+	}
+	return resp, p.Repository
+}
+
+// replayed refuses a delivery that already started a run: by its id
+// (GitHub's redelivery), or by its signed body (a captured delivery sent
+// again with another id). Runs survive the interceptor's restarts; pruned
+// ones no longer count, and the push check covers what matters most then.
+func (i *Interceptor) replayed(ctx context.Context, ns, delivery, payload string) *triggersv1.InterceptorResponse {
+	for _, l := range [][2]string{{DeliveryLabel, delivery}, {PayloadLabel, payload}} {
+		if l[1] == "" {
+			continue
+		}
+		found, err := i.Runs.Exists(ctx, ns, l[0], l[1])
+		if err != nil {
+			return interceptors.Failf(codes.Unavailable, "looking for earlier runs: %v", err)
+		}
+		if found {
+			return refuse("replay: a PipelineRun with %s=%s exists already", l[0], l[1])
+		}
+	}
+	return nil
+}
+
+// push lets a release through only for the commit the default branch
+// points at now: an old signed push, replayed, would release an old
+// commit; and of two quick merges the first, arriving late, is superseded.
+func (i *Interceptor) push(ctx context.Context, r *triggersv1.InterceptorRequest, p Params) *triggersv1.InterceptorResponse {
+	var ev struct {
+		Ref   string `json:"ref"`
+		After string `json:"after"`
+	}
+	if err := json.Unmarshal([]byte(r.Body), &ev); err != nil {
+		return interceptors.Failf(codes.InvalidArgument, "push body: %v", err)
+	}
+	if ev.Ref != "refs/heads/"+p.DefaultBranch {
+		return refuse("push to %s, not refs/heads/%s", ev.Ref, p.DefaultBranch)
+	}
+	head, err := i.GitHub.BranchHead(ctx, p.Repository, p.DefaultBranch)
+	if err != nil {
+		return interceptors.Failf(codes.Unavailable, "%v", err)
+	}
+	if !strings.EqualFold(head, ev.After) {
+		return refuse("push of %s, but %s is at %s now: a replayed or superseded push is not released", ev.After, p.DefaultBranch, head)
+	}
+	return &triggersv1.InterceptorResponse{Continue: true}
+}
+
+// comment decides one ChatOps comment.
+func (i *Interceptor) comment(ctx context.Context, r *triggersv1.InterceptorRequest, p Params) *triggersv1.InterceptorResponse {
 	var c comment
 	if err := json.Unmarshal([]byte(r.Body), &c); err != nil {
 		return interceptors.Failf(codes.InvalidArgument, "issue_comment body: %v", err)
@@ -146,9 +317,6 @@ func (i *Interceptor) Process(ctx context.Context, r *triggersv1.InterceptorRequ
 	}
 	if len(c.Issue.PullRequest) == 0 || string(c.Issue.PullRequest) == "null" {
 		return refuse("comment on issue #%d, not on a pull request", c.Issue.Number)
-	}
-	if !strings.EqualFold(c.Repository.FullName, p.Repository) {
-		return refuse("comment on %s, but this trigger serves %s", c.Repository.FullName, p.Repository)
 	}
 	cmd, err := ParseCommand(c.Comment.Body)
 	if err != nil {

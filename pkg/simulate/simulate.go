@@ -19,7 +19,9 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"sort"
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/pipewright/pipewright/generator/check"
 	"github.com/pipewright/pipewright/generator/render"
@@ -63,6 +65,35 @@ type Delivery struct {
 type Options struct {
 	GitHubAPI   string // REST API root; github.DefaultAPIURL when empty
 	GitHubToken string // token for those calls; the pipewright interceptor fails without one
+	// Cluster holds the PipelineRuns earlier deliveries created; the
+	// pipewright interceptor's replay checks look there, and the runs this
+	// delivery fires are added. Nil: no cluster, no replay checks.
+	Cluster *Cluster
+}
+
+// Cluster is the PipelineRuns of a simulated namespace, shared between
+// deliveries so a replayed one can be told from a new one.
+type Cluster struct {
+	mu   sync.Mutex
+	Runs []*v1.PipelineRun
+}
+
+// Exists is interceptor.Runs over the cluster's runs.
+func (c *Cluster) Exists(_ context.Context, namespace, label, value string) (bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, r := range c.Runs {
+		if r.Namespace == namespace && r.Labels[label] == value {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func (c *Cluster) add(r *v1.PipelineRun) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.Runs = append(c.Runs, r)
 }
 
 // Fired is a PipelineRun a trigger would create.
@@ -132,14 +163,20 @@ func Run(ctx context.Context, tree render.Tree, d Delivery, opts Options) (*Resu
 	if err != nil {
 		return nil, fmt.Errorf("core interceptors: %w", err)
 	}
-	var pw http.Handler = refuseAll("the pipewright interceptor needs a GitHub token: pass --github-token-file or set GITHUB_TOKEN")
+	// Without a token the interceptor decides what needs no GitHub call
+	// (pull_request replay checks) and refuses the rest.
+	ic := &interceptor.Interceptor{Repositories: objs.repositories, Namespace: ns}
 	if opts.GitHubToken != "" {
 		gh, err := github.New(github.Options{APIURL: opts.GitHubAPI, Token: opts.GitHubToken})
 		if err != nil {
 			return nil, err
 		}
-		pw = &interceptor.Interceptor{GitHub: gh}
+		ic.GitHub = gh
 	}
+	if opts.Cluster != nil {
+		ic.Runs = opts.Cluster
+	}
+	var pw http.Handler = ic
 	api, err := apiRewriter(opts.GitHubAPI)
 	if err != nil {
 		return nil, err
@@ -226,6 +263,11 @@ func Run(ctx context.Context, tree render.Tree, d Delivery, opts Options) (*Resu
 				return nil, fmt.Errorf("trigger %s: resource %d: %w", t.Name, i, err)
 			}
 			res.Fired = append(res.Fired, Fired{Trigger: t.Name, PipelineRun: pr})
+			if opts.Cluster != nil {
+				created := pr.DeepCopy()
+				created.Namespace = ns
+				opts.Cluster.add(created)
+			}
 		}
 	}
 	return res, nil
@@ -255,6 +297,7 @@ func pipelineRun(raw json.RawMessage) (*v1.PipelineRun, error) {
 type objects struct {
 	namespace    string
 	interceptors []string // the generated ClusterInterceptors
+	repositories []string // what the triggers ask the pipewright interceptor about
 	listener     *triggersv1.EventListener
 	bindings     map[string]*triggersv1.TriggerBinding
 	templates    map[string]*triggersv1.TriggerTemplate
@@ -307,6 +350,10 @@ func decode(tree render.Tree) (*objects, error) {
 				for _, tr := range t.Spec.Triggers {
 					for _, ic := range tr.Interceptors {
 						for _, p := range ic.Params {
+							var repo string
+							if p.Name == "repository" && json.Unmarshal(p.Value.Raw, &repo) == nil && !slices.Contains(o.repositories, repo) {
+								o.repositories = append(o.repositories, repo)
+							}
 							if p.Name != "secretRef" && p.Name != "addChangedFiles" {
 								continue
 							}
@@ -396,12 +443,4 @@ func (r rewrite) RoundTrip(req *http.Request) (*http.Response, error) {
 		req.Host = r.to.Host
 	}
 	return http.DefaultTransport.RoundTrip(req)
-}
-
-// refuseAll answers every interceptor request with continue=false.
-type refuseAll string
-
-func (m refuseAll) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(triggersv1.InterceptorResponse{Continue: false, Status: triggersv1.Status{Message: string(m)}})
 }

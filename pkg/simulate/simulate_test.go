@@ -19,6 +19,7 @@ import (
 	"github.com/pipewright/pipewright/generator/generatortest"
 	"github.com/pipewright/pipewright/generator/render"
 	"github.com/pipewright/pipewright/pkg/github/githubtest"
+	"github.com/pipewright/pipewright/pkg/interceptor"
 	"github.com/pipewright/pipewright/pkg/simulate"
 )
 
@@ -115,6 +116,7 @@ func TestSimulate(t *testing.T) {
 		name, event string
 		payload     []byte
 		head        string // PR #1 head on the fake GitHub; "" = no GitHub calls expected
+		master      string // the default branch's head on the fake GitHub, for a push
 		samePR      bool
 		d           func(*simulate.Delivery)
 		fires       string            // trigger that fires, or ""
@@ -140,7 +142,7 @@ func TestSimulate(t *testing.T) {
 		"push.json":                                    {}, // tag deletion
 		"push.1.json":                                  {},
 		"push.with-organization.json":                  {},
-		"push.with-new-branch.json":                    {"release", release(pushSHA)},
+		"push.with-new-branch.json":                    {"release", release(pushSHA)}, // master at pushSHA
 		"issue_comment.created.json":                   {}, // on an issue, not a command
 		"issue_comment.created.with-organization.json": {},
 		"ping.json":                                    {},
@@ -155,7 +157,12 @@ func TestSimulate(t *testing.T) {
 		if !ok {
 			t.Fatalf("no expectation for %s", name)
 		}
-		cases = append(cases, tc{name: name, event: strings.SplitN(name, ".", 2)[0], payload: read(t, name), fires: want.fires, params: want.params})
+		c := tc{name: name, event: strings.SplitN(name, ".", 2)[0], payload: read(t, name), fires: want.fires, params: want.params}
+		if want.fires == "release" {
+			// The interceptor asks GitHub where the branch is now.
+			c.master, c.requests = pushSHA, []string{"GET /repos/Codertocat/Hello-World/branches/master"}
+		}
+		cases = append(cases, c)
 		if want.fires != "" {
 			// A wrong secret, a forged signature or none: nothing fires.
 			ev := strings.SplitN(name, ".", 2)[0]
@@ -184,6 +191,7 @@ func TestSimulate(t *testing.T) {
 			reason: "did not return true"},
 		tc{name: "push to default branch", event: "push", payload: derive(t, "push.json", map[string]any{
 			"ref": "refs/heads/master", "deleted": false, "after": newHead}), fires: "release", params: release(newHead),
+			master: newHead, requests: []string{"GET /repos/Codertocat/Hello-World/branches/master"},
 			annotations: map[string]string{"pipewright.dev/event": "push", "pipewright.dev/ref": "refs/heads/master"}},
 		tc{name: "push to feature branch", event: "push", payload: derive(t, "push.with-new-branch.json", map[string]any{"ref": "refs/heads/feature"})},
 		tc{name: "tag push", event: "push", payload: derive(t, "push.json", map[string]any{"deleted": false, "created": true, "after": newHead, "ref": "refs/tags/v1.0.0"})},
@@ -229,8 +237,9 @@ func TestSimulate(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			opts := simulate.Options{}
 			var gh *githubtest.Server
-			if c.head != "" {
+			if c.head != "" || c.master != "" {
 				gh = fakeGitHub(t, c.head, c.samePR)
+				gh.SetBranch(repo, "master", c.master)
 				opts = simulate.Options{GitHubAPI: gh.URL, GitHubToken: gh.Token}
 			}
 			d := simulate.Delivery{Event: c.event, Payload: c.payload, Secret: secret}
@@ -452,6 +461,7 @@ func TestSecurity(t *testing.T) {
 			gh.AddPull("mallory/other", githubtest.Pull{Number: 2, HeadSHA: prHead, BaseRef: "master", Files: c.files})
 			gh.AddPull(repo, githubtest.Pull{Number: 1, HeadSHA: prHead, BaseRef: "master", HeadRef: "patch-1", Author: "Codertocat", Association: "OWNER"})
 			gh.SetPermission(repo, "Codertocat", "admin")
+			gh.SetBranch(repo, "master", newHead)
 			d := simulate.Delivery{Event: c.event, Payload: c.payload, Secret: secret}
 			if c.d != nil {
 				c.d(&d)
@@ -486,5 +496,77 @@ func TestEmptySecret(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "empty or whitespace") {
 			t.Errorf("secret %q: %v, want the empty-secret error", s, err)
 		}
+	}
+}
+
+// TestReplay: with the runs earlier deliveries created in the cluster, a
+// delivery is refused when GitHub redelivers it (same id), when its signed
+// body comes again under another id, and a push when the branch has moved
+// on (an old push replayed after its runs were pruned, or a superseded
+// one). Runs carry the labels the lookups use.
+func TestReplay(t *testing.T) {
+	tree := project(t, "")
+	gh := fakeGitHub(t, prHead, true)
+	gh.SetBranch(repo, "master", newHead)
+	opts := simulate.Options{GitHubAPI: gh.URL, GitHubToken: gh.Token, Cluster: &simulate.Cluster{}}
+	pushBody := derive(t, "push.json", map[string]any{"ref": "refs/heads/master", "deleted": false, "after": newHead})
+	const id1, id2 = "9a0c8c00-4a6f-11ef-8a3e-5d1a0b7f1a01", "9a0c8c00-4a6f-11ef-8a3e-5d1a0b7f1a02"
+	deliver := func(event, id string, body []byte) *simulate.Result {
+		t.Helper()
+		res, err := simulate.Run(context.Background(), tree, simulate.Delivery{Event: event, Payload: body, Secret: secret, ID: id}, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	reason := func(res *simulate.Result, trigger string) string {
+		for _, s := range res.Skipped {
+			if s.Trigger == trigger {
+				return s.Reason
+			}
+		}
+		return ""
+	}
+
+	res := deliver("push", id1, pushBody)
+	if len(res.Fired) != 1 {
+		t.Fatalf("first push: fired %d; skipped %+v", len(res.Fired), res.Skipped)
+	}
+	labels := res.Fired[0].PipelineRun.Labels
+	for k, v := range map[string]string{"pipewright.dev/delivery": id1, "pipewright.dev/sha": newHead, "pipewright.dev/kind": "release",
+		"pipewright.dev/repository": "codertocat.hello-world", "pipewright.dev/payload": interceptor.PayloadHash(pushBody)} {
+		if labels[k] != v {
+			t.Errorf("label %s = %q, want %q", k, labels[k], v)
+		}
+	}
+	if r := reason(deliver("push", id1, pushBody), "release"); !strings.Contains(r, "replay: a PipelineRun with pipewright.dev/delivery="+id1) {
+		t.Errorf("redelivery: %q", r)
+	}
+	if r := reason(deliver("push", id2, pushBody), "release"); !strings.Contains(r, "replay: a PipelineRun with pipewright.dev/payload=") {
+		t.Errorf("same body, new id: %q", r)
+	}
+	// The runs were pruned; an old push is still refused: master moved on.
+	opts.Cluster = &simulate.Cluster{}
+	old := derive(t, "push.json", map[string]any{"ref": "refs/heads/master", "deleted": false, "after": pushSHA})
+	if r := reason(deliver("push", id2, old), "release"); !strings.Contains(r, "push of "+pushSHA+", but master is at "+newHead+" now") {
+		t.Errorf("old push: %q", r)
+	}
+
+	// Pull requests: the second delivery of one event starts nothing.
+	pr := read(t, "pull_request.synchronize.json")
+	if res := deliver("pull_request", id1, pr); len(res.Fired) != 1 || res.Fired[0].PipelineRun.Labels["pipewright.dev/pull-request"] != "2" {
+		t.Fatalf("first PR delivery: %+v", res)
+	}
+	if r := reason(deliver("pull_request", id2, pr), "pull-request"); !strings.Contains(r, "replay") {
+		t.Errorf("PR replay: %q", r)
+	}
+
+	// A ChatOps run records who approved it.
+	res = deliver("issue_comment", id2, comment(t, "/ok-to-test "+prHead, "Codertocat"))
+	if len(res.Fired) != 1 {
+		t.Fatalf("/ok-to-test: %+v", res.Skipped)
+	}
+	if got := res.Fired[0].PipelineRun.Annotations["pipewright.dev/approved-by"]; got != "Codertocat (collaborator with admin permission)" {
+		t.Errorf("approved-by %q", got)
 	}
 }

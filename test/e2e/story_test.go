@@ -106,6 +106,12 @@ github:
 		t.Fatal(err)
 	}
 	cp.GitHub.AddRepo("Codertocat/Hello-World")
+	// Every trigger ends with the pipewright interceptor (replay checks):
+	// it must be serving before the first delivery.
+	if out, err := cp.Kubectl(ctx, nil, "rollout", "status", "deployment/hello-world-interceptor", "-n", ns, "--timeout=3m"); err != nil {
+		desc, _ := cp.Kubectl(ctx, nil, "describe", "pods", "-n", ns, "-l", "app.kubernetes.io/name=hello-world-interceptor")
+		t.Fatalf("the interceptor Deployment: %v\n%s\n%s", err, out, desc)
+	}
 	sink, err := cp.StartEventListener(ctx, ns, "hello-world-listener")
 	if err != nil {
 		t.Fatal(err)
@@ -193,6 +199,9 @@ func release(t *testing.T, ns, sinkURL, secret, sha, cloneURL string) string {
 	for _, r := range before {
 		seen[r.Name] = true
 	}
+	// The merge moved the default branch: the interceptor releases only
+	// the commit it points at.
+	cp.GitHub.SetBranch("Codertocat/Hello-World", "master", sha)
 	postGitHub(t, sinkURL, "push", pushPayload(t, sha, cloneURL), secret)
 	name := waitNewRun(t, ns, "hello-world-release", seen)
 	run := waitPipelineRun(t, ns, name, 15*time.Minute)

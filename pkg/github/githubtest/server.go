@@ -74,7 +74,12 @@ type Server struct {
 	replies  []Reply
 	repos    map[string]*repo
 	nextID   int64
+	used     int // requests counted against the rate limit
 }
+
+// RateLimit is the primary rate limit the server reports in GitHub's
+// X-RateLimit-* headers (a token's 5000 requests an hour).
+const RateLimit = 5000
 
 type repo struct {
 	shas      map[string]bool
@@ -86,6 +91,7 @@ type repo struct {
 	pulls       map[int]Pull
 	perms       map[string]string // login -> permission
 	files       map[string]string // path -> content
+	branches    map[string]string // branch -> head sha
 }
 
 // extra holds handlers other files of the package add.
@@ -268,7 +274,18 @@ func (s *Server) record(next http.Handler) http.Handler {
 			s.replies = s.replies[1:]
 		}
 		want, app := s.Token, s.AppToken
+		s.used++
+		used := s.used
 		s.mu.Unlock()
+		// GitHub's rate-limit headers on every answer; a scripted reply
+		// may override them (a 403 with X-RateLimit-Remaining: 0).
+		h := w.Header()
+		h.Set("X-RateLimit-Limit", strconv.Itoa(RateLimit))
+		h.Set("X-RateLimit-Remaining", strconv.Itoa(max(RateLimit-used, 0)))
+		h.Set("X-RateLimit-Used", strconv.Itoa(used))
+		h.Set("X-RateLimit-Reset", strconv.FormatInt(time.Now().Add(time.Hour).Truncate(time.Hour).Unix(), 10))
+		h.Set("X-RateLimit-Resource", "core")
+		h.Set("X-GitHub-Api-Version-Selected", "2022-11-28")
 		if scripted != nil {
 			for k, v := range scripted.Header {
 				w.Header().Set(k, v)

@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -168,5 +170,64 @@ func TestRequestsEndpoint(t *testing.T) {
 				t.Errorf("scripted reply: got %v, want 502", err)
 			}
 		})
+	}
+}
+
+// A client pages through a PR's files by the Link header, as go-github and
+// Triggers' changed-files lookup do, and reads the rate-limit headers.
+func TestPaginationAndRateLimit(t *testing.T) {
+	s := githubtest.New(t)
+	s.AddRepo("octo/app")
+	var files []string
+	for i := range 250 {
+		files = append(files, fmt.Sprintf("f%03d.go", i))
+	}
+	s.AddPull("octo/app", githubtest.Pull{Number: 7, HeadSHA: "0123456789abcdef0123456789abcdef01234567", BaseRef: "main", Files: files})
+	c := client(t, s, s.Token)
+	var got []string
+	opt := &gogithub.ListOptions{PerPage: 100}
+	pages := 0
+	for {
+		fs, resp, err := c.PullRequests.ListFiles(context.Background(), "octo", "app", 7, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages++
+		for _, f := range fs {
+			got = append(got, f.GetFilename())
+		}
+		if resp.Rate.Limit != githubtest.RateLimit || resp.Rate.Remaining != githubtest.RateLimit-pages || resp.Rate.Reset.IsZero() {
+			t.Errorf("page %d: rate %+v", pages, resp.Rate)
+		}
+		if pages == 1 && (resp.LastPage != 3 || resp.NextPage != 2) {
+			t.Errorf("first page: next %d last %d, want 2 and 3", resp.NextPage, resp.LastPage)
+		}
+		if resp.NextPage == 0 {
+			break
+		}
+		opt.Page = resp.NextPage
+	}
+	if pages != 3 || !cmp.Equal(got, files) {
+		t.Errorf("%d pages, %d files; want 3 pages and all 250 in order", pages, len(got))
+	}
+	// Without per_page, GitHub's default of 30.
+	fs, _, err := c.PullRequests.ListFiles(context.Background(), "octo", "app", 7, nil)
+	if err != nil || len(fs) != 30 {
+		t.Errorf("default page: %d files, %v; want 30", len(fs), err)
+	}
+}
+
+func TestBranch(t *testing.T) {
+	s := githubtest.New(t)
+	s.AddRepo("octo/app")
+	const sha = "0123456789abcdef0123456789abcdef01234567"
+	s.SetBranch("octo/app", "release/1.x", sha)
+	c := client(t, s, s.Token)
+	b, _, err := c.Repositories.GetBranch(context.Background(), "octo", "app", "release/1.x", 0)
+	if err != nil || b.GetName() != "release/1.x" || b.GetCommit().GetSHA() != sha {
+		t.Errorf("GetBranch = %+v, %v", b, err)
+	}
+	if _, _, err := c.Repositories.GetBranch(context.Background(), "Octo", "App", "nope", 0); err == nil || !strings.Contains(err.Error(), "404") {
+		t.Errorf("unknown branch: %v, want 404", err)
 	}
 }
