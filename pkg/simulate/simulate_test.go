@@ -143,7 +143,7 @@ func TestSimulate(t *testing.T) {
 		"push.1.json":                                  {},
 		"push.with-organization.json":                  {},
 		"push.with-new-branch.json":                    {"release", release(pushSHA)}, // master at pushSHA
-		"issue_comment.created.json":                   {}, // on an issue, not a command
+		"issue_comment.created.json":                   {},                            // on an issue, not a command
 		"issue_comment.created.with-organization.json": {},
 		"ping.json":                                    {},
 	}
