@@ -42,7 +42,7 @@ func pushBody(repository, after string) string {
 	return string(b)
 }
 
-func client(t *testing.T, api string) *github.Client {
+func client(t testing.TB, api string) *github.Client {
 	t.Helper()
 	gh, err := github.New(github.Options{APIURL: api, Token: "test-token", Retry: &github.Retry{Backoff: time.Millisecond}})
 	if err != nil {
