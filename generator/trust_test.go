@@ -322,7 +322,7 @@ func TestChatOpsInterceptorIsInstalled(t *testing.T) {
 		t.Errorf("%s is bound by %v, want only RoleBinding/%s and ClusterRoleBinding/%s", svcName, got, svcName, crs[0].Name)
 	}
 	role := objs["Role/"+svcName].(*rbacv1.Role)
-	if want := []rbacv1.PolicyRule{{APIGroups: []string{"tekton.dev"}, Resources: []string{"pipelineruns"}, Verbs: []string{"list"}}}; !reflect.DeepEqual(role.Rules, want) {
+	if want := []rbacv1.PolicyRule{{APIGroups: []string{"tekton.dev"}, Resources: []string{"pipelineruns"}, Verbs: []string{"list", "patch", "delete"}}}; !reflect.DeepEqual(role.Rules, want) {
 		t.Errorf("Role %s rules %+v, want %+v", svcName, role.Rules, want)
 	}
 	if crb := objs["ClusterRoleBinding/"+crs[0].Name].(*rbacv1.ClusterRoleBinding); crb.RoleRef.Name != crs[0].Name || crb.Subjects[0].Namespace != "ci" {

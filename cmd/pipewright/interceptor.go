@@ -30,6 +30,7 @@ type interceptorFlags struct {
 	repositories            []string
 	namespace               string
 	timeout                 time.Duration
+	keepRuns                int
 }
 
 // check refuses contradictory TLS options: certificate files or a
@@ -97,7 +98,7 @@ With neither it serves plain HTTP, for local tests.`,
 					return fmt.Errorf("--namespace and --cluster-interceptor use the Pod's service account: %w", err)
 				}
 			}
-			ic := &interceptor.Interceptor{GitHub: gh, Repositories: f.repositories, Namespace: f.namespace, Timeout: f.timeout,
+			ic := &interceptor.Interceptor{GitHub: gh, Repositories: f.repositories, Namespace: f.namespace, Timeout: f.timeout, KeepRuns: f.keepRuns,
 				Log: slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), nil))}
 			if f.namespace != "" {
 				dc, err := dynamic.NewForConfig(incluster)
@@ -166,6 +167,7 @@ With neither it serves plain HTTP, for local tests.`,
 	fl.StringVar(&f.clusterInterceptor, "cluster-interceptor", "", "with --self-signed-for: the ClusterInterceptor whose spec.clientConfig.caBundle gets the CA")
 	fl.StringSliceVar(&f.repositories, "repository", nil, "OWNER/NAME the interceptor answers for (repeat for more); requests naming others are refused")
 	fl.StringVar(&f.namespace, "namespace", "", "the namespace whose triggers it serves; replay checks list PipelineRuns there (in cluster)")
+	fl.IntVar(&f.keepRuns, "keep-runs", 0, "with --namespace: finished runs kept per kind (pull-request, release); older ones are deleted (0 keeps all)")
 	fl.DurationVar(&f.timeout, "decision-timeout", interceptor.DefaultTimeout, "answer within this time, GitHub calls included (below the EventListener's timeout)")
 	c := &cobra.Command{Use: "interceptor", Short: "The pipewright Triggers ClusterInterceptor"}
 	c.AddCommand(serve)

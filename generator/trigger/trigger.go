@@ -45,11 +45,12 @@ const (
 
 // Labels on every run, so that a project's runs, a pull request's runs and
 // a delivery's run can be found (replay checks, cancelling, pruning).
+// The interceptor reads them, so they are defined there.
 const (
-	RepositoryLabel  = "pipewright.dev/repository"
-	KindLabel        = "pipewright.dev/kind"
-	SHALabel         = "pipewright.dev/sha"
-	PullRequestLabel = "pipewright.dev/pull-request"
+	RepositoryLabel  = interceptor.RepositoryLabel
+	KindLabel        = interceptor.KindLabel
+	SHALabel         = interceptor.SHALabel
+	PullRequestLabel = interceptor.PullRequestLabel
 	DeliveryLabel    = interceptor.DeliveryLabel
 	PayloadLabel     = interceptor.PayloadLabel
 )
@@ -78,14 +79,9 @@ func runLabels(c *config.Config, kind pipeline.Kind) map[string]string {
 	return l
 }
 
-// RepositoryLabelValue is the configured OWNER/NAME as a label value:
-// OWNER.NAME (owners have no dots), lower case, cut to 63 characters.
+// RepositoryLabelValue is the configured repository as a label value.
 func RepositoryLabelValue(c *config.Config) string {
-	v := strings.ToLower(strings.Replace(c.GitHub.Repository, "/", ".", 1))
-	if len(v) > 63 {
-		v = v[:63]
-	}
-	return strings.TrimRight(v, "-_.")
+	return interceptor.RepositoryLabelValue(c.GitHub.Repository)
 }
 
 // RunParams is what a TriggerTemplate passes to its PipelineRun: each bound

@@ -22,6 +22,12 @@ import (
 type noRuns struct{}
 
 func (noRuns) Exists(context.Context, string, string, string) (bool, error) { return false, nil }
+func (noRuns) Cancel(context.Context, string, map[string]string) ([]string, error) {
+	return nil, nil
+}
+func (noRuns) Prune(context.Context, string, map[string]string, int) ([]string, error) {
+	return nil, nil
+}
 
 // BenchmarkConcurrentTLS: the interceptor behind its self-signed TLS, as
 // Triggers calls it, with 50 requests in flight. Each is a /retest on a pull

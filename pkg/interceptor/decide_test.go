@@ -16,6 +16,7 @@ import (
 	"github.com/pipewright/pipewright/pkg/interceptor"
 	triggersv1 "github.com/tektoncd/triggers/pkg/apis/triggers/v1beta1"
 	"google.golang.org/grpc/codes"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -152,5 +153,58 @@ func TestClusterRuns(t *testing.T) {
 	}
 	if _, err := runs.Exists(context.Background(), "ci", interceptor.DeliveryLabel, "x,y=z"); err == nil {
 		t.Error("a value no label can hold was listed")
+	}
+}
+
+func pipelineRun(name string, created time.Time, labels map[string]string, succeeded string) *unstructured.Unstructured {
+	u := &unstructured.Unstructured{}
+	u.SetAPIVersion("tekton.dev/v1")
+	u.SetKind("PipelineRun")
+	u.SetNamespace("ci")
+	u.SetName(name)
+	u.SetLabels(labels)
+	u.SetCreationTimestamp(metav1.NewTime(created))
+	if succeeded != "" {
+		unstructured.SetNestedSlice(u.Object, []any{map[string]any{"type": "Succeeded", "status": succeeded}}, "status", "conditions")
+	}
+	return u
+}
+
+// ClusterRuns cancels the unfinished runs of a selection with
+// CancelledRunFinally, and prunes the finished ones but the newest.
+func TestClusterRunsCancelAndPrune(t *testing.T) {
+	pr := func(n string) map[string]string {
+		return map[string]string{interceptor.KindLabel: "pull-request", interceptor.PullRequestLabel: n}
+	}
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	dc := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(),
+		map[schema.GroupVersionResource]string{interceptor.PipelineRuns: "PipelineRunList"},
+		pipelineRun("running-2", t0, pr("2"), "Unknown"),
+		pipelineRun("pending-2", t0, pr("2"), ""),
+		pipelineRun("done-2", t0.Add(time.Minute), pr("2"), "True"),
+		pipelineRun("failed-2", t0.Add(2*time.Minute), pr("2"), "False"),
+		pipelineRun("running-3", t0, pr("3"), "Unknown"),
+	)
+	runs := interceptor.ClusterRuns{Client: dc}
+	ctx := context.Background()
+	got, err := runs.Cancel(ctx, "ci", pr("2"))
+	if err != nil || strings.Join(got, ",") != "pending-2,running-2" {
+		t.Fatalf("Cancel = %v, %v; want pending-2 and running-2", got, err)
+	}
+	for name, want := range map[string]string{"running-2": interceptor.CancelStatus, "pending-2": interceptor.CancelStatus, "done-2": "", "running-3": ""} {
+		u, err := dc.Resource(interceptor.PipelineRuns).Namespace("ci").Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s, _, _ := unstructured.NestedString(u.Object, "spec", "status"); s != want {
+			t.Errorf("%s: spec.status %q, want %q", name, s, want)
+		}
+	}
+	if got, _ := runs.Cancel(ctx, "ci", pr("2")); len(got) != 0 {
+		t.Errorf("cancelled again: %v", got)
+	}
+	pruned, err := runs.Prune(ctx, "ci", map[string]string{interceptor.KindLabel: "pull-request"}, 1)
+	if err != nil || strings.Join(pruned, ",") != "done-2" {
+		t.Errorf("Prune = %v, %v; want the older finished run done-2", pruned, err)
 	}
 }

@@ -63,15 +63,27 @@ type Interceptor struct {
 	Timeout time.Duration
 	// Log gets one line per decision, with the delivery id; nil is silent.
 	Log *slog.Logger
+	// KeepRuns, when positive, is how many finished runs of each kind
+	// (pull-request, release) the project keeps: older ones, and their
+	// volume claims, are deleted when a new run is let through.
+	KeepRuns int
 }
 
 // DefaultTimeout answers before Triggers' EventListener gives up on the
 // whole delivery (its timeout handler's default is 5s).
 const DefaultTimeout = 4 * time.Second
 
-// Labels every generated PipelineRun carries, from the delivery: the
-// replay lookups find earlier runs by them.
+// Labels every generated PipelineRun carries: the replay lookups find
+// earlier runs by them, cancelling and pruning a project's older runs.
 const (
+	// RepositoryLabel is RepositoryLabelValue of the configured repository.
+	RepositoryLabel = "pipewright.dev/repository"
+	// KindLabel is pull-request or release.
+	KindLabel = "pipewright.dev/kind"
+	// SHALabel is the commit the run builds.
+	SHALabel = "pipewright.dev/sha"
+	// PullRequestLabel is the pull request's number.
+	PullRequestLabel = "pipewright.dev/pull-request"
 	// DeliveryLabel is the X-GitHub-Delivery id (a GUID): GitHub's
 	// redelivery of one delivery keeps it.
 	DeliveryLabel = "pipewright.dev/delivery"
@@ -80,6 +92,17 @@ const (
 	PayloadLabel = "pipewright.dev/payload"
 )
 
+// RepositoryLabelValue is OWNER/NAME as a label value: OWNER.NAME (owners
+// have no dots), lower case (GitHub's names are case-insensitive), cut to
+// 63 characters.
+func RepositoryLabelValue(repo string) string {
+	v := strings.ToLower(strings.Replace(repo, "/", ".", 1))
+	if len(v) > 63 {
+		v = v[:63]
+	}
+	return strings.TrimRight(v, "-_.")
+}
+
 // PayloadHash names a signed payload in a label value (63 characters at
 // most): the first 40 hex digits of its SHA-256.
 func PayloadHash(body []byte) string {
@@ -87,9 +110,17 @@ func PayloadHash(body []byte) string {
 	return hex.EncodeToString(h[:20])
 }
 
-// Runs answers whether a PipelineRun with a label exists.
+// Runs are a namespace's PipelineRuns, as the interceptor uses them.
 type Runs interface {
+	// Exists answers whether a PipelineRun with label=value exists.
 	Exists(ctx context.Context, namespace, label, value string) (bool, error)
+	// Cancel stops the unfinished runs carrying every label of match
+	// (CancelledRunFinally: their finally tasks still report to GitHub)
+	// and returns their names.
+	Cancel(ctx context.Context, namespace string, match map[string]string) ([]string, error)
+	// Prune deletes the finished runs carrying every label of match but
+	// the newest keep, and returns their names.
+	Prune(ctx context.Context, namespace string, match map[string]string, keep int) ([]string, error)
 }
 
 var _ triggersv1.InterceptorInterface = (*Interceptor)(nil)
@@ -197,6 +228,11 @@ func (i *Interceptor) Process(ctx context.Context, r *triggersv1.InterceptorRequ
 		if !resp.Continue {
 			attrs = append(attrs, "reason", resp.Status.Message)
 		}
+		for _, k := range []string{"cancelled", "pruned", "prune_error"} {
+			if v, ok := resp.Extensions[k]; ok && v != "" {
+				attrs = append(attrs, k, v)
+			}
+		}
 		i.Log.Info("decision", attrs...)
 	}
 	return resp
@@ -258,8 +294,55 @@ func (i *Interceptor) process(ctx context.Context, r *triggersv1.InterceptorRequ
 			resp.Extensions = map[string]any{}
 		}
 		resp.Extensions["payload_sha"] = payload
+		if i.Runs != nil {
+			if refused := i.lifecycle(ctx, ns, ev, r, p, resp); refused != nil {
+				return refused, p.Repository
+			}
+		}
 	}
 	return resp, p.Repository
+}
+
+// lifecycle runs just before Triggers creates the new run: the older
+// unfinished runs it replaces are cancelled (a new push to a pull request
+// makes its running CI moot; a newer release supersedes an older one, so
+// two releases never deploy at once or out of order), and with KeepRuns
+// the oldest finished ones are pruned. A failed cancel refuses the
+// delivery (two releases could otherwise deploy at once); a failed prune
+// is only logged.
+func (i *Interceptor) lifecycle(ctx context.Context, ns, event string, r *triggersv1.InterceptorRequest, p Params, resp *triggersv1.InterceptorResponse) *triggersv1.InterceptorResponse {
+	match := map[string]string{RepositoryLabel: RepositoryLabelValue(p.Repository), KindLabel: "release"}
+	if event != "push" {
+		match[KindLabel] = "pull-request"
+		var n struct {
+			Number int `json:"number"`
+			Issue  struct {
+				Number int `json:"number"`
+			} `json:"issue"`
+		}
+		if err := json.Unmarshal([]byte(r.Body), &n); err != nil {
+			return interceptors.Failf(codes.InvalidArgument, "body: %v", err)
+		}
+		number := n.Number
+		if event == "issue_comment" {
+			number = n.Issue.Number
+		}
+		match[PullRequestLabel] = strconv.Itoa(number)
+	}
+	cancelled, err := i.Runs.Cancel(ctx, ns, match)
+	if err != nil {
+		return interceptors.Failf(codes.Unavailable, "cancelling the runs this one replaces: %v", err)
+	}
+	resp.Extensions["cancelled"] = strings.Join(cancelled, ",")
+	if i.KeepRuns > 0 {
+		delete(match, PullRequestLabel) // keep N per kind, not per pull request
+		pruned, err := i.Runs.Prune(ctx, ns, match, i.KeepRuns)
+		resp.Extensions["pruned"] = strings.Join(pruned, ",")
+		if err != nil {
+			resp.Extensions["prune_error"] = err.Error()
+		}
+	}
+	return nil
 }
 
 // replayed refuses a delivery that already started a run: by its id

@@ -22,6 +22,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/pipewright/pipewright/generator/check"
 	"github.com/pipewright/pipewright/generator/render"
@@ -69,13 +70,16 @@ type Options struct {
 	// pipewright interceptor's replay checks look there, and the runs this
 	// delivery fires are added. Nil: no cluster, no replay checks.
 	Cluster *Cluster
+	// KeepRuns is the interceptor's --keep-runs: finished runs kept per kind.
+	KeepRuns int
 }
 
 // Cluster is the PipelineRuns of a simulated namespace, shared between
 // deliveries so a replayed one can be told from a new one.
 type Cluster struct {
-	mu   sync.Mutex
-	Runs []*v1.PipelineRun
+	mu      sync.Mutex
+	Runs    []*v1.PipelineRun
+	created int
 }
 
 // Exists is interceptor.Runs over the cluster's runs.
@@ -90,10 +94,80 @@ func (c *Cluster) Exists(_ context.Context, namespace, label, value string) (boo
 	return false, nil
 }
 
+// add creates a run as the API server would: a name from its
+// generateName, a creation time after the others'.
 func (c *Cluster) add(r *v1.PipelineRun) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.created++
+	if r.Name == "" {
+		r.Name = fmt.Sprintf("%s%05d", r.GenerateName, c.created)
+	}
+	r.CreationTimestamp = metav1.NewTime(time.Date(2026, 1, 1, 0, 0, c.created, 0, time.UTC))
 	c.Runs = append(c.Runs, r)
+}
+
+func matches(r *v1.PipelineRun, namespace string, match map[string]string) bool {
+	if r.Namespace != namespace {
+		return false
+	}
+	for k, v := range match {
+		if r.Labels[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// Finish marks the named run finished (Succeeded True), as Tekton would.
+func (c *Cluster) Finish(name string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, r := range c.Runs {
+		if r.Name == name {
+			r.Status.SetCondition(&apis.Condition{Type: apis.ConditionSucceeded, Status: corev1.ConditionTrue})
+		}
+	}
+}
+
+func finished(r *v1.PipelineRun) bool {
+	c := r.Status.GetCondition(apis.ConditionSucceeded)
+	return c != nil && !c.IsUnknown()
+}
+
+// Cancel is interceptor.Runs: it sets spec.status as the interceptor's
+// patch would.
+func (c *Cluster) Cancel(_ context.Context, namespace string, match map[string]string) ([]string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []string
+	for _, r := range c.Runs {
+		if matches(r, namespace, match) && !finished(r) && r.Spec.Status == "" {
+			r.Spec.Status = interceptor.CancelStatus
+			out = append(out, r.Name)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// Prune is interceptor.Runs: it deletes the finished runs but the newest keep.
+func (c *Cluster) Prune(_ context.Context, namespace string, match map[string]string, keep int) ([]string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var done []*v1.PipelineRun
+	for _, r := range c.Runs {
+		if matches(r, namespace, match) && finished(r) {
+			done = append(done, r)
+		}
+	}
+	sort.SliceStable(done, func(i, j int) bool { return done[j].CreationTimestamp.Before(&done[i].CreationTimestamp) })
+	var out []string
+	for _, r := range done[min(keep, len(done)):] {
+		out = append(out, r.Name)
+		c.Runs = slices.DeleteFunc(c.Runs, func(x *v1.PipelineRun) bool { return x == r })
+	}
+	return out, nil
 }
 
 // Fired is a PipelineRun a trigger would create.
@@ -165,7 +239,7 @@ func Run(ctx context.Context, tree render.Tree, d Delivery, opts Options) (*Resu
 	}
 	// Without a token the interceptor decides what needs no GitHub call
 	// (pull_request replay checks) and refuses the rest.
-	ic := &interceptor.Interceptor{Repositories: objs.repositories, Namespace: ns}
+	ic := &interceptor.Interceptor{Repositories: objs.repositories, Namespace: ns, KeepRuns: opts.KeepRuns}
 	if opts.GitHubToken != "" {
 		gh, err := github.New(github.Options{APIURL: opts.GitHubAPI, Token: opts.GitHubToken})
 		if err != nil {

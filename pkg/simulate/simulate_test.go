@@ -570,3 +570,85 @@ func TestReplay(t *testing.T) {
 		t.Errorf("approved-by %q", got)
 	}
 }
+
+// TestLifecycle: a new push to a pull request cancels that pull request's
+// older running runs (and no other's); a newer release cancels the older
+// one still running, so two never deploy at once or out of order; with
+// KeepRuns the oldest finished runs are pruned.
+func TestLifecycle(t *testing.T) {
+	tree := project(t, "")
+	gh := fakeGitHub(t, prHead, true)
+	cluster := &simulate.Cluster{}
+	opts := simulate.Options{GitHubAPI: gh.URL, GitHubToken: gh.Token, Cluster: cluster, KeepRuns: 2}
+	n := 0
+	deliver := func(event string, body []byte) *simulate.Result {
+		t.Helper()
+		n++
+		res, err := simulate.Run(context.Background(), tree, simulate.Delivery{Event: event, Payload: body, Secret: secret,
+			ID: fmt.Sprintf("00000000-0000-0000-0000-%012d", n)}, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Fired) != 1 {
+			t.Fatalf("delivery %d (%s): fired %d; skipped %+v", n, event, len(res.Fired), res.Skipped)
+		}
+		return res
+	}
+	status := func() map[string]string {
+		out := map[string]string{}
+		for _, r := range cluster.Runs {
+			out[r.Labels["pipewright.dev/kind"]+"#"+r.Labels["pipewright.dev/pull-request"]+"@"+r.Labels["pipewright.dev/sha"][:7]] = string(r.Spec.Status)
+		}
+		return out
+	}
+	sync := func(number int, sha string) []byte {
+		return derive(t, "pull_request.synchronize.json", map[string]any{"number": number, "pull_request.number": number, "pull_request.head.sha": sha})
+	}
+	const shaA, shaB = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+	deliver("pull_request", sync(2, shaA))
+	deliver("pull_request", sync(3, shaA))
+	deliver("pull_request", sync(2, shaB))
+	want := map[string]string{"pull-request#2@aaaaaaa": "CancelledRunFinally", "pull-request#3@aaaaaaa": "", "pull-request#2@bbbbbbb": ""}
+	if got := status(); !reflect.DeepEqual(got, want) {
+		t.Errorf("after a second push to #2: %v, want %v", got, want)
+	}
+	// /retest on #1 (head prHead) cancels nothing of #2 or #3.
+	deliver("issue_comment", comment(t, "/retest", "Codertocat"))
+	want["pull-request#1@"+prHead[:7]] = ""
+	if got := status(); !reflect.DeepEqual(got, want) {
+		t.Errorf("after /retest on #1: %v, want %v", got, want)
+	}
+
+	// Releases: the second merge supersedes the first, still running.
+	push := func(sha string) []byte {
+		gh.SetBranch(repo, "master", sha)
+		return derive(t, "push.json", map[string]any{"ref": "refs/heads/master", "deleted": false, "after": sha})
+	}
+	first := deliver("push", push(shaA)).Fired[0].PipelineRun.Name
+	deliver("push", push(shaB))
+	if got := status(); got["release#@aaaaaaa"] != "CancelledRunFinally" || got["release#@bbbbbbb"] != "" {
+		t.Errorf("after the second merge: %v", got)
+	}
+
+	// Pruning keeps the newest two finished releases (and the new one).
+	for _, r := range cluster.Runs {
+		cluster.Finish(r.Name)
+	}
+	deliver("push", push(newHead))
+	for _, r := range cluster.Runs {
+		cluster.Finish(r.Name)
+	}
+	res := deliver("push", push(pushSHA))
+	var releases []string
+	for _, r := range cluster.Runs {
+		if r.Labels["pipewright.dev/kind"] == "release" {
+			releases = append(releases, r.Labels["pipewright.dev/sha"][:7])
+		}
+	}
+	if want := []string{"bbbbbbb", newHead[:7], pushSHA[:7]}; !reflect.DeepEqual(releases, want) {
+		t.Errorf("release runs left %v, want %v (%s pruned)", releases, want, first)
+	}
+	if got := res.Fired[0].PipelineRun.Labels["pipewright.dev/kind"]; got != "release" {
+		t.Errorf("the last run is a %s run", got)
+	}
+}
