@@ -366,7 +366,7 @@ func PRFilter(c *config.Config) string {
 // ChatOpsFilter lets only PR comments that are commands reach the pipewright
 // interceptor (which makes GitHub API calls).
 func ChatOpsFilter(c *config.Config) string {
-	return Guard(c) + ` && body.action == 'created' && has(body.issue.pull_request) && body.comment.body.matches('(?m)^\\s*/(retest|ok-to-test)\\b')`
+	return Guard(c) + ` && body.action == 'created' && has(body.issue.pull_request) && body.comment.body.matches('(?m)^\\s*/(retest|ok-to-test|test|cancel)\\b')`
 }
 
 // ReleaseFilter is the release trigger's CEL filter: a branch update (not a
@@ -416,6 +416,8 @@ func (b builder) listener(paths []string) *triggersv1.EventListener {
 	if len(b.c.GitHub.Owners) > 0 {
 		chatParams = append(chatParams, param("owners", b.c.GitHub.Owners))
 	}
+	// What /test <pipeline> may name: the one pull-request pipeline.
+	chatParams = append(chatParams, param("pipelines", []string{b.app + "-" + string(pipeline.PullRequest)}))
 	// With the pipewright interceptor installed, every chain ends with it:
 	// replay checks against earlier runs and, for releases, the branch
 	// head (GitHub), after the cheap filters.

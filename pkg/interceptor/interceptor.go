@@ -41,6 +41,9 @@ type Params struct {
 	// Owners are logins trusted besides collaborators with write and the
 	// OWNERS file.
 	Owners []string `json:"owners,omitempty"`
+	// Pipelines are the names /test <pipeline> accepts: the pipelines
+	// this trigger's template runs.
+	Pipelines []string `json:"pipelines,omitempty"`
 }
 
 // Interceptor answers Triggers' interceptor requests.
@@ -168,12 +171,13 @@ type comment struct {
 
 // Command is a parsed ChatOps comment.
 type Command struct {
-	Name string // retest or ok-to-test
-	SHA  string // the commit /ok-to-test approves
+	Name     string // retest, ok-to-test, test or cancel
+	SHA      string // the commit /ok-to-test approves
+	Pipeline string // what /test names
 }
 
 var (
-	commandRE = regexp.MustCompile(`^/(retest|ok-to-test)(?:[ \t]+(\S+))?[ \t]*$`)
+	commandRE = regexp.MustCompile(`^/(retest|ok-to-test|test|cancel)(?:[ \t]+(\S+))?[ \t]*$`)
 	// The full 40 hex digits: a short prefix is cheap to collide with a
 	// crafted commit pushed after the approval.
 	shaRE = regexp.MustCompile(`^[0-9a-f]{40}$`)
@@ -189,8 +193,13 @@ func ParseCommand(body string) (Command, error) {
 		}
 		c := Command{Name: m[1]}
 		switch {
-		case c.Name == "retest" && m[2] != "":
-			return Command{}, fmt.Errorf("/retest takes no argument")
+		case (c.Name == "retest" || c.Name == "cancel") && m[2] != "":
+			return Command{}, fmt.Errorf("/%s takes no argument", c.Name)
+		case c.Name == "test" && m[2] == "":
+			return Command{}, fmt.Errorf("/test needs the pipeline to run: /test <pipeline>")
+		case c.Name == "test":
+			c.Pipeline = m[2]
+			return c, nil
 		case c.Name == "ok-to-test" && m[2] == "":
 			return Command{}, fmt.Errorf("/ok-to-test needs the commit it approves: /ok-to-test <sha> (the 40 hex digits of the PR head)")
 		case c.Name == "ok-to-test" && !shaRE.MatchString(strings.ToLower(m[2])):
@@ -199,7 +208,7 @@ func ParseCommand(body string) (Command, error) {
 		c.SHA = strings.ToLower(m[2])
 		return c, nil
 	}
-	return Command{}, fmt.Errorf("no /retest or /ok-to-test command in the comment")
+	return Command{}, fmt.Errorf("no /retest, /test, /ok-to-test or /cancel command in the comment")
 }
 
 func refuse(format string, args ...any) *triggersv1.InterceptorResponse {
@@ -425,6 +434,27 @@ func (i *Interceptor) comment(ctx context.Context, r *triggersv1.InterceptorRequ
 		return refuse("%s may not start CI here (%s)", commenter, why)
 	}
 	switch cmd.Name {
+	case "cancel":
+		// Stops the pull request's runs; starts none.
+		if i.Runs == nil {
+			return refuse("/cancel needs the interceptor's --namespace (it cancels runs there)")
+		}
+		ns := ""
+		if r.Context != nil {
+			ns, _ = triggersv1.ParseTriggerID(r.Context.TriggerID)
+		}
+		names, err := i.Runs.Cancel(ctx, ns, map[string]string{RepositoryLabel: RepositoryLabelValue(p.Repository),
+			KindLabel: "pull-request", PullRequestLabel: strconv.Itoa(pr.Number)})
+		if err != nil {
+			return interceptors.Failf(codes.Unavailable, "/cancel: %v", err)
+		}
+		return interceptors.Failf(codes.OK, "/cancel by %s (%s): cancelled %d run(s) of pull request #%d %v; no new run", commenter, why, len(names), pr.Number, names)
+	case "test":
+		if !slices.Contains(p.Pipelines, cmd.Pipeline) {
+			return refuse("/test %s: no such pipeline here; /test takes one of %v", cmd.Pipeline, p.Pipelines)
+		}
+	}
+	switch cmd.Name {
 	case "ok-to-test":
 		// The approval is for the commit the approver reviewed. A push
 		// after it moves the head, and the head then needs its own
@@ -433,9 +463,9 @@ func (i *Interceptor) comment(ctx context.Context, r *triggersv1.InterceptorRequ
 		if !strings.EqualFold(pr.HeadSHA, cmd.SHA) {
 			return refuse("approval names %s but the PR head is %s: review the new commits and approve again", cmd.SHA, pr.HeadSHA)
 		}
-	case "retest":
+	case "retest", "test":
 		if pr.Fork() && !slices.Contains(trustedAssociations, pr.Association) {
-			// /retest names no commit: on a fork from an untrusted author it
+			// /retest and /test name no commit: on a fork from an untrusted author it
 			// would approve whatever the head is by now.
 			ok, _, err := t.trusted(pr.Author)
 			if err != nil {

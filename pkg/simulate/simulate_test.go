@@ -652,3 +652,51 @@ func TestLifecycle(t *testing.T) {
 		t.Errorf("the last run is a %s run", got)
 	}
 }
+
+// TestChatOpsCommands: /test <pipeline> starts the named pull-request
+// pipeline, /cancel stops the pull request's runs and starts none, both
+// with /retest's trust rules.
+func TestChatOpsCommands(t *testing.T) {
+	tree := project(t, "")
+	gh := fakeGitHub(t, prHead, true)
+	cluster := &simulate.Cluster{}
+	opts := simulate.Options{GitHubAPI: gh.URL, GitHubToken: gh.Token, Cluster: cluster}
+	n := 0
+	deliver := func(body, user string) *simulate.Result {
+		t.Helper()
+		n++
+		res, err := simulate.Run(context.Background(), tree, simulate.Delivery{Event: "issue_comment", Payload: comment(t, body, user), Secret: secret,
+			ID: fmt.Sprintf("00000000-0000-0000-0000-%012d", n)}, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	chatops := func(res *simulate.Result) string {
+		for _, s := range res.Skipped {
+			if s.Trigger == "chatops" {
+				return s.Reason
+			}
+		}
+		return ""
+	}
+	if res := deliver("/test hello-world-pull-request", "Codertocat"); len(res.Fired) != 1 || res.Fired[0].PipelineRun.Spec.PipelineRef.Name != "hello-world-pull-request" {
+		t.Fatalf("/test: %+v", res)
+	}
+	if r := chatops(deliver("/test hello-world-release", "Codertocat")); !strings.Contains(r, "no such pipeline here") {
+		t.Errorf("/test of the release pipeline: %q", r)
+	}
+	if r := chatops(deliver("/cancel", "mallory")); !strings.Contains(r, "mallory may not start CI here") {
+		t.Errorf("/cancel by an untrusted user: %q", r)
+	}
+	if cluster.Runs[0].Spec.Status != "" {
+		t.Fatal("an untrusted /cancel cancelled a run")
+	}
+	res := deliver("/cancel", "Codertocat")
+	if len(res.Fired) != 0 || !strings.Contains(chatops(res), "cancelled 1 run(s) of pull request #1") {
+		t.Errorf("/cancel: fired %d, %q", len(res.Fired), chatops(res))
+	}
+	if cluster.Runs[0].Spec.Status != "CancelledRunFinally" {
+		t.Errorf("run %s: status %q after /cancel", cluster.Runs[0].Name, cluster.Runs[0].Spec.Status)
+	}
+}
