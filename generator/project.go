@@ -587,13 +587,13 @@ func projectReadme(p *project, pack buildpack.Pack, tasks, resources []string) [
 	}
 	b.WriteString("## ChatOps\n\n")
 	if trigger.HasChatOps(c) {
-		fmt.Fprintf(&b, "The ChatOps trigger (`/retest`, `/ok-to-test <sha>` on a pull request) calls ClusterInterceptor `%s` (`triggers/interceptor/`): `pipewright interceptor serve` from the tool image, in Deployment `%s` behind Service `%s` (port %d) in namespace `%s`, with Secret `%s` mounted read-only as its token file. ",
+		fmt.Fprintf(&b, "Every trigger ends with the pipewright interceptor (replay checks, the branch head of a push, cancelling the runs a new one replaces, pruning); the ChatOps trigger (`/retest`, `/test`, `/cancel`, `/ok-to-test <sha>` on a pull request) needs it too. It is ClusterInterceptor `%s` (`triggers/interceptor/`): `pipewright interceptor serve` from the tool image, in Deployment `%s` behind Service `%s` (port %d) in namespace `%s`, with Secret `%s` mounted read-only as its token file. ",
 			trigger.InterceptorName(c), trigger.InterceptorService(c), trigger.InterceptorService(c), trigger.InterceptorPort, ns, c.GitHub.TokenSecret)
 		fmt.Fprintf(&b, "Triggers calls it over HTTPS: at startup it makes a CA and a serving certificate for `%s.%s.svc`, and writes the CA into the ClusterInterceptor's `caBundle` (with the label `server/type: https`) with its own service account, which may get and patch that one ClusterInterceptor and nothing else. ",
 			trigger.InterceptorService(c), ns)
 		b.WriteString("Until it has, and for up to a minute after it restarts (a new CA, which EventListeners reload every minute), ChatOps commands fail; the other triggers do not depend on it.\n\n")
 	} else {
-		b.WriteString("Off: the ChatOps interceptor (`/retest`, `/ok-to-test <sha>`) runs from the pipewright tool image, and `tools.image` is not set. The EventListener has no ChatOps trigger: comments start no runs, and a pull request from a fork whose author is not trusted does not run at all. Set `tools.image` (see pipewright's README) and generate again to turn it on.\n\n")
+		b.WriteString("Off: the pipewright interceptor (ChatOps `/retest`, `/test`, `/cancel`, `/ok-to-test <sha>`; replay protection; cancelling superseded runs) runs from the pipewright tool image, and `tools.image` is not set. The EventListener has no ChatOps trigger: comments start no runs, and a pull request from a fork whose author is not trusted does not run at all; a replayed delivery is not refused (runs still carry its id in `pipewright.dev/delivery`). Set `tools.image` (see pipewright's README) and generate again to turn it on.\n\n")
 	}
 
 	b.WriteString("## Pipelines\n\n")
