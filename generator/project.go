@@ -284,6 +284,7 @@ func (p *project) spec(kind pipeline.Kind) pipeline.Spec {
 			"context":             c.Build.Context,
 			"dockerfile":          c.Image.Dockerfile,
 			"status-context":      c.GitHub.StatusContext,
+			"run-url":             RunURL(c.GitHub.RunURL),
 			"github-api-url":      c.GitHub.APIURL,
 			"github-token-secret": c.GitHub.TokenSecret,
 			"manifests":           path.Join(c.Build.Context, c.Deploy.Manifests),
@@ -670,4 +671,10 @@ func Summary(cfg *config.Loaded, tree render.Tree, out string) string {
 	}
 	return fmt.Sprintf("generated CI/CD for %s (%s pack, tasks %s) from %s into %s/: %d pipelines, %d tasks, %d run templates, %d files in all\napply with: kubectl apply -k %s\n",
 		cfg.App.Name, cfg.Build.Pack, cfg.Tasks.From, cfg.File, out, counts["pipelines"], counts["tasks"], counts["runs"], len(tree), out)
+}
+
+// RunURL is github.runURL with its {namespace} and {name} as the Tekton
+// context variables a pipeline task's params get the run's values from.
+func RunURL(template string) string {
+	return strings.NewReplacer("{namespace}", "$(context.pipelineRun.namespace)", "{name}", "$(context.pipelineRun.name)").Replace(template)
 }

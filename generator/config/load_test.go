@@ -70,6 +70,8 @@ func TestBadConfigs(t *testing.T) {
 			`pipewright.yaml:8:3: image.builder: go-image builds Go main packages; this is the node pack (hint: use builder: dockerfile for the node pack)`},
 		{"package not relative", replace("  repository: ghcr.io/acme/api", "  repository: ghcr.io/acme/api\n  package: cmd/api"),
 			`pipewright.yaml:8:3: image.package: "cmd/api" is not a relative package path (hint: write it relative to build.context: ./cmd/api)`},
+		{"run URL not http", replace("  repository: acme/api", "  repository: acme/api\n  runURL: dashboard/{name}"),
+			`pipewright.yaml:10:3: github.runURL: "dashboard/{name}" is not a run URL (hint: an http(s) URL with {namespace} and {name}, e.g. https://dashboard.example.com/#/namespaces/{namespace}/pipelineruns/{name})`},
 		// Globs that could never match are refused (pkg/glob, one meaning).
 		{"path glob with a leading slash", good + "paths:\n  - /services/api/**\n",
 			`pipewright.yaml:11:5: paths[0]: glob "/services/api/**": starts with / (hint: paths are relative to the repository root: drop the leading /)`},

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"path"
 	"regexp"
 	"sort"
@@ -120,6 +121,12 @@ func (l *Loaded) validate() Errors {
 		}
 	} else if c.Tasks.Bundle != "" {
 		add(l.Errorf("tasks.bundle", "set tasks.from: bundle, or remove tasks.bundle", "is only used with tasks.from: bundle"))
+	}
+	if u := c.GitHub.RunURL; u != "" {
+		rest := strings.NewReplacer("{namespace}", "ns", "{name}", "run").Replace(u)
+		if pu, err := url.Parse(rest); err != nil || (pu.Scheme != "https" && pu.Scheme != "http") || pu.Host == "" || strings.ContainsAny(rest, "{}$") {
+			add(l.Errorf("github.runURL", "an http(s) URL with {namespace} and {name}, e.g. https://dashboard.example.com/#/namespaces/{namespace}/pipelineruns/{name}", "%q is not a run URL", u))
+		}
 	}
 	for i, p := range c.Paths {
 		var ge *glob.Error

@@ -72,6 +72,7 @@ var params = []struct{ name, desc string }{
 	{"context", "Folder of the project inside the repository."},
 	{"dockerfile", "Dockerfile, relative to the context folder."},
 	{"status-context", "Commit status context."},
+	{"run-url", "Link on the commit statuses, e.g. the run's dashboard page; $(context.pipelineRun.namespace) and $(context.pipelineRun.name) in it are the run's. Empty: no link."},
 	{"github-api-url", "GitHub REST API root."},
 	{"github-token-secret", "Secret with the GitHub token (key token)."},
 	{"manifests", "Folder of Kubernetes manifests to apply."},
@@ -85,7 +86,7 @@ var params = []struct{ name, desc string }{
 var genericDefaults = map[string]string{
 	"context": ".", "dockerfile": "Dockerfile", "status-context": "pipewright",
 	"github-api-url": "https://api.github.com", "github-token-secret": "github-token",
-	"manifests": "k8s", "pr-number": "",
+	"manifests": "k8s", "pr-number": "", "run-url": "",
 }
 
 var defaultTimeouts = map[string]time.Duration{
@@ -179,6 +180,7 @@ func (b *builder) status(name, state, description string) v1.PipelineTask {
 		"state":             lit(state),
 		"context":           b.p("status-context"),
 		"description":       lit(description),
+		"target-url":        b.p("run-url"),
 		"github-api-url":    b.p("github-api-url"),
 		"token-secret-name": b.p("github-token-secret"),
 	}, nil)
@@ -434,6 +436,7 @@ func (b *builder) canaryStatus(state string) v1.PipelineTask {
 		"state":             lit(state),
 		"context":           lit("$(params.status-context)/canary"),
 		"description":       lit("$(tasks.deploy.results.summary)"),
+		"target-url":        b.p("run-url"),
 		"github-api-url":    b.p("github-api-url"),
 		"token-secret-name": b.p("github-token-secret"),
 	}, nil)
