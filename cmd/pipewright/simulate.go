@@ -15,7 +15,7 @@ import (
 func init() { subcommands = append(subcommands, simulateCmd) }
 
 func simulateCmd() *cobra.Command {
-	var file, event, payload, secret, signature, api, tokenFile string
+	var file, event, payload, secret, signature, delivery, api, tokenFile string
 	c := &cobra.Command{
 		Use:   "simulate --event EVENT --payload FILE --secret S",
 		Short: "Run a GitHub webhook delivery through the generated triggers offline; print the PipelineRuns it would create",
@@ -52,7 +52,7 @@ GITHUB_TOKEN.`,
 				}
 			}
 			d := simulate.Delivery{Event: event, Payload: body, Secret: secret, Signature: signature,
-				Unsigned: cmd.Flags().Changed("signature") && signature == ""}
+				Unsigned: cmd.Flags().Changed("signature") && signature == "", ID: delivery}
 			res, err := simulate.Run(cmd.Context(), tree, d, simulate.Options{GitHubAPI: api, GitHubToken: token})
 			if err != nil {
 				return fail(err)
@@ -81,6 +81,7 @@ GITHUB_TOKEN.`,
 	f.StringVar(&event, "event", "", "X-GitHub-Event: pull_request, push, issue_comment, ...")
 	f.StringVar(&payload, "payload", "", "file with the webhook body (JSON)")
 	f.StringVar(&secret, "secret", "", "webhook secret the EventListener checks signatures with")
+	f.StringVar(&delivery, "delivery", "", "X-GitHub-Delivery id the runs are labelled with (default: a fixed one)")
 	f.StringVar(&signature, "signature", "", "X-Hub-Signature-256 header (default: computed from --secret; empty: none)")
 	f.StringVar(&api, "github-api", github.DefaultAPIURL, "GitHub REST API root for the pipewright interceptor and changed files")
 	f.StringVar(&tokenFile, "github-token-file", "", "GitHub token for those calls (default: $GITHUB_TOKEN)")

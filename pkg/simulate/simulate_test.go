@@ -580,17 +580,12 @@ func TestLifecycle(t *testing.T) {
 	gh := fakeGitHub(t, prHead, true)
 	cluster := &simulate.Cluster{}
 	opts := simulate.Options{GitHubAPI: gh.URL, GitHubToken: gh.Token, Cluster: cluster, KeepRuns: 2}
-	n := 0
+	next := deliveries(t, tree, opts)
 	deliver := func(event string, body []byte) *simulate.Result {
 		t.Helper()
-		n++
-		res, err := simulate.Run(context.Background(), tree, simulate.Delivery{Event: event, Payload: body, Secret: secret,
-			ID: fmt.Sprintf("00000000-0000-0000-0000-%012d", n)}, opts)
-		if err != nil {
-			t.Fatal(err)
-		}
+		res := next(event, body)
 		if len(res.Fired) != 1 {
-			t.Fatalf("delivery %d (%s): fired %d; skipped %+v", n, event, len(res.Fired), res.Skipped)
+			t.Fatalf("%s: fired %d; skipped %+v", event, len(res.Fired), res.Skipped)
 		}
 		return res
 	}
@@ -660,18 +655,8 @@ func TestChatOpsCommands(t *testing.T) {
 	tree := project(t, "")
 	gh := fakeGitHub(t, prHead, true)
 	cluster := &simulate.Cluster{}
-	opts := simulate.Options{GitHubAPI: gh.URL, GitHubToken: gh.Token, Cluster: cluster}
-	n := 0
-	deliver := func(body, user string) *simulate.Result {
-		t.Helper()
-		n++
-		res, err := simulate.Run(context.Background(), tree, simulate.Delivery{Event: "issue_comment", Payload: comment(t, body, user), Secret: secret,
-			ID: fmt.Sprintf("00000000-0000-0000-0000-%012d", n)}, opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res
-	}
+	next := deliveries(t, tree, simulate.Options{GitHubAPI: gh.URL, GitHubToken: gh.Token, Cluster: cluster})
+	deliver := func(body, user string) *simulate.Result { return next("issue_comment", comment(t, body, user)) }
 	chatops := func(res *simulate.Result) string {
 		for _, s := range res.Skipped {
 			if s.Trigger == "chatops" {
@@ -698,5 +683,21 @@ func TestChatOpsCommands(t *testing.T) {
 	}
 	if cluster.Runs[0].Spec.Status != "CancelledRunFinally" {
 		t.Errorf("run %s: status %q after /cancel", cluster.Runs[0].Name, cluster.Runs[0].Spec.Status)
+	}
+}
+
+// deliveries sends deliveries one after the other, each with a new
+// delivery id, into one simulated cluster (opts.Cluster).
+func deliveries(t *testing.T, tree render.Tree, opts simulate.Options) func(event string, body []byte) *simulate.Result {
+	n := 0
+	return func(event string, body []byte) *simulate.Result {
+		t.Helper()
+		n++
+		res, err := simulate.Run(context.Background(), tree, simulate.Delivery{Event: event, Payload: body, Secret: secret,
+			ID: fmt.Sprintf("00000000-0000-0000-0000-%012d", n)}, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
 	}
 }
