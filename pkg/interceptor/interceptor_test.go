@@ -25,7 +25,7 @@ func TestParseCommand(t *testing.T) {
 		{body: "/cancel", want: interceptor.Command{Name: "cancel"}},
 		{body: "/cancel all", wantErr: true},
 		{body: "/test api-pull-request", want: interceptor.Command{Name: "test", Pipeline: "api-pull-request"}},
-		{body: "/test", wantErr: true}, // which pipeline?
+		{body: "/test", wantErr: true},          // which pipeline?
 		{body: "please /retest", wantErr: true}, // commands start a line
 		{body: "/ok-to-test-all ec26c3e57ca3a959ca5aad62de7213c562f8c821", wantErr: true},
 	} {
