@@ -68,6 +68,10 @@ type Server struct {
 	// OWNER/NAME.git; empty means https://github.com/. A test whose Pods
 	// clone from a local git server points it there.
 	CloneURLBase string
+	// RateLimit is the requests the token may make; past it the server
+	// answers 403 "API rate limit exceeded", as GitHub does.
+	// DefaultRateLimit when zero.
+	RateLimit int
 
 	mu       sync.Mutex
 	requests []Request
@@ -77,9 +81,10 @@ type Server struct {
 	used     int // requests counted against the rate limit
 }
 
-// RateLimit is the primary rate limit the server reports in GitHub's
-// X-RateLimit-* headers (a token's 5000 requests an hour).
-const RateLimit = 5000
+// DefaultRateLimit is the primary rate limit the server reports in
+// GitHub's X-RateLimit-* headers when Server.RateLimit is zero: a token's
+// 5000 requests an hour.
+const DefaultRateLimit = 5000
 
 type repo struct {
 	shas      map[string]bool
@@ -275,13 +280,16 @@ func (s *Server) record(next http.Handler) http.Handler {
 		}
 		want, app := s.Token, s.AppToken
 		s.used++
-		used := s.used
+		used, limit := s.used, s.RateLimit
 		s.mu.Unlock()
+		if limit == 0 {
+			limit = DefaultRateLimit
+		}
 		// GitHub's rate-limit headers on every answer; a scripted reply
 		// may override them (a 403 with X-RateLimit-Remaining: 0).
 		h := w.Header()
-		h.Set("X-RateLimit-Limit", strconv.Itoa(RateLimit))
-		h.Set("X-RateLimit-Remaining", strconv.Itoa(max(RateLimit-used, 0)))
+		h.Set("X-RateLimit-Limit", strconv.Itoa(limit))
+		h.Set("X-RateLimit-Remaining", strconv.Itoa(max(limit-used, 0)))
 		h.Set("X-RateLimit-Used", strconv.Itoa(used))
 		h.Set("X-RateLimit-Reset", strconv.FormatInt(time.Now().Add(time.Hour).Truncate(time.Hour).Unix(), 10))
 		h.Set("X-RateLimit-Resource", "core")
@@ -293,6 +301,10 @@ func (s *Server) record(next http.Handler) http.Handler {
 			w.Header().Set("Content-Type", "application/json; charset=utf-8")
 			w.WriteHeader(scripted.Status)
 			io.WriteString(w, scripted.Body)
+			return
+		}
+		if used > limit {
+			writeJSON(w, http.StatusForbidden, apiError("API rate limit exceeded for user.", "https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting"))
 			return
 		}
 		token, _ := strings.CutPrefix(rec.Auth, "Bearer ")

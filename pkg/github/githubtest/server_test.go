@@ -196,7 +196,7 @@ func TestPaginationAndRateLimit(t *testing.T) {
 		for _, f := range fs {
 			got = append(got, f.GetFilename())
 		}
-		if resp.Rate.Limit != githubtest.RateLimit || resp.Rate.Remaining != githubtest.RateLimit-pages || resp.Rate.Reset.IsZero() {
+		if resp.Rate.Limit != githubtest.DefaultRateLimit || resp.Rate.Remaining != githubtest.DefaultRateLimit-pages || resp.Rate.Reset.IsZero() {
 			t.Errorf("page %d: rate %+v", pages, resp.Rate)
 		}
 		if pages == 1 && (resp.LastPage != 3 || resp.NextPage != 2) {
@@ -229,5 +229,26 @@ func TestBranch(t *testing.T) {
 	}
 	if _, _, err := c.Repositories.GetBranch(context.Background(), "Octo", "App", "nope", 0); err == nil || !strings.Contains(err.Error(), "404") {
 		t.Errorf("unknown branch: %v, want 404", err)
+	}
+}
+
+// Past the limit GitHub answers 403 with X-RateLimit-Remaining: 0, which
+// clients (go-github's RateLimitError) recognise.
+func TestRateLimitExceeded(t *testing.T) {
+	s := githubtest.New(t)
+	s.AddRepo("octo/app")
+	s.AddPull("octo/app", githubtest.Pull{Number: 1, HeadSHA: "0123456789abcdef0123456789abcdef01234567", BaseRef: "main"})
+	s.RateLimit = 2
+	c := client(t, s, s.Token)
+	for i := range 2 {
+		if _, _, err := c.PullRequests.Get(context.Background(), "octo", "app", 1); err != nil {
+			t.Fatalf("request %d: %v", i+1, err)
+		}
+	}
+	// A fresh client: go-github would refuse locally after seeing 0 left.
+	_, _, err := client(t, s, s.Token).PullRequests.Get(context.Background(), "octo", "app", 1)
+	var rl *gogithub.RateLimitError
+	if !errors.As(err, &rl) || rl.Rate.Remaining != 0 {
+		t.Errorf("third request: %v, want a rate limit error", err)
 	}
 }
