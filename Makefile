@@ -7,7 +7,7 @@ export GOLANGCI_LINT_VERSION := v2.0.1
 export PATH := $(CACHE)/golangci-lint-$(GOLANGCI_LINT_VERSION):$(PATH)
 GO ?= go
 # Generated top-level folders of this repository.
-GENERATED := tasks pipelines
+GENERATED := tasks pipelines triggers
 
 .PHONY: all generate verify test unit tools lint bench example
 all: generate test
@@ -15,7 +15,7 @@ all: generate test
 # Each area adds its own targets (e2e, bench-image, ...) in mk/<area>.mk.
 -include mk/*.mk
 
-## generate: rewrite the committed catalog (tasks/, pipelines/)
+## generate: rewrite the committed catalog (tasks/, pipelines/, triggers/)
 generate:
 	$(GO) run ./cmd/pipewright catalog -o .
 

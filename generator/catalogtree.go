@@ -12,6 +12,7 @@ import (
 	"github.com/pipewright/pipewright/generator/catalog"
 	"github.com/pipewright/pipewright/generator/pipeline"
 	"github.com/pipewright/pipewright/generator/render"
+	"github.com/pipewright/pipewright/generator/trigger"
 	"github.com/pipewright/pipewright/pkg/images"
 	"github.com/pipewright/pipewright/pkg/tekton"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
@@ -43,7 +44,11 @@ func CatalogWithImages(set catalog.ImageSet) (render.Tree, error) {
 			return nil, err
 		}
 	}
-	if err := addGenericPipelines(tree); err != nil {
+	pipelines, err := addGenericPipelines(tree)
+	if err != nil {
+		return nil, err
+	}
+	if err := addCatalogTriggers(tree, pipelines); err != nil {
 		return nil, err
 	}
 	if err := Check(tree); err != nil {
@@ -56,7 +61,8 @@ func CatalogWithImages(set catalog.ImageSet) (render.Tree, error) {
 // build pack, a canary release per pack, and the Go pack with go-image,
 // made by the same code as a project's, with params in place of project
 // specifics and taskRefs to the installed catalog.
-func addGenericPipelines(tree render.Tree) error {
+func addGenericPipelines(tree render.Tree) ([]*v1.Pipeline, error) {
+	var out []*v1.Pipeline
 	type variant struct {
 		name    string
 		kind    pipeline.Kind
@@ -88,18 +94,38 @@ func addGenericPipelines(tree render.Tree) error {
 			}
 			p, err := pipeline.Build(v.kind, spec)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			y, err := tekton.Marshal(p)
 			if err != nil {
-				return fmt.Errorf("pipeline %s: %w", p.Name, err)
+				return nil, fmt.Errorf("pipeline %s: %w", p.Name, err)
 			}
 			if err := tree.Add(fmt.Sprintf("pipelines/%s/0.1/%s.yaml", p.Name, p.Name), y); err != nil {
-				return err
+				return nil, err
 			}
+			out = append(out, p)
 		}
 	}
-	return nil
+	return out, nil
+}
+
+// addCatalogTriggers writes triggers/: generic GitHub bindings and a
+// TriggerTemplate per catalog pipeline, with a README that assembles them.
+func addCatalogTriggers(tree render.Tree, pipelines []*v1.Pipeline) error {
+	objs, err := trigger.Catalog(pipelines)
+	if err != nil {
+		return err
+	}
+	for _, o := range objs {
+		y, err := tekton.Marshal(o.Obj)
+		if err != nil {
+			return fmt.Errorf("%s: %w", o.File, err)
+		}
+		if err := tree.Add(o.File, y); err != nil {
+			return err
+		}
+	}
+	return tree.Add("triggers/README.md", []byte(trigger.CatalogReadme(pipelines)))
 }
 
 func addTask(tree render.Tree, e catalog.Entry) error {

@@ -429,6 +429,7 @@ func (p *project) spec(kind pipeline.Kind) pipeline.Spec {
 			"context":             c.Build.Context,
 			"dockerfile":          c.Image.Dockerfile,
 			"status-context":      c.GitHub.StatusContext,
+			"run-url":             RunURL(c.GitHub.RunURL),
 			"github-api-url":      c.GitHub.APIURL,
 			"github-token-secret": c.GitHub.TokenSecret,
 			"manifests":           path.Join(c.Build.Context, c.Deploy.Manifests),
@@ -757,7 +758,7 @@ func projectReadme(p *project, pack buildpack.Pack, tasks, resources []string, p
 	fmt.Fprintf(&b, "| `%s` | `token` | %s. Scopes: %s. |\n", c.GitHub.TokenSecret, tokenUse, scopes)
 	fmt.Fprintf(&b, "| `%s` | `%s` | The image push of `build-image` in release runs, mounted as its `dockerconfig` workspace (as `config.json`). It is not attached to the service account, so no other step sees it, and pull-request runs never get it. |\n\n",
 		c.Image.PushSecret, corev1.DockerConfigJsonKey)
-	fmt.Fprintf(&b, "```sh\n# the webhook secret: a random value, kept in a file for the webhook below\nopenssl rand -hex 32 > webhook-secret\n")
+	fmt.Fprintf(&b, "```sh\n# the webhook secret: a random value, kept in a file for the webhook below\nopenssl rand -hex 32 | tr -d '\\n' > webhook-secret\n")
 	fmt.Fprintf(&b, "kubectl create secret generic %s -n %s --from-file=secret=webhook-secret\n", c.GitHub.WebhookSecret, ns)
 	fmt.Fprintf(&b, "kubectl create secret generic %s -n %s --from-literal=token=<GitHub token>\n", c.GitHub.TokenSecret, ns)
 	fmt.Fprintf(&b, "kubectl create secret docker-registry %s -n %s --docker-server=%s --docker-username=<registry user> --docker-password=<registry token with push rights>\n```\n\n",
@@ -777,13 +778,13 @@ func projectReadme(p *project, pack buildpack.Pack, tasks, resources []string, p
 	}
 	b.WriteString("## ChatOps\n\n")
 	if trigger.HasChatOps(c) {
-		fmt.Fprintf(&b, "The ChatOps trigger (`/retest`, `/ok-to-test <sha>` on a pull request) calls ClusterInterceptor `%s` (`triggers/interceptor/`): `pipewright interceptor serve` from the tool image, in Deployment `%s` behind Service `%s` (port %d) in namespace `%s`, with Secret `%s` mounted read-only as its token file. ",
+		fmt.Fprintf(&b, "Every trigger ends with the pipewright interceptor (replay checks, the branch head of a push, cancelling the runs a new one replaces, pruning); the ChatOps trigger (`/retest`, `/test`, `/cancel`, `/ok-to-test <sha>` on a pull request) needs it too. It is ClusterInterceptor `%s` (`triggers/interceptor/`): `pipewright interceptor serve` from the tool image, in Deployment `%s` behind Service `%s` (port %d) in namespace `%s`, with Secret `%s` mounted read-only as its token file. ",
 			trigger.InterceptorName(c), trigger.InterceptorService(c), trigger.InterceptorService(c), trigger.InterceptorPort, ns, c.GitHub.TokenSecret)
 		fmt.Fprintf(&b, "Triggers calls it over HTTPS: at startup it makes a CA and a serving certificate for `%s.%s.svc`, and writes the CA into the ClusterInterceptor's `caBundle` (with the label `server/type: https`) with its own service account, which may get and patch that one ClusterInterceptor and nothing else. ",
 			trigger.InterceptorService(c), ns)
 		b.WriteString("Until it has, and for up to a minute after it restarts (a new CA, which EventListeners reload every minute), ChatOps commands fail; the other triggers do not depend on it.\n\n")
 	} else {
-		b.WriteString("Off: the ChatOps interceptor (`/retest`, `/ok-to-test <sha>`) runs from the pipewright tool image, and `tools.image` is not set. The EventListener has no ChatOps trigger: comments start no runs, and a pull request from a fork whose author is not trusted does not run at all. Set `tools.image` (see pipewright's README) and generate again to turn it on.\n\n")
+		b.WriteString("Off: the pipewright interceptor (ChatOps `/retest`, `/test`, `/cancel`, `/ok-to-test <sha>`; replay protection; cancelling superseded runs) runs from the pipewright tool image, and `tools.image` is not set. The EventListener has no ChatOps trigger: comments start no runs, and a pull request from a fork whose author is not trusted does not run at all; a replayed delivery is not refused (runs still carry its id in `pipewright.dev/delivery`). Set `tools.image` (see pipewright's README) and generate again to turn it on.\n\n")
 	}
 
 	b.WriteString("## Pipelines\n\n")
@@ -946,4 +947,10 @@ func Summary(cfg *config.Loaded, tree render.Tree, out string) string {
 	}
 	return fmt.Sprintf("generated CI/CD for %s (%s pack, tasks %s) from %s into %s/: %d pipelines, %d tasks, %d run templates, %d files in all\napply with: kubectl apply -k %s\n",
 		cfg.App.Name, cfg.Build.Pack, cfg.Tasks.From, cfg.File, out, counts["pipelines"], counts["tasks"], counts["runs"], len(tree), out)
+}
+
+// RunURL is github.runURL with its {namespace} and {name} as the Tekton
+// context variables a pipeline task's params get the run's values from.
+func RunURL(template string) string {
+	return strings.NewReplacer("{namespace}", "$(context.pipelineRun.namespace)", "{name}", "$(context.pipelineRun.name)").Replace(template)
 }

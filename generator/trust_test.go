@@ -220,7 +220,8 @@ func TestChatOpsInterceptorIsInstalled(t *testing.T) {
 			}
 		}
 	}
-	if want := []string{"chatops → ClusterInterceptor/" + name}; !reflect.DeepEqual(refs, want) {
+	// Every trigger ends with it: replay checks, the branch head of a push.
+	if want := []string{"pull-request → ClusterInterceptor/" + name, "chatops → ClusterInterceptor/" + name, "release → ClusterInterceptor/" + name}; !reflect.DeepEqual(refs, want) {
 		t.Errorf("EventListener calls %v, want %v", refs, want)
 	}
 
@@ -299,8 +300,9 @@ func TestChatOpsInterceptorIsInstalled(t *testing.T) {
 		}
 	}
 
-	// RBAC: get and patch of that one ClusterInterceptor, bound to the
-	// interceptor's account only; it needs no namespaced rights.
+	// RBAC: get and patch of that one ClusterInterceptor, and listing the
+	// namespace's PipelineRuns (replay checks), bound to the interceptor's
+	// account only.
 	var crs []*rbacv1.ClusterRole
 	for _, o := range objs {
 		if cr, ok := o.(*rbacv1.ClusterRole); ok && slices.ContainsFunc(cr.Rules, func(r rbacv1.PolicyRule) bool {
@@ -316,8 +318,12 @@ func TestChatOpsInterceptorIsInstalled(t *testing.T) {
 	if !reflect.DeepEqual(crs[0].Rules, want) {
 		t.Errorf("ClusterRole %s rules %+v, want %+v", crs[0].Name, crs[0].Rules, want)
 	}
-	if got := subjects(objs)[svcName]; !reflect.DeepEqual(got, []string{"ClusterRoleBinding/" + crs[0].Name}) {
-		t.Errorf("%s is bound by %v, want only ClusterRoleBinding/%s", svcName, got, crs[0].Name)
+	if got := slices.Sorted(slices.Values(subjects(objs)[svcName])); !reflect.DeepEqual(got, []string{"ClusterRoleBinding/" + crs[0].Name, "RoleBinding/" + svcName}) {
+		t.Errorf("%s is bound by %v, want only RoleBinding/%s and ClusterRoleBinding/%s", svcName, got, svcName, crs[0].Name)
+	}
+	role := objs["Role/"+svcName].(*rbacv1.Role)
+	if want := []rbacv1.PolicyRule{{APIGroups: []string{"tekton.dev"}, Resources: []string{"pipelineruns"}, Verbs: []string{"list", "patch", "delete"}}}; !reflect.DeepEqual(role.Rules, want) {
+		t.Errorf("Role %s rules %+v, want %+v", svcName, role.Rules, want)
 	}
 	if crb := objs["ClusterRoleBinding/"+crs[0].Name].(*rbacv1.ClusterRoleBinding); crb.RoleRef.Name != crs[0].Name || crb.Subjects[0].Namespace != "ci" {
 		t.Errorf("ClusterRoleBinding %+v", crb)
@@ -364,7 +370,7 @@ func TestChatOpsKustomization(t *testing.T) {
 			t.Errorf("%s/%s: namespace %q, want %q", r.GetKind(), r.GetName(), r.GetNamespace(), want)
 		}
 	}
-	want := map[string]int{"Task": 6, "Pipeline": 2, "ServiceAccount": 4, "Role": 2, "RoleBinding": 2,
+	want := map[string]int{"Task": 6, "Pipeline": 2, "ServiceAccount": 4, "Role": 3, "RoleBinding": 3,
 		"ClusterRole": 2, "ClusterRoleBinding": 2, "EventListener": 1, "TriggerBinding": 3, "TriggerTemplate": 2,
 		"ClusterInterceptor": 1, "Deployment": 1, "Service": 1}
 	if !reflect.DeepEqual(kinds, want) {

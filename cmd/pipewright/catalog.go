@@ -12,7 +12,7 @@ func catalogCmd() *cobra.Command {
 	var out, images string
 	c := &cobra.Command{
 		Use:   "catalog",
-		Short: "Write the Task catalog (tasks/) and the generic pipelines (pipelines/)",
+		Short: "Write the Task catalog (tasks/), the generic pipelines (pipelines/) and their GitHub triggers (triggers/)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			tree, err := untilDone(cmd.Context(), func() (render.Tree, error) {

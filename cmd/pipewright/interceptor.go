@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"sync/atomic"
 	"time"
@@ -22,6 +23,10 @@ type interceptorFlags struct {
 	certFile, keyFile  string
 	selfSignedFor      string // NAMESPACE/SERVICE
 	clusterInterceptor string
+	repositories       []string
+	namespace          string
+	timeout            time.Duration
+	keepRuns           int
 }
 
 // check refuses contradictory TLS options: certificate files or a
@@ -41,6 +46,9 @@ func (f interceptorFlags) check() error {
 		if _, _, err := interceptor.ParseServiceRef(f.selfSignedFor); err != nil {
 			return fmt.Errorf("--self-signed-for %w", err)
 		}
+	}
+	if len(f.repositories) == 0 {
+		return errors.New("--repository OWNER/NAME is required: the interceptor answers only for the repositories it is given")
 	}
 	return nil
 }
@@ -73,6 +81,24 @@ With neither it serves plain HTTP, for local tests.`,
 				fmt.Fprintf(cmd.ErrOrStderr(), "pipewright interceptor: "+format+"\n", args...)
 			}
 
+			// Replay checks read the namespace's PipelineRuns with the
+			// Pod's service account.
+			var incluster *rest.Config
+			if f.namespace != "" || f.selfSignedFor != "" {
+				if incluster, err = rest.InClusterConfig(); err != nil {
+					return fmt.Errorf("--namespace and --cluster-interceptor use the Pod's service account: %w", err)
+				}
+			}
+			ic := &interceptor.Interceptor{GitHub: gh, Repositories: f.repositories, Namespace: f.namespace, Timeout: f.timeout, KeepRuns: f.keepRuns,
+				Log: slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), nil))}
+			if f.namespace != "" {
+				dc, err := dynamic.NewForConfig(incluster)
+				if err != nil {
+					return err
+				}
+				ic.Runs = interceptor.ClusterRuns{Client: dc}
+			}
+
 			var tlsConfig *tls.Config
 			ready := func() bool { return true }
 			switch {
@@ -88,11 +114,7 @@ With neither it serves plain HTTP, for local tests.`,
 				if err != nil {
 					return err
 				}
-				rc, err := rest.InClusterConfig()
-				if err != nil {
-					return fmt.Errorf("--cluster-interceptor: the caBundle is written with the Pod's service account: %w", err)
-				}
-				dc, err := dynamic.NewForConfig(rc)
+				dc, err := dynamic.NewForConfig(incluster)
 				if err != nil {
 					return err
 				}
@@ -103,7 +125,7 @@ With neither it serves plain HTTP, for local tests.`,
 				tlsConfig = interceptor.TLSConfig(func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return &certs.Cert, nil })
 			}
 
-			srv := interceptor.NewServer(f.addr, &interceptor.Interceptor{GitHub: gh}, ready, tlsConfig)
+			srv := interceptor.NewServer(f.addr, ic, ready, tlsConfig)
 			go func() {
 				<-ctx.Done()
 				shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -133,6 +155,10 @@ With neither it serves plain HTTP, for local tests.`,
 	fl.StringVar(&f.keyFile, "tls-key-file", "", "the key of --tls-cert-file (PEM)")
 	fl.StringVar(&f.selfSignedFor, "self-signed-for", "", "NAMESPACE/SERVICE: serve HTTPS with a certificate for SERVICE.NAMESPACE.svc from a CA made at startup")
 	fl.StringVar(&f.clusterInterceptor, "cluster-interceptor", "", "with --self-signed-for: the ClusterInterceptor whose spec.clientConfig.caBundle gets the CA")
+	fl.StringSliceVar(&f.repositories, "repository", nil, "OWNER/NAME the interceptor answers for (repeat for more); requests naming others are refused")
+	fl.StringVar(&f.namespace, "namespace", "", "the namespace whose triggers it serves; replay checks list PipelineRuns there (in cluster)")
+	fl.IntVar(&f.keepRuns, "keep-runs", 0, "with --namespace: finished runs kept per kind (pull-request, release); older ones are deleted (0 keeps all)")
+	fl.DurationVar(&f.timeout, "decision-timeout", interceptor.DefaultTimeout, "answer within this time, GitHub calls included (below the EventListener's timeout)")
 	c := &cobra.Command{Use: "interceptor", Short: "The pipewright Triggers ClusterInterceptor"}
 	c.AddCommand(serve)
 	return c

@@ -32,10 +32,12 @@ func TestInterceptorServeFlags(t *testing.T) {
 		want string
 	}{
 		{generated[2:], "token file: open " + trigger.InterceptorTokenDir + "/token"},
-		{[]string{"--self-signed-for=ci/api-interceptor", "--cluster-interceptor=ci.api", "--token-file=" + token}, "--cluster-interceptor: the caBundle is written with the Pod's service account"},
+		{[]string{"--self-signed-for=ci/api-interceptor", "--cluster-interceptor=ci.api", "--token-file=" + token, "--repository=o/r"}, "--namespace and --cluster-interceptor use the Pod's service account"},
+		{[]string{"--namespace=ci", "--token-file=" + token, "--repository=o/r"}, "--namespace and --cluster-interceptor use the Pod's service account"},
+		{[]string{"--token-file=" + token}, "--repository OWNER/NAME is required"},
 		{[]string{"--tls-cert-file=c.pem"}, "--tls-cert-file and --tls-key-file go together"},
 		{[]string{"--tls-key-file=k.pem"}, "--tls-cert-file and --tls-key-file go together"},
-		{[]string{"--tls-cert-file=c.pem", "--tls-key-file=k.pem", "--token-file=" + token}, "TLS key pair c.pem, k.pem"},
+		{[]string{"--tls-cert-file=c.pem", "--tls-key-file=k.pem", "--token-file=" + token, "--repository=o/r"}, "TLS key pair c.pem, k.pem"},
 		{[]string{"--tls-cert-file=c.pem", "--tls-key-file=k.pem", "--self-signed-for=ci/api-interceptor", "--cluster-interceptor=ci.api"}, "--self-signed-for makes its own certificate"},
 		{[]string{"--self-signed-for=ci/api-interceptor"}, "--self-signed-for needs --cluster-interceptor NAME"},
 		{[]string{"--cluster-interceptor=ci.api"}, "--cluster-interceptor goes with --self-signed-for"},

@@ -16,8 +16,8 @@ const maxPayloadBytes = 25 << 20
 
 func simulateCmd() *cobra.Command {
 	var (
-		file, event, payload, secret, signature string
-		gh                                      githubOptions
+		file, event, payload, secret, signature, delivery string
+		gh                                                githubOptions
 	)
 	c := &cobra.Command{
 		Use:   "simulate --event EVENT --payload FILE --secret S",
@@ -53,7 +53,7 @@ GITHUB_TOKEN.`,
 				return fail(err)
 			}
 			d := simulate.Delivery{Event: event, Payload: body, Secret: secret, Signature: signature,
-				Unsigned: cmd.Flags().Changed("signature") && signature == ""}
+				Unsigned: cmd.Flags().Changed("signature") && signature == "", ID: delivery}
 			res, err := simulate.Run(cmd.Context(), tree, d, simulate.Options{GitHubAPI: gh.apiURL, GitHubToken: token})
 			if err != nil {
 				return fail(err)
@@ -82,6 +82,7 @@ GITHUB_TOKEN.`,
 	f.StringVar(&event, "event", "", "X-GitHub-Event: pull_request, push, issue_comment, ...")
 	f.StringVar(&payload, "payload", "", "file with the webhook body (JSON)")
 	f.StringVar(&secret, "secret", "", "webhook secret the EventListener checks signatures with")
+	f.StringVar(&delivery, "delivery", "", "X-GitHub-Delivery id the runs are labelled with (default: a fixed one)")
 	f.StringVar(&signature, "signature", "", "X-Hub-Signature-256 header (default: computed from --secret; empty: none)")
 	gh.addFlags(c)
 	gh.deprecatedAliases(c, "github-token-file", "github-api")

@@ -20,6 +20,8 @@ func TestSimulateExitCodes(t *testing.T) {
 		{[]string{"--event", "pull_request", "--payload", dir + "pull_request.opened.json", "--secret", "s", "--signature", ""}, 1, "", "no X-Hub-Signature-256 header set"},
 		{[]string{"--event", "push", "--payload", dir + "push.json", "--secret", "s"}, 1, "", "trigger release did not fire"},
 		{[]string{"--event", "push", "--payload", dir + "missing.json", "--secret", "s"}, 2, "", ""},
+		{[]string{"--event", "pull_request", "--payload", dir + "pull_request.opened.json", "--secret", "s", "--delivery", "72d3162e-cc78-11e3-81ab-4c9367dc0958"}, 0, "pipewright.dev/delivery: 72d3162e-cc78-11e3-81ab-4c9367dc0958", ""},
+		{[]string{"--event", "pull_request", "--payload", dir + "pull_request.opened.json", "--secret", "  "}, 2, "", ""}, // an empty secret signs nothing
 	} {
 		root := newRoot()
 		var out, errb bytes.Buffer

@@ -139,6 +139,7 @@ type GitHub struct {
 	StatusContext string   `json:"statusContext,omitempty" doc:"Commit status context the pipelines report under; defaults to pipewright/<app>."`
 	Drafts        bool     `json:"drafts,omitempty" doc:"Run the PR pipeline on draft pull requests too."`
 	Owners        []string `json:"owners,omitempty" doc:"GitHub logins trusted to run CI on pull requests from forks and to approve them with /ok-to-test (besides the OWNERS file and collaborators)."`
+	RunURL        string   `json:"runURL,omitempty" doc:"Link on the commit statuses to the run: {namespace} and {name} are the PipelineRun's, e.g. https://dashboard.example.com/#/namespaces/{namespace}/pipelineruns/{name} (Tekton Dashboard). Empty: no link."`
 	TokenSecret   string   `json:"tokenSecret,omitempty" doc:"Secret with the GitHub token (key token) for statuses." default:"github-token"`
 	WebhookSecret string   `json:"webhookSecret,omitempty" doc:"Secret with the webhook secret (key secret) the EventListener checks signatures with." default:"github-webhook"`
 }

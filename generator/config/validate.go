@@ -1,7 +1,9 @@
 package config
 
 import (
+	"errors"
 	"fmt"
+	"net/url"
 	"path"
 	"regexp"
 	"sort"
@@ -13,6 +15,7 @@ import (
 	"github.com/pipewright/pipewright/generator/catalog"
 	"github.com/pipewright/pipewright/pkg/canary"
 	"github.com/pipewright/pipewright/pkg/canary/defaults"
+	"github.com/pipewright/pipewright/pkg/glob"
 	"github.com/pipewright/pipewright/pkg/images"
 	"github.com/pipewright/pipewright/pkg/keys"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -108,6 +111,20 @@ func (l *Loaded) validate() Errors {
 			add(l.Errorf(field, hint, "%q leaves %s", val, where))
 		}
 	}
+	// pathGlob checks a monorepo path glob: pkg/glob's syntax (what the
+	// triggers' CEL matches), no comma, inside the repository.
+	pathGlob := func(field, g, hint string) {
+		var ge *glob.Error
+		if _, err := glob.Compile(g); errors.As(err, &ge) {
+			add(l.Errorf(field, ge.Hint, "glob %q: %s", g, ge.Msg))
+		} else if strings.Contains(g, ",") {
+			// Triggers hands the changed files over as one comma-joined
+			// string: a comma in a pattern could never match.
+			add(l.Errorf(field, "match the name with ? or * in place of the comma", "glob %q has a comma, which the trigger's changed-files list uses as its separator", g))
+		} else {
+			inRepo(field, ".", g, hint)
+		}
+	}
 	ctx := c.Build.Context
 	if ctx == "" {
 		ctx = "."
@@ -152,12 +169,14 @@ func (l *Loaded) validate() Errors {
 	} else if c.Tasks.Bundle != "" {
 		add(l.Errorf("tasks.bundle", "set tasks.from: bundle, or remove tasks.bundle", "is only used with tasks.from: bundle"))
 	}
-	for i, p := range c.Paths {
-		if _, err := path.Match(p, ""); err != nil || p == "" {
-			add(l.Errorf(fmt.Sprintf("paths[%d]", i), "a glob such as services/api/** or *.go", "%q is not a valid glob", p))
-		} else {
-			inRepo(fmt.Sprintf("paths[%d]", i), ".", p, "a glob of repository paths, such as services/api/**")
+	if u := c.GitHub.RunURL; u != "" {
+		rest := strings.NewReplacer("{namespace}", "ns", "{name}", "run").Replace(u)
+		if pu, err := url.Parse(rest); err != nil || (pu.Scheme != "https" && pu.Scheme != "http") || pu.Host == "" || strings.ContainsAny(rest, "{}$") {
+			add(l.Errorf("github.runURL", "an http(s) URL with {namespace} and {name}, e.g. https://dashboard.example.com/#/namespaces/{namespace}/pipelineruns/{name}", "%q is not a run URL", u))
 		}
+	}
+	for i, p := range c.Paths {
+		pathGlob(fmt.Sprintf("paths[%d]", i), p, "a glob of repository paths, such as services/api/**")
 	}
 
 	seenSvc := map[string]int{}
@@ -177,7 +196,7 @@ func (l *Loaded) validate() Errors {
 		inRepo(p+".dockerfile", sv.Context, sv.Dockerfile, "a Dockerfile inside the repository, relative to the service's context")
 		inRepo(p+".manifests", sv.Context, sv.Manifests, "a folder inside the repository, relative to the service's context")
 		for j, g := range sv.Paths {
-			inRepo(fmt.Sprintf("%s.paths[%d]", p, j), ".", g, "a glob of repository paths, such as libs/shared/**")
+			pathGlob(fmt.Sprintf("%s.paths[%d]", p, j), g, "a glob of repository paths, such as libs/shared/**")
 		}
 	}
 

@@ -73,6 +73,7 @@ var params = []struct{ name, desc string }{
 	{keys.ParamContext, "Folder of the project inside the repository."},
 	{keys.ParamDockerfile, "Dockerfile, relative to the context folder."},
 	{keys.ParamStatusContext, "Commit status context."},
+	{keys.ParamRunURL, "Link on the commit statuses, e.g. the run's dashboard page; $(context.pipelineRun.namespace) and $(context.pipelineRun.name) in it are the run's. Empty: no link."},
 	{keys.ParamGitHubAPIURL, "GitHub REST API root."},
 	{keys.ParamGitHubTokenSecret, "Secret with the GitHub token (key token)."},
 	{keys.ParamManifests, "Folder of Kubernetes manifests to apply."},
@@ -86,7 +87,7 @@ var params = []struct{ name, desc string }{
 var genericDefaults = map[string]string{
 	keys.ParamContext: ".", keys.ParamDockerfile: "Dockerfile", keys.ParamStatusContext: "pipewright",
 	keys.ParamGitHubAPIURL: keys.GitHubAPIURL, keys.ParamGitHubTokenSecret: "github-token",
-	keys.ParamManifests: "k8s", keys.ParamPRNumber: "",
+	keys.ParamManifests: "k8s", keys.ParamPRNumber: "", keys.ParamRunURL: "",
 }
 
 var defaultTimeouts = map[string]time.Duration{
@@ -181,6 +182,7 @@ func (b *builder) status(name, state, description string) v1.PipelineTask {
 		"state":             lit(state),
 		"context":           b.p(keys.ParamStatusContext),
 		"description":       lit(description),
+		"target-url":        b.p(keys.ParamRunURL),
 		"github-api-url":    b.p(keys.ParamGitHubAPIURL),
 		"token-secret-name": b.p(keys.ParamGitHubTokenSecret),
 	}, nil)
@@ -465,6 +467,7 @@ func (b *builder) canaryStatus(state string) v1.PipelineTask {
 		"state":             lit(state),
 		"context":           lit("$(params.status-context)/canary"),
 		"description":       lit("$(tasks." + keys.TaskDeploy + ".results.summary)"),
+		"target-url":        b.p(keys.ParamRunURL),
 		"github-api-url":    b.p(keys.ParamGitHubAPIURL),
 		"token-secret-name": b.p(keys.ParamGitHubTokenSecret),
 	}, nil)

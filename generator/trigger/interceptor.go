@@ -33,6 +33,9 @@ func HasChatOps(c *config.Config) bool { return c.Tools.Image != "" }
 // and on its Service.
 const InterceptorPort = 8443
 
+// KeepRuns is how many finished runs of each kind the interceptor keeps.
+const KeepRuns = 20
+
 // InterceptorTokenDir is where the interceptor's container has the GitHub
 // token Secret mounted (file token).
 const InterceptorTokenDir = "/etc/pipewright/github"
@@ -60,6 +63,13 @@ func InterceptorArgs(c *config.Config) []string {
 		"--cluster-interceptor=" + InterceptorName(c),
 		"--token-file=" + InterceptorTokenDir + "/token",
 		"--api-url=" + c.GitHub.APIURL,
+		// It answers for this repository only, for triggers in its own
+		// namespace, whose PipelineRuns it reads for replay checks.
+		"--repository=" + c.GitHub.Repository,
+		"--namespace=" + c.App.Namespace,
+		// Finished runs kept per kind; older ones, and their volume
+		// claims, are deleted.
+		"--keep-runs=" + strconv.Itoa(KeepRuns),
 	}
 }
 
@@ -89,6 +99,20 @@ func (b builder) interceptor() []Object {
 		}},
 	}
 	account := &corev1.ServiceAccount{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ServiceAccount"}, ObjectMeta: meta(name)}
+	// Replay checks list the namespace's PipelineRuns by label; a new run
+	// cancels (patch) the older ones it replaces and prunes (delete) the
+	// oldest finished ones.
+	role := &rbacv1.Role{
+		TypeMeta:   metav1.TypeMeta{APIVersion: group + "/v1", Kind: "Role"},
+		ObjectMeta: meta(name),
+		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{"tekton.dev"}, Resources: []string{"pipelineruns"}, Verbs: []string{"list", "patch", "delete"}}},
+	}
+	rb := &rbacv1.RoleBinding{
+		TypeMeta:   metav1.TypeMeta{APIVersion: group + "/v1", Kind: "RoleBinding"},
+		ObjectMeta: meta(name),
+		RoleRef:    rbacv1.RoleRef{APIGroup: group, Kind: "Role", Name: name},
+		Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Name: name, Namespace: c.App.Namespace}},
+	}
 	cr := &rbacv1.ClusterRole{
 		TypeMeta:   metav1.TypeMeta{APIVersion: group + "/v1", Kind: "ClusterRole"},
 		ObjectMeta: meta(interceptorClusterRole(c)),
@@ -180,6 +204,8 @@ func (b builder) interceptor() []Object {
 		{File: "triggers/interceptor/clusterrole.yaml", Obj: cr},
 		{File: "triggers/interceptor/clusterrolebinding.yaml", Obj: crb},
 		{File: "triggers/interceptor/deployment.yaml", Obj: deploy},
+		{File: "triggers/interceptor/role.yaml", Obj: role},
+		{File: "triggers/interceptor/rolebinding.yaml", Obj: rb},
 		{File: "triggers/interceptor/service.yaml", Obj: svc},
 		{File: "triggers/interceptor/serviceaccount.yaml", Obj: account},
 	}

@@ -8,12 +8,14 @@ package trigger
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/pipewright/pipewright/generator/config"
 	"github.com/pipewright/pipewright/generator/pipeline"
+	"github.com/pipewright/pipewright/pkg/glob"
+	"github.com/pipewright/pipewright/pkg/interceptor"
 	"github.com/pipewright/pipewright/pkg/keys"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	triggersv1 "github.com/tektoncd/triggers/pkg/apis/triggers/v1beta1"
@@ -37,6 +39,21 @@ const (
 	HeadRefAnnotation = keys.HeadRef
 	BaseRefAnnotation = keys.BaseRef
 	EventAnnotation   = keys.Event
+	// ApprovedByAnnotation is who started a ChatOps run (/retest,
+	// /ok-to-test) and why they were trusted.
+	ApprovedByAnnotation = keys.ApprovedBy
+)
+
+// Labels on every run, so that a project's runs, a pull request's runs and
+// a delivery's run can be found (replay checks, cancelling, pruning).
+// The interceptor reads them, so they are defined there.
+const (
+	RepositoryLabel  = interceptor.RepositoryLabel
+	KindLabel        = interceptor.KindLabel
+	SHALabel         = interceptor.SHALabel
+	PullRequestLabel = interceptor.PullRequestLabel
+	DeliveryLabel    = interceptor.DeliveryLabel
+	PayloadLabel     = interceptor.PayloadLabel
 )
 
 // zeroSHA is the "after" of a push that deletes a ref.
@@ -47,6 +64,25 @@ const zeroSHA = "0000000000000000000000000000000000000000"
 var templateParams = map[pipeline.Kind]struct{ run, annotations []string }{
 	pipeline.PullRequest: {run: []string{keys.ParamRepoURL, keys.ParamRevision, keys.ParamRepoFullName, keys.ParamPRNumber}, annotations: []string{"head-ref", "base-ref"}},
 	pipeline.Release:     {run: []string{keys.ParamRepoURL, keys.ParamRevision, keys.ParamRepoFullName}, annotations: []string{"ref"}},
+}
+
+// runLabels are the labels a template puts on its run from its params:
+// label -> param. The delivery's payload hash comes from the pipewright
+// interceptor, so only projects with it (HasChatOps) get that label.
+func runLabels(c *config.Config, kind pipeline.Kind) map[string]string {
+	l := map[string]string{SHALabel: keys.ParamRevision, DeliveryLabel: "delivery"}
+	if kind == pipeline.PullRequest {
+		l[PullRequestLabel] = keys.ParamPRNumber
+	}
+	if HasChatOps(c) {
+		l[PayloadLabel] = "payload"
+	}
+	return l
+}
+
+// RepositoryLabelValue is the configured repository as a label value.
+func RepositoryLabelValue(c *config.Config) string {
+	return interceptor.RepositoryLabelValue(c.GitHub.Repository)
 }
 
 // RunParams is what a TriggerTemplate passes to its PipelineRun: each bound
@@ -123,7 +159,25 @@ func (b builder) template(kind pipeline.Kind, run *v1.PipelineRun) (*triggersv1.
 	for _, a := range tp.annotations {
 		ann[keys.Prefix+a] = "$(tt.params." + a + ")"
 	}
+	if kind == pipeline.PullRequest && HasChatOps(b.c) {
+		ann[ApprovedByAnnotation] = "$(tt.params.approved-by)"
+	}
 	run.Annotations = ann
+	labels := map[string]string{}
+	for k, v := range run.Labels {
+		labels[k] = v
+	}
+	labels[RepositoryLabel] = RepositoryLabelValue(b.c)
+	labels[KindLabel] = string(kind)
+	extra := []string{}
+	for l, p := range runLabels(b.c, kind) {
+		labels[l] = "$(tt.params." + p + ")"
+		if !slices.Contains(tp.run, p) {
+			extra = append(extra, p)
+		}
+	}
+	sort.Strings(extra)
+	run.Labels = labels
 	if kind == pipeline.PullRequest {
 		// PR runs execute the PR's code: no step may get a Kubernetes API
 		// token it could use against the cluster. The run template says
@@ -137,8 +191,14 @@ func (b builder) template(kind pipeline.Kind, run *v1.PipelineRun) (*triggersv1.
 		return nil, fmt.Errorf("trigger template %s: %w", kind, err)
 	}
 	tt := &triggersv1.TriggerTemplate{TypeMeta: typeMeta("TriggerTemplate"), ObjectMeta: b.meta(b.app + "-" + string(kind))}
-	for _, p := range append(append([]string{}, tp.run...), tp.annotations...) {
+	for _, p := range append(append(append([]string{}, tp.run...), tp.annotations...), extra...) {
 		tt.Spec.Params = append(tt.Spec.Params, triggersv1.ParamSpec{Name: p, Description: paramDocs[p]})
+	}
+	if kind == pipeline.PullRequest && HasChatOps(b.c) {
+		// Only the ChatOps binding has an approver; a pull_request event's
+		// run was approved by nobody.
+		none := ""
+		tt.Spec.Params = append(tt.Spec.Params, triggersv1.ParamSpec{Name: "approved-by", Description: paramDocs["approved-by"], Default: &none})
 	}
 	tt.Spec.ResourceTemplates = []triggersv1.TriggerResourceTemplate{{RawExtension: runtime.RawExtension{Raw: raw}}}
 	return tt, nil
@@ -152,6 +212,9 @@ var paramDocs = map[string]string{
 	"head-ref":             "PR head branch (untrusted text: annotation only).",
 	"base-ref":             "PR base branch (annotation only).",
 	"ref":                  "Pushed ref (annotation only).",
+	"delivery":             "X-GitHub-Delivery id (label " + DeliveryLabel + ").",
+	"payload":              "SHA-256 of the signed payload, from the pipewright interceptor (label " + PayloadLabel + ").",
+	"approved-by":          "Who approved a ChatOps run, and why they are trusted (annotation only).",
 }
 
 // The bindings read only fields GitHub controls the form of (shas, numbers,
@@ -186,6 +249,13 @@ var (
 
 func (b builder) binding(name string, params [][2]string) *triggersv1.TriggerBinding {
 	tb := &triggersv1.TriggerBinding{TypeMeta: typeMeta("TriggerBinding"), ObjectMeta: b.meta(b.app + "-" + name)}
+	params = append(params, [2]string{"delivery", "$(header.X-GitHub-Delivery)"})
+	if HasChatOps(b.c) {
+		params = append(params, [2]string{"payload", "$(extensions.payload_sha)"})
+	}
+	if name == "chatops" {
+		params = append(params, [2]string{"approved-by", "$(extensions.approved_by) ($(extensions.trusted_by))"})
+	}
 	for _, p := range params {
 		tb.Spec.Params = append(tb.Spec.Params, triggersv1.Param{Name: p[0], Value: p[1]})
 	}
@@ -200,21 +270,34 @@ func param(name string, v any) triggersv1.InterceptorParams {
 	return triggersv1.InterceptorParams{Name: name, Value: apiextensionsv1.JSON{Raw: raw}}
 }
 
-func (b builder) githubInterceptor(event string, changedFiles bool) *triggersv1.TriggerInterceptor {
-	ic := &triggersv1.TriggerInterceptor{
+// githubInterceptor checks the delivery's signature and event type.
+func (b builder) githubInterceptor(event string) *triggersv1.TriggerInterceptor {
+	return &triggersv1.TriggerInterceptor{
 		Ref: triggersv1.InterceptorRef{Name: "github", Kind: triggersv1.ClusterInterceptorKind},
 		Params: []triggersv1.InterceptorParams{
 			param("secretRef", triggersv1.SecretRef{SecretName: b.c.GitHub.WebhookSecret, SecretKey: "secret"}),
 			param("eventTypes", []string{event}),
 		},
 	}
-	if changedFiles {
+}
+
+// changedFiles is the github interceptor again, after the filters, listing
+// the changed files in extensions.changed_files: a pull request's from
+// GitHub's PR files API, a push's from the payload's commits. It comes
+// after the filters so that GitHub is asked (with the token) only about
+// the configured repository.
+func (b builder) changedFiles(event string) *triggersv1.TriggerInterceptor {
+	ic := &triggersv1.TriggerInterceptor{Ref: triggersv1.InterceptorRef{Name: "github", Kind: triggersv1.ClusterInterceptorKind}}
+	switch event {
+	case "pull_request":
 		// GitHub's PR files API; the token makes it work for private
 		// repositories and lifts the anonymous rate limit.
 		ic.Params = append(ic.Params, param("addChangedFiles", map[string]any{
 			"enabled":             true,
 			"personalAccessToken": triggersv1.SecretRef{SecretName: b.c.GitHub.TokenSecret, SecretKey: "token"},
 		}))
+	default:
+		ic.Params = append(ic.Params, param("addChangedFiles", map[string]any{"enabled": true}))
 	}
 	return ic
 }
@@ -245,9 +328,23 @@ func celString(s string) string {
 // people with rights on the repository.
 var TrustedAssociations = []string{"OWNER", "MEMBER", "COLLABORATOR"}
 
+// Guard is the part of every trigger's CEL filter that the github
+// interceptor before it does not check: the delivery is about the
+// configured repository (a secret shared with another repository, or an
+// organisation webhook, must not build, push or deploy another
+// repository's code), and it is signed with HMAC-SHA256 (Triggers'
+// interceptor takes the algorithm from the header's prefix and accepts
+// sha1= and sha512= too). Repository names compare case-insensitively, as
+// GitHub's do.
+func Guard(c *config.Config) string {
+	return "body.repository.full_name.lowerAscii() == " + celString(strings.ToLower(c.GitHub.Repository)) +
+		" && header['X-Hub-Signature-256'][0].startsWith('sha256=')"
+}
+
 // PRFilter is the pull-request trigger's CEL filter.
 func PRFilter(c *config.Config) string {
 	conds := []string{
+		Guard(c),
 		"body.action in " + celList([]string{"opened", "synchronize", "reopened", "ready_for_review"}),
 		"body.pull_request.base.ref == " + celString(c.GitHub.DefaultBranch),
 	}
@@ -269,12 +366,14 @@ func PRFilter(c *config.Config) string {
 
 // ChatOpsFilter lets only PR comments that are commands reach the pipewright
 // interceptor (which makes GitHub API calls).
-const ChatOpsFilter = `body.action == 'created' && has(body.issue.pull_request) && body.comment.body.matches('(?m)^\\s*/(retest|ok-to-test)\\b')`
+func ChatOpsFilter(c *config.Config) string {
+	return Guard(c) + ` && body.action == 'created' && has(body.issue.pull_request) && body.comment.body.matches('(?m)^\\s*/(retest|ok-to-test|test|cancel)\\b')`
+}
 
 // ReleaseFilter is the release trigger's CEL filter: a branch update (not a
 // deletion, not a tag) of the default branch.
 func ReleaseFilter(c *config.Config) string {
-	return fmt.Sprintf("body.ref == %s && !body.deleted && body.after != '%s'", celString("refs/heads/"+c.GitHub.DefaultBranch), zeroSHA)
+	return Guard(c) + fmt.Sprintf(" && body.ref == %s && !body.deleted && body.after != '%s'", celString("refs/heads/"+c.GitHub.DefaultBranch), zeroSHA)
 }
 
 // PathFilter is the CEL condition on the changed files the github
@@ -292,59 +391,24 @@ func orMatches(v string, res []string) string {
 	return strings.Join(parts, " || ")
 }
 
-// pathRegexps turns the config's path globs into anchored regular
-// expressions: ** is any path, * and ? stay within one path segment, a
-// trailing / means everything below.
+// pathRegexps turns the config's path globs into the anchored regular
+// expressions CEL matches the changed files with (pkg/glob, the one glob).
 func pathRegexps(globs []string) ([]string, error) {
 	var out []string
-	for _, g := range globs {
-		re := GlobRegexp(g)
-		if _, err := regexp.Compile(re); err != nil {
-			return nil, fmt.Errorf("paths: %q: %w", g, err)
+	for i, g := range globs {
+		p, err := glob.Compile(g)
+		if err != nil {
+			return nil, fmt.Errorf("paths[%d]: %w", i, err)
 		}
-		out = append(out, re)
+		out = append(out, p.Regexp())
 	}
 	return out, nil
-}
-
-// GlobRegexp is the anchored regular expression of a path glob.
-func GlobRegexp(glob string) string {
-	glob = strings.TrimPrefix(glob, "./")
-	if strings.HasSuffix(glob, "/") {
-		glob += "**"
-	}
-	var b strings.Builder
-	b.WriteString("^")
-	for i := 0; i < len(glob); i++ {
-		switch ch := glob[i]; {
-		case ch == '*' && i+1 < len(glob) && glob[i+1] == '*':
-			b.WriteString(".*")
-			i++
-			if i+1 < len(glob) && glob[i+1] == '/' {
-				// "**/" also matches no folder at all.
-				b.WriteString("/?")
-				i++
-			}
-		case ch == '*':
-			b.WriteString("[^/]*")
-		case ch == '?':
-			b.WriteString("[^/]")
-		default:
-			b.WriteString(regexp.QuoteMeta(string(ch)))
-		}
-	}
-	b.WriteString("$")
-	return b.String()
 }
 
 func (b builder) listener(paths []string) *triggersv1.EventListener {
 	ref := func(s string) *string { return &s }
 	binding := func(name string) []*triggersv1.EventListenerBinding {
 		return []*triggersv1.EventListenerBinding{{Ref: b.app + "-" + name, Kind: triggersv1.NamespacedTriggerBindingKind}}
-	}
-	prICs := []*triggersv1.TriggerInterceptor{b.githubInterceptor("pull_request", len(paths) > 0), celInterceptor(PRFilter(b.c))}
-	if len(paths) > 0 {
-		prICs = append(prICs, celInterceptor(PathFilter(paths)))
 	}
 	chatParams := []triggersv1.InterceptorParams{
 		param("repository", b.c.GitHub.Repository),
@@ -353,6 +417,22 @@ func (b builder) listener(paths []string) *triggersv1.EventListener {
 	if len(b.c.GitHub.Owners) > 0 {
 		chatParams = append(chatParams, param("owners", b.c.GitHub.Owners))
 	}
+	// What /test <pipeline> may name: the one pull-request pipeline.
+	chatParams = append(chatParams, param("pipelines", []string{b.app + "-" + string(pipeline.PullRequest)}))
+	// With the pipewright interceptor installed, every chain ends with it:
+	// replay checks against earlier runs and, for releases, the branch
+	// head (GitHub), after the cheap filters.
+	pipewright := func(ics []*triggersv1.TriggerInterceptor) []*triggersv1.TriggerInterceptor {
+		if !HasChatOps(b.c) {
+			return ics
+		}
+		return append(ics, &triggersv1.TriggerInterceptor{Ref: triggersv1.InterceptorRef{Name: InterceptorName(b.c), Kind: triggersv1.ClusterInterceptorKind}, Params: chatParams})
+	}
+	prICs := []*triggersv1.TriggerInterceptor{b.githubInterceptor("pull_request"), celInterceptor(PRFilter(b.c))}
+	if len(paths) > 0 {
+		prICs = append(prICs, b.changedFiles("pull_request"), celInterceptor(PathFilter(paths)))
+	}
+	prICs = pipewright(prICs)
 	triggers := []triggersv1.EventListenerTrigger{{
 		Name:         PullRequest,
 		Interceptors: prICs,
@@ -362,18 +442,24 @@ func (b builder) listener(paths []string) *triggersv1.EventListener {
 	if HasChatOps(b.c) {
 		triggers = append(triggers, triggersv1.EventListenerTrigger{
 			Name: ChatOps,
-			Interceptors: []*triggersv1.TriggerInterceptor{
-				b.githubInterceptor("issue_comment", false),
-				celInterceptor(ChatOpsFilter),
-				{Ref: triggersv1.InterceptorRef{Name: InterceptorName(b.c), Kind: triggersv1.ClusterInterceptorKind}, Params: chatParams},
-			},
+			Interceptors: pipewright([]*triggersv1.TriggerInterceptor{
+				b.githubInterceptor("issue_comment"),
+				celInterceptor(ChatOpsFilter(b.c)),
+			}),
 			Bindings: binding("chatops"),
 			Template: &triggersv1.EventListenerTemplate{Ref: ref(b.app + "-pull-request")},
 		})
 	}
+	// Releases honour paths too: a push that touches only another
+	// service's folder does not release this one.
+	releaseICs := []*triggersv1.TriggerInterceptor{b.githubInterceptor("push"), celInterceptor(ReleaseFilter(b.c))}
+	if len(paths) > 0 {
+		releaseICs = append(releaseICs, b.changedFiles("push"), celInterceptor(PathFilter(paths)))
+	}
+	releaseICs = pipewright(releaseICs)
 	triggers = append(triggers, triggersv1.EventListenerTrigger{
 		Name:         Release,
-		Interceptors: []*triggersv1.TriggerInterceptor{b.githubInterceptor("push", false), celInterceptor(ReleaseFilter(b.c))},
+		Interceptors: releaseICs,
 		Bindings:     binding("push"),
 		Template:     &triggersv1.EventListenerTemplate{Ref: ref(b.app + "-release")},
 	})

@@ -1,12 +1,10 @@
 package trigger_test
 
 import (
-	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/pipewright/pipewright/generator/generatortest"
-	"github.com/pipewright/pipewright/generator/trigger"
 	"github.com/pipewright/pipewright/pkg/tekton"
 	triggersv1alpha1 "github.com/tektoncd/triggers/pkg/apis/triggers/v1alpha1"
 	triggersv1 "github.com/tektoncd/triggers/pkg/apis/triggers/v1beta1"
@@ -74,32 +72,5 @@ func TestStrictDecoding(t *testing.T) {
 	invalid := "apiVersion: triggers.tekton.dev/v1beta1\nkind: TriggerTemplate\nmetadata:\n  name: t\nspec:\n  resourcetemplates:\n    - apiVersion: tekton.dev/v1\n      kind: PipelineRun\n      metadata:\n        generateName: x-\n      spec:\n        params:\n          - name: a\n            value: $(tt.params.undeclared)\n"
 	if _, err := tekton.All(map[string][]byte{"t.yaml": []byte(invalid)}); err == nil || !strings.Contains(err.Error(), "undeclared") {
 		t.Errorf("undeclared param: %v", err)
-	}
-}
-
-func TestGlobRegexp(t *testing.T) {
-	for _, c := range []struct {
-		glob  string
-		match []string
-		miss  []string
-	}{
-		{"services/api/**", []string{"services/api/main.go", "services/api/a/b/c.go"}, []string{"services/apix/main.go", "services/web/api/x"}},
-		{"services/api/", []string{"services/api/x.go"}, []string{"services/x.go"}},
-		{"*.go", []string{"main.go"}, []string{"cmd/main.go", "main.gox"}},
-		{"**/*.go", []string{"main.go", "cmd/x/main.go"}, []string{"README.md"}},
-		{"docs/?.md", []string{"docs/a.md"}, []string{"docs/ab.md", "docs/a/b.md"}},
-		{"go.mod", []string{"go.mod"}, []string{"goxmod", "x/go.mod"}},
-	} {
-		re := regexp.MustCompile(trigger.GlobRegexp(c.glob))
-		for _, m := range c.match {
-			if !re.MatchString(m) {
-				t.Errorf("%s (%s) does not match %s", c.glob, re, m)
-			}
-		}
-		for _, m := range c.miss {
-			if re.MatchString(m) {
-				t.Errorf("%s (%s) matches %s", c.glob, re, m)
-			}
-		}
 	}
 }

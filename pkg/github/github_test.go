@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -465,5 +466,31 @@ func TestReadToken(t *testing.T) {
 	t.Setenv("GITHUB_TOKEN", "")
 	if _, err := ReadToken(""); err == nil || err.Error() != "no GitHub token: pass --token-file or set GITHUB_TOKEN" {
 		t.Errorf("none: %v", err)
+	}
+}
+
+// An empty or whitespace webhook secret is refused before any webhook is
+// set up with it; a trailing line break is not part of the secret.
+func TestReadSecret(t *testing.T) {
+	dir := t.TempDir()
+	for content, want := range map[string]string{
+		"":           "",
+		"\n":         "",
+		"  \t \r\n":  "",
+		"s3cret\n":   "s3cret",
+		"s3cret\r\n": "s3cret",
+	} {
+		f := filepath.Join(dir, "secret")
+		if err := os.WriteFile(f, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		got, err := ReadSecret(f)
+		if want == "" {
+			if err == nil || !strings.Contains(err.Error(), "empty or whitespace") {
+				t.Errorf("ReadSecret(%q) = %q, %v; want the empty-secret error", content, got, err)
+			}
+		} else if err != nil || got != want {
+			t.Errorf("ReadSecret(%q) = %q, %v; want %q", content, got, err, want)
+		}
 	}
 }

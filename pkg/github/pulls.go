@@ -95,3 +95,17 @@ func (c *Client) File(ctx context.Context, repo, path, ref string) (content []by
 	}
 	return []byte(s), true, nil
 }
+
+// BranchHead is the commit a branch of repo points at now.
+func (c *Client) BranchHead(ctx context.Context, repo, branch string) (string, error) {
+	owner, name, err := splitRepo(repo)
+	if err != nil {
+		return "", err
+	}
+	// No redirect followed: a renamed branch is not the branch a push named.
+	b, _, err := c.gh.Repositories.GetBranch(ctx, owner, name, branch, 0)
+	if err != nil {
+		return "", explain(err, "unknown branch, or the token cannot see the repository")
+	}
+	return b.GetCommit().GetSHA(), nil
+}

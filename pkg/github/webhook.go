@@ -102,8 +102,17 @@ func ReadSecret(file string) (string, error) {
 		return "", fmt.Errorf("secret file: %w", err)
 	}
 	s := strings.TrimRight(string(data), "\r\n")
-	if s == "" {
-		return "", fmt.Errorf("secret file %s is empty", file)
+	if err := CheckSecret(s); err != nil {
+		return "", fmt.Errorf("secret file %s: %w", file, err)
 	}
 	return s, nil
+}
+
+// CheckSecret refuses a webhook secret that signs nothing: empty or only
+// whitespace, anyone can compute its signatures.
+func CheckSecret(s string) error {
+	if strings.TrimSpace(s) == "" {
+		return errors.New("the webhook secret is empty or whitespace: anyone could sign deliveries (hint: openssl rand -hex 32 | tr -d '\\n' > webhook-secret)")
+	}
+	return nil
 }

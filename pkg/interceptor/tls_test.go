@@ -28,7 +28,7 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 )
 
-func caPool(t *testing.T, caPEM []byte) *x509.CertPool {
+func caPool(t testing.TB, caPEM []byte) *x509.CertPool {
 	t.Helper()
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(caPEM) {

@@ -19,6 +19,9 @@ const (
 	Event   = Prefix + "event"
 	HeadRef = Prefix + "head-ref"
 	BaseRef = Prefix + "base-ref"
+	// ApprovedBy on a ChatOps run (/retest, /ok-to-test) is who started
+	// it and why they were trusted.
+	ApprovedBy = Prefix + "approved-by"
 )
 
 // GitHubAPIURL is github.com's REST API root, the default wherever an API
@@ -61,6 +64,7 @@ const (
 	ParamContext           = "context"
 	ParamDockerfile        = "dockerfile"
 	ParamStatusContext     = "status-context"
+	ParamRunURL            = "run-url"
 	ParamGitHubAPIURL      = "github-api-url"
 	ParamGitHubTokenSecret = "github-token-secret"
 	ParamManifests         = "manifests"

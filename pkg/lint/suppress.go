@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/pipewright/pipewright/pkg/boundedio"
+	"github.com/pipewright/pipewright/pkg/glob"
 	"github.com/tektoncd/pipeline/pkg/apis/config"
 	yaml3 "go.yaml.in/yaml/v3"
 	"sigs.k8s.io/yaml"
@@ -187,13 +188,14 @@ type Config struct {
 }
 
 // IgnoreEntry suppresses rules (all when empty) for files matching Path, a
-// glob where ** matches any number of folders.
+// glob (pkg/glob) where ** matches any number of folders.
 type IgnoreEntry struct {
 	Path   string   `json:"path"`
 	Rules  []string `json:"rules,omitempty"`
 	Reason string   `json:"reason"`
 
-	re *regexp.Regexp
+	pat *glob.Pattern
+	abs bool // Path is absolute: pat matches the absolute path without its leading /
 }
 
 // ConfigFile is the name LoadConfig looks for when given none.
@@ -235,7 +237,18 @@ func LoadConfig(path string) (*Config, error) {
 				return nil, fmt.Errorf("lint config %s: ignore[%d]: %w", path, i, err)
 			}
 		}
-		e.re = globRegexp(filepath.ToSlash(e.Path))
+		// An absolute pattern matches the file's absolute path; pkg/glob
+		// takes repository-relative globs, so it compiles without the root.
+		g := filepath.ToSlash(e.Path)
+		e.abs = filepath.IsAbs(e.Path) || strings.HasPrefix(g, "/")
+		if e.abs {
+			g = strings.TrimPrefix(g, "/")
+		}
+		pat, err := glob.Compile(g)
+		if err != nil {
+			return nil, fmt.Errorf("lint config %s: ignore[%d]: %w", path, i, err)
+		}
+		e.pat = pat
 	}
 	if c.FeatureFlags != nil {
 		if err := c.SetFeatureFlags(nil); err != nil {
@@ -243,34 +256,6 @@ func LoadConfig(path string) (*Config, error) {
 		}
 	}
 	return &c, nil
-}
-
-// globRegexp turns a glob with ** into a regexp over slash paths.
-func globRegexp(g string) *regexp.Regexp {
-	var b strings.Builder
-	b.WriteString("^")
-	for i := 0; i < len(g); i++ {
-		switch c := g[i]; c {
-		case '*':
-			if i+1 < len(g) && g[i+1] == '*' {
-				i++
-				if i+1 < len(g) && g[i+1] == '/' {
-					i++
-					b.WriteString("(?:.*/)?")
-				} else {
-					b.WriteString(".*")
-				}
-			} else {
-				b.WriteString("[^/]*")
-			}
-		case '?':
-			b.WriteString("[^/]")
-		default:
-			b.WriteString(regexp.QuoteMeta(string(c)))
-		}
-	}
-	b.WriteString("$")
-	return regexp.MustCompile(b.String())
 }
 
 func (c *Config) suppresses(f Finding) bool {
@@ -290,12 +275,11 @@ func (c *Config) suppresses(f Finding) bool {
 	abs, _ := filepath.Abs(f.File)
 	abs = filepath.ToSlash(abs)
 	for _, e := range c.Ignore {
-		// An absolute pattern matches the file's absolute path.
-		if filepath.IsAbs(e.Path) || strings.HasPrefix(e.Path, "/") {
-			if !e.re.MatchString(abs) {
+		if e.abs {
+			if !e.pat.Match(strings.TrimPrefix(abs, "/")) {
 				continue
 			}
-		} else if !e.re.MatchString(p) {
+		} else if !e.pat.Match(p) {
 			continue
 		}
 		if len(e.Rules) == 0 {

@@ -18,8 +18,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/pipewright/pipewright/pkg/github"
 	"github.com/pipewright/pipewright/pkg/interceptor"
@@ -53,6 +56,8 @@ type Delivery struct {
 	// when empty, unless Unsigned.
 	Signature string
 	Unsigned  bool
+	// ID is the X-GitHub-Delivery header; a fixed id when empty.
+	ID string
 }
 
 // Options say where pipewright's interceptor and the github interceptor's
@@ -60,6 +65,108 @@ type Delivery struct {
 type Options struct {
 	GitHubAPI   string // REST API root; github.DefaultAPIURL when empty
 	GitHubToken string // token for those calls; the pipewright interceptor fails without one
+	// Cluster holds the PipelineRuns earlier deliveries created; the
+	// pipewright interceptor's replay checks look there, and the runs this
+	// delivery fires are added. Nil: no cluster, no replay checks.
+	Cluster *Cluster
+	// KeepRuns is the interceptor's --keep-runs: finished runs kept per kind.
+	KeepRuns int
+}
+
+// Cluster is the PipelineRuns of a simulated namespace, shared between
+// deliveries so a replayed one can be told from a new one.
+type Cluster struct {
+	mu      sync.Mutex
+	Runs    []*v1.PipelineRun
+	created int
+}
+
+// Exists is interceptor.Runs over the cluster's runs.
+func (c *Cluster) Exists(_ context.Context, namespace, label, value string) (bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, r := range c.Runs {
+		if r.Namespace == namespace && r.Labels[label] == value {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// add creates a run as the API server would: a name from its
+// generateName, a creation time after the others'.
+func (c *Cluster) add(r *v1.PipelineRun) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.created++
+	if r.Name == "" {
+		r.Name = fmt.Sprintf("%s%05d", r.GenerateName, c.created)
+	}
+	r.CreationTimestamp = metav1.NewTime(time.Date(2026, 1, 1, 0, 0, c.created, 0, time.UTC))
+	c.Runs = append(c.Runs, r)
+}
+
+func matches(r *v1.PipelineRun, namespace string, match map[string]string) bool {
+	if r.Namespace != namespace {
+		return false
+	}
+	for k, v := range match {
+		if r.Labels[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// Finish marks the named run finished (Succeeded True), as Tekton would.
+func (c *Cluster) Finish(name string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, r := range c.Runs {
+		if r.Name == name {
+			r.Status.SetCondition(&apis.Condition{Type: apis.ConditionSucceeded, Status: corev1.ConditionTrue})
+		}
+	}
+}
+
+func finished(r *v1.PipelineRun) bool {
+	c := r.Status.GetCondition(apis.ConditionSucceeded)
+	return c != nil && !c.IsUnknown()
+}
+
+// Cancel is interceptor.Runs: it sets spec.status as the interceptor's
+// patch would.
+func (c *Cluster) Cancel(_ context.Context, namespace string, match map[string]string) ([]string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []string
+	for _, r := range c.Runs {
+		if matches(r, namespace, match) && !finished(r) && r.Spec.Status == "" {
+			r.Spec.Status = interceptor.CancelStatus
+			out = append(out, r.Name)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// Prune is interceptor.Runs: it deletes the finished runs but the newest keep.
+func (c *Cluster) Prune(_ context.Context, namespace string, match map[string]string, keep int) ([]string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var done []*v1.PipelineRun
+	for _, r := range c.Runs {
+		if matches(r, namespace, match) && finished(r) {
+			done = append(done, r)
+		}
+	}
+	sort.SliceStable(done, func(i, j int) bool { return done[j].CreationTimestamp.Before(&done[i].CreationTimestamp) })
+	var out []string
+	for _, r := range done[min(keep, len(done)):] {
+		out = append(out, r.Name)
+		c.Runs = slices.DeleteFunc(c.Runs, func(x *v1.PipelineRun) bool { return x == r })
+	}
+	return out, nil
 }
 
 // Fired is a PipelineRun a trigger would create.
@@ -97,6 +204,9 @@ const (
 // Run evaluates d against the triggers in tree (a generated project:
 // path -> file, as generator.Project returns it).
 func Run(ctx context.Context, tree map[string][]byte, d Delivery, opts Options) (*Result, error) {
+	if err := github.CheckSecret(d.Secret); err != nil {
+		return nil, err
+	}
 	objs, err := decode(tree)
 	if err != nil {
 		return nil, err
@@ -127,14 +237,20 @@ func Run(ctx context.Context, tree map[string][]byte, d Delivery, opts Options) 
 	if err != nil {
 		return nil, fmt.Errorf("core interceptors: %w", err)
 	}
-	var pw http.Handler = refuseAll("the pipewright interceptor needs a GitHub token: pass --token-file or set GITHUB_TOKEN")
+	// Without a token the interceptor decides what needs no GitHub call
+	// (pull_request replay checks) and refuses the rest.
+	ic := &interceptor.Interceptor{Repositories: objs.repositories, Namespace: ns, KeepRuns: opts.KeepRuns}
 	if opts.GitHubToken != "" {
 		gh, err := github.New(github.Options{APIURL: opts.GitHubAPI, Token: opts.GitHubToken})
 		if err != nil {
 			return nil, err
 		}
-		pw = &interceptor.Interceptor{GitHub: gh}
+		ic.GitHub = gh
 	}
+	if opts.Cluster != nil {
+		ic.Runs = opts.Cluster
+	}
+	var pw http.Handler = ic
 	api, err := apiRewriter(opts.GitHubAPI)
 	if err != nil {
 		return nil, err
@@ -168,7 +284,11 @@ func Run(ctx context.Context, tree map[string][]byte, d Delivery, opts Options) 
 	header := http.Header{}
 	header.Set("Content-Type", "application/json")
 	header.Set("X-GitHub-Event", d.Event)
-	header.Set("X-GitHub-Delivery", "00000000-0000-0000-0000-000000000000")
+	id := d.ID
+	if id == "" {
+		id = "00000000-0000-0000-0000-000000000000"
+	}
+	header.Set("X-GitHub-Delivery", id)
 	switch {
 	case d.Unsigned:
 	case d.Signature != "":
@@ -217,6 +337,11 @@ func Run(ctx context.Context, tree map[string][]byte, d Delivery, opts Options) 
 				return nil, fmt.Errorf("trigger %s: resource %d: %w", t.Name, i, err)
 			}
 			res.Fired = append(res.Fired, Fired{Trigger: t.Name, PipelineRun: pr})
+			if opts.Cluster != nil {
+				created := pr.DeepCopy()
+				created.Namespace = ns
+				opts.Cluster.add(created)
+			}
 		}
 	}
 	return res, nil
@@ -246,6 +371,7 @@ func pipelineRun(raw json.RawMessage) (*v1.PipelineRun, error) {
 type objects struct {
 	namespace    string
 	interceptors []string // the generated ClusterInterceptors
+	repositories []string // what the triggers ask the pipewright interceptor about
 	listener     *triggersv1.EventListener
 	bindings     map[string]*triggersv1.TriggerBinding
 	templates    map[string]*triggersv1.TriggerTemplate
@@ -298,6 +424,10 @@ func decode(tree map[string][]byte) (*objects, error) {
 				for _, tr := range t.Spec.Triggers {
 					for _, ic := range tr.Interceptors {
 						for _, p := range ic.Params {
+							var repo string
+							if p.Name == "repository" && json.Unmarshal(p.Value.Raw, &repo) == nil && !slices.Contains(o.repositories, repo) {
+								o.repositories = append(o.repositories, repo)
+							}
 							if p.Name != "secretRef" && p.Name != "addChangedFiles" {
 								continue
 							}
@@ -387,12 +517,4 @@ func (r rewrite) RoundTrip(req *http.Request) (*http.Response, error) {
 		req.Host = r.to.Host
 	}
 	return http.DefaultTransport.RoundTrip(req)
-}
-
-// refuseAll answers every interceptor request with continue=false.
-type refuseAll string
-
-func (m refuseAll) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(triggersv1.InterceptorResponse{Continue: false, Status: triggersv1.Status{Message: string(m)}})
 }

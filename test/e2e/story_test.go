@@ -186,6 +186,7 @@ func startStory(t *testing.T, s *story, files map[string]string, extra string) *
 		t.Fatal(err)
 	}
 	cp.GitHub.AddRepo(repo)
+	s.waitInterceptor(t)
 	if s.sink, err = cp.StartEventListener(ctx, ns, s.app+"-listener"); err != nil {
 		t.Fatal(err)
 	}
@@ -221,6 +222,24 @@ github:
 	if out, err := cp.Kubectl(ctx, nil, "apply", "-k", dir); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
+	if s.sink != nil {
+		// A later apply may roll the interceptor (its args follow the
+		// config): the next delivery needs it serving again.
+		s.waitInterceptor(t)
+	}
+}
+
+// waitInterceptor waits for the pipewright interceptor Deployment: every
+// trigger ends with it (replay checks), so it must serve before a delivery.
+// Its Pod mounts the github-token Secret, so this comes after the Secrets.
+func (s *story) waitInterceptor(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	name := s.app + "-interceptor"
+	if out, err := cp.Kubectl(ctx, nil, "rollout", "status", "deployment/"+name, "-n", s.ns, "--timeout=3m"); err != nil {
+		desc, _ := cp.Kubectl(ctx, nil, "describe", "pods", "-n", s.ns, "-l", "app.kubernetes.io/name="+name)
+		t.Fatalf("the interceptor Deployment: %v\n%s\n%s", err, out, desc)
+	}
 }
 
 // commit adds files to the story's repository and returns the new head.
@@ -243,6 +262,9 @@ func (s *story) releaseRun(t *testing.T, sha string) (*v1.PipelineRun, map[strin
 	for _, r := range before {
 		seen[r.Name] = true
 	}
+	// The merge moved the default branch: the interceptor releases only
+	// the commit it points at.
+	cp.GitHub.SetBranch(s.repo, "master", sha)
 	postGitHub(t, s.sink.URL, "push", pushPayload(t, s.repo, sha, s.cloneURL), s.secret)
 	name := waitNewRun(t, s.ns, s.app+"-release", seen)
 	run := waitPipelineRun(t, s.ns, name, 15*time.Minute)

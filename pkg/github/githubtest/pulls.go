@@ -2,8 +2,10 @@ package githubtest
 
 import (
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 )
 
 // Pull is a pull request the server knows.
@@ -25,7 +27,7 @@ type Pull struct {
 func (s *Server) AddPull(fullName string, p Pull) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := s.repos[fullName]
+	r := s.repos[strings.ToLower(fullName)]
 	if r.pulls == nil {
 		r.pulls = map[int]Pull{}
 	}
@@ -37,7 +39,7 @@ func (s *Server) AddPull(fullName string, p Pull) {
 func (s *Server) SetPermission(fullName, user, perm string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := s.repos[fullName]
+	r := s.repos[strings.ToLower(fullName)]
 	if r.perms == nil {
 		r.perms = map[string]string{}
 	}
@@ -49,7 +51,7 @@ func (s *Server) SetPermission(fullName, user, perm string) {
 func (s *Server) AddFile(fullName, path, content string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := s.repos[fullName]
+	r := s.repos[strings.ToLower(fullName)]
 	if r.files == nil {
 		r.files = map[string]string{}
 	}
@@ -61,6 +63,7 @@ func init() {
 	extra["GET /repos/{owner}/{repo}/pulls/{number}/files"] = (*Server).listPullFiles
 	extra["GET /repos/{owner}/{repo}/collaborators/{user}/permission"] = (*Server).getPermission
 	extra["GET /repos/{owner}/{repo}/contents/{path...}"] = (*Server).getContents
+	extra["GET /repos/{owner}/{repo}/branches/{branch...}"] = (*Server).getBranch
 }
 
 func (s *Server) pull(w http.ResponseWriter, req *http.Request, r *repo) (Pull, bool) {
@@ -107,10 +110,79 @@ func (s *Server) listPullFiles(w http.ResponseWriter, req *http.Request, r *repo
 		return
 	}
 	out := []map[string]any{}
-	for _, f := range p.Files {
-		out = append(out, map[string]any{"filename": f, "status": "modified"})
+	for _, f := range paginate(w, req, p.Files) {
+		out = append(out, map[string]any{"filename": f, "status": "modified", "sha": "", "additions": 1, "deletions": 0, "changes": 1})
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// paginate is GitHub's page-based pagination: per_page (30 by default, 100
+// at most) and page (from 1) select the items, and a Link header names the
+// next, last, first and prev pages, as clients follow them.
+func paginate[T any](w http.ResponseWriter, req *http.Request, items []T) []T {
+	q := req.URL.Query()
+	per, err := strconv.Atoi(q.Get("per_page"))
+	if err != nil || per <= 0 {
+		per = 30
+	}
+	per = min(per, 100)
+	page, err := strconv.Atoi(q.Get("page"))
+	if err != nil || page <= 0 {
+		page = 1
+	}
+	last := max((len(items)+per-1)/per, 1)
+	link := func(n int, rel string) string {
+		u := *req.URL
+		u.Scheme, u.Host = "http", req.Host
+		v := u.Query()
+		v.Set("per_page", strconv.Itoa(per))
+		v.Set("page", strconv.Itoa(n))
+		u.RawQuery = v.Encode()
+		return fmt.Sprintf("<%s>; rel=%q", u.String(), rel)
+	}
+	var links []string
+	if page < last {
+		links = append(links, link(page+1, "next"), link(last, "last"))
+	}
+	if page > 1 {
+		links = append(links, link(1, "first"), link(page-1, "prev"))
+	}
+	if len(links) > 0 {
+		w.Header().Set("Link", strings.Join(links, ", "))
+	}
+	from := min((page-1)*per, len(items))
+	return items[from:min(from+per, len(items))]
+}
+
+// SetBranch points a branch of a repository at a commit, which becomes
+// known.
+func (s *Server) SetBranch(fullName, branch, sha string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.repos[strings.ToLower(fullName)]
+	if r.branches == nil {
+		r.branches = map[string]string{}
+	}
+	r.branches[branch] = sha
+	r.shas[sha] = true
+}
+
+// getBranch answers GET /repos/{owner}/{repo}/branches/{branch} with the
+// fields of GitHub's "branch with protection" that clients read.
+func (s *Server) getBranch(w http.ResponseWriter, req *http.Request, r *repo) {
+	name := req.PathValue("branch")
+	sha, ok := r.branches[name]
+	if !ok {
+		writeJSON(w, http.StatusNotFound, apiError("Branch not found", "https://docs.github.com/rest/branches/branches#get-a-branch"))
+		return
+	}
+	api := "https://api.github.com/repos/" + req.PathValue("owner") + "/" + req.PathValue("repo")
+	writeJSON(w, http.StatusOK, map[string]any{
+		"name":      name,
+		"commit":    map[string]any{"sha": sha, "url": api + "/commits/" + sha},
+		"_links":    map[string]any{"self": api + "/branches/" + name},
+		"protected": false,
+	})
 }
 
 func (s *Server) getPermission(w http.ResponseWriter, req *http.Request, r *repo) {

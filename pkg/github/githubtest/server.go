@@ -68,13 +68,23 @@ type Server struct {
 	// OWNER/NAME.git; empty means https://github.com/. A test whose Pods
 	// clone from a local git server points it there.
 	CloneURLBase string
+	// RateLimit is the requests the token may make; past it the server
+	// answers 403 "API rate limit exceeded", as GitHub does.
+	// DefaultRateLimit when zero.
+	RateLimit int
 
 	mu       sync.Mutex
 	requests []Request
 	replies  []Reply
 	repos    map[string]*repo
 	nextID   int64
+	used     int // requests counted against the rate limit
 }
+
+// DefaultRateLimit is the primary rate limit the server reports in
+// GitHub's X-RateLimit-* headers when Server.RateLimit is zero: a token's
+// 5000 requests an hour.
+const DefaultRateLimit = 5000
 
 type repo struct {
 	shas      map[string]bool
@@ -86,6 +96,7 @@ type repo struct {
 	pulls       map[int]Pull
 	perms       map[string]string // login -> permission
 	files       map[string]string // path -> content
+	branches    map[string]string // branch -> head sha
 }
 
 // extra holds handlers other files of the package add.
@@ -156,7 +167,7 @@ func (s *Server) AddRepo(fullName string, shas ...string) {
 	for _, sha := range shas {
 		r.shas[sha] = true
 	}
-	s.repos[fullName] = r
+	s.repos[strings.ToLower(fullName)] = r
 }
 
 func newRepo() *repo {
@@ -170,7 +181,7 @@ func (s *Server) known(r *repo, sha string) bool {
 
 // view returns a repository for reading; an unknown one is empty.
 func (s *Server) view(fullName string) *repo {
-	if r := s.repos[fullName]; r != nil {
+	if r := s.repos[strings.ToLower(fullName)]; r != nil {
 		return r
 	}
 	return &repo{}
@@ -180,7 +191,7 @@ func (s *Server) view(fullName string) *repo {
 func (s *Server) AddHook(fullName, url string, events ...string) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := s.repos[fullName]
+	r := s.repos[strings.ToLower(fullName)]
 	s.nextID++
 	r.hooks = append(r.hooks, hookJSON(s.nextID, map[string]any{"url": url, "content_type": "form"}, toAny(events), true))
 	return s.nextID
@@ -268,7 +279,21 @@ func (s *Server) record(next http.Handler) http.Handler {
 			s.replies = s.replies[1:]
 		}
 		want, app := s.Token, s.AppToken
+		s.used++
+		used, limit := s.used, s.RateLimit
 		s.mu.Unlock()
+		if limit == 0 {
+			limit = DefaultRateLimit
+		}
+		// GitHub's rate-limit headers on every answer; a scripted reply
+		// may override them (a 403 with X-RateLimit-Remaining: 0).
+		h := w.Header()
+		h.Set("X-RateLimit-Limit", strconv.Itoa(limit))
+		h.Set("X-RateLimit-Remaining", strconv.Itoa(max(limit-used, 0)))
+		h.Set("X-RateLimit-Used", strconv.Itoa(used))
+		h.Set("X-RateLimit-Reset", strconv.FormatInt(time.Now().Add(time.Hour).Truncate(time.Hour).Unix(), 10))
+		h.Set("X-RateLimit-Resource", "core")
+		h.Set("X-GitHub-Api-Version-Selected", "2022-11-28")
 		if scripted != nil {
 			for k, v := range scripted.Header {
 				w.Header().Set(k, v)
@@ -276,6 +301,10 @@ func (s *Server) record(next http.Handler) http.Handler {
 			w.Header().Set("Content-Type", "application/json; charset=utf-8")
 			w.WriteHeader(scripted.Status)
 			io.WriteString(w, scripted.Body)
+			return
+		}
+		if used > limit {
+			writeJSON(w, http.StatusForbidden, apiError("API rate limit exceeded for user.", "https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting"))
 			return
 		}
 		token, _ := strings.CutPrefix(rec.Auth, "Bearer ")
@@ -295,17 +324,18 @@ func (s *Server) record(next http.Handler) http.Handler {
 // handler answers one API call on a repository, under the server's lock.
 type handler func(w http.ResponseWriter, req *http.Request, r *repo)
 
-// locked finds the request's repository, answering 404 as GitHub does for
+// locked finds the request's repository (names are case-insensitive, as on
+// GitHub), answering 404 as GitHub does for
 // one that is missing or hidden from the token (unless AnyRepo), and runs h.
 func (s *Server) locked(h handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		name := req.PathValue("owner") + "/" + req.PathValue("repo")
-		r := s.repos[name]
+		r := s.repos[strings.ToLower(name)]
 		if r == nil && s.AnyRepo {
 			r = newRepo()
-			s.repos[name] = r
+			s.repos[strings.ToLower(name)] = r
 		}
 		if r == nil {
 			writeJSON(w, http.StatusNotFound, apiError("Not Found", "https://docs.github.com/rest"))

@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -168,5 +170,85 @@ func TestRequestsEndpoint(t *testing.T) {
 				t.Errorf("scripted reply: got %v, want 502", err)
 			}
 		})
+	}
+}
+
+// A client pages through a PR's files by the Link header, as go-github and
+// Triggers' changed-files lookup do, and reads the rate-limit headers.
+func TestPaginationAndRateLimit(t *testing.T) {
+	s := githubtest.New(t)
+	s.AddRepo("octo/app")
+	var files []string
+	for i := range 250 {
+		files = append(files, fmt.Sprintf("f%03d.go", i))
+	}
+	s.AddPull("octo/app", githubtest.Pull{Number: 7, HeadSHA: "0123456789abcdef0123456789abcdef01234567", BaseRef: "main", Files: files})
+	c := client(t, s, s.Token)
+	var got []string
+	opt := &gogithub.ListOptions{PerPage: 100}
+	pages := 0
+	for {
+		fs, resp, err := c.PullRequests.ListFiles(context.Background(), "octo", "app", 7, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages++
+		for _, f := range fs {
+			got = append(got, f.GetFilename())
+		}
+		if resp.Rate.Limit != githubtest.DefaultRateLimit || resp.Rate.Remaining != githubtest.DefaultRateLimit-pages || resp.Rate.Reset.IsZero() {
+			t.Errorf("page %d: rate %+v", pages, resp.Rate)
+		}
+		if pages == 1 && (resp.LastPage != 3 || resp.NextPage != 2) {
+			t.Errorf("first page: next %d last %d, want 2 and 3", resp.NextPage, resp.LastPage)
+		}
+		if resp.NextPage == 0 {
+			break
+		}
+		opt.Page = resp.NextPage
+	}
+	if pages != 3 || !cmp.Equal(got, files) {
+		t.Errorf("%d pages, %d files; want 3 pages and all 250 in order", pages, len(got))
+	}
+	// Without per_page, GitHub's default of 30.
+	fs, _, err := c.PullRequests.ListFiles(context.Background(), "octo", "app", 7, nil)
+	if err != nil || len(fs) != 30 {
+		t.Errorf("default page: %d files, %v; want 30", len(fs), err)
+	}
+}
+
+func TestBranch(t *testing.T) {
+	s := githubtest.New(t)
+	s.AddRepo("octo/app")
+	const sha = "0123456789abcdef0123456789abcdef01234567"
+	s.SetBranch("octo/app", "release/1.x", sha)
+	c := client(t, s, s.Token)
+	b, _, err := c.Repositories.GetBranch(context.Background(), "octo", "app", "release/1.x", 0)
+	if err != nil || b.GetName() != "release/1.x" || b.GetCommit().GetSHA() != sha {
+		t.Errorf("GetBranch = %+v, %v", b, err)
+	}
+	if _, _, err := c.Repositories.GetBranch(context.Background(), "Octo", "App", "nope", 0); err == nil || !strings.Contains(err.Error(), "404") {
+		t.Errorf("unknown branch: %v, want 404", err)
+	}
+}
+
+// Past the limit GitHub answers 403 with X-RateLimit-Remaining: 0, which
+// clients (go-github's RateLimitError) recognise.
+func TestRateLimitExceeded(t *testing.T) {
+	s := githubtest.New(t)
+	s.AddRepo("octo/app")
+	s.AddPull("octo/app", githubtest.Pull{Number: 1, HeadSHA: "0123456789abcdef0123456789abcdef01234567", BaseRef: "main"})
+	s.RateLimit = 2
+	c := client(t, s, s.Token)
+	for i := range 2 {
+		if _, _, err := c.PullRequests.Get(context.Background(), "octo", "app", 1); err != nil {
+			t.Fatalf("request %d: %v", i+1, err)
+		}
+	}
+	// A fresh client: go-github would refuse locally after seeing 0 left.
+	_, _, err := client(t, s, s.Token).PullRequests.Get(context.Background(), "octo", "app", 1)
+	var rl *gogithub.RateLimitError
+	if !errors.As(err, &rl) || rl.Rate.Remaining != 0 {
+		t.Errorf("third request: %v, want a rate limit error", err)
 	}
 }
