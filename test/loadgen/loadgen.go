@@ -166,7 +166,12 @@ func (g *Generator) Outcomes(from, to time.Time) []Outcome {
 
 // Summary counts outcomes.
 type Summary struct {
-	Total, Failed, Dropped int
+	// Failed counts both kinds of failure: Served5xx (an error page was
+	// served) and NoAnswer (transport error, timeout or dropped).
+	Total, Failed, Served5xx, NoAnswer, Dropped int
+	// Errors counts the kinds of transport error (the text after the
+	// last colon), so a reader sees what "no answer" was.
+	Errors map[string]int
 	// ByVersion counts answers per version and status code; requests
 	// without an answer are under "" with code 0.
 	ByVersion map[string]map[int]int
@@ -174,7 +179,7 @@ type Summary struct {
 
 // Summarize counts os.
 func Summarize(os []Outcome) Summary {
-	s := Summary{ByVersion: map[string]map[int]int{}}
+	s := Summary{ByVersion: map[string]map[int]int{}, Errors: map[string]int{}}
 	for _, o := range os {
 		s.Total++
 		if o.Err == "dropped" {
@@ -182,6 +187,17 @@ func Summarize(os []Outcome) Summary {
 		}
 		if o.Failed() {
 			s.Failed++
+		}
+		if o.Code >= 500 {
+			s.Served5xx++
+		}
+		if o.Code == 0 {
+			s.NoAnswer++
+			kind := o.Err
+			if i := strings.LastIndex(kind, ": "); i >= 0 {
+				kind = kind[i+2:]
+			}
+			s.Errors[kind]++
 		}
 		if s.ByVersion[o.Version] == nil {
 			s.ByVersion[o.Version] = map[int]int{}
@@ -196,10 +212,25 @@ func (s Summary) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d requests, %d failed", s.Total, s.Failed)
 	if s.Total > 0 {
-		fmt.Fprintf(&b, " (%.1f%%)", 100*float64(s.Failed)/float64(s.Total))
+		fmt.Fprintf(&b, " (%.1f%%: %d served 5xx, %d no answer)", 100*float64(s.Failed)/float64(s.Total), s.Served5xx, s.NoAnswer)
 	}
 	if s.Dropped > 0 {
 		fmt.Fprintf(&b, ", %d dropped", s.Dropped)
+	}
+	if len(s.Errors) > 0 {
+		kinds := make([]string, 0, len(s.Errors))
+		for k := range s.Errors {
+			kinds = append(kinds, k)
+		}
+		sort.Strings(kinds)
+		b.WriteString(" [")
+		for i, k := range kinds {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "%s ×%d", k, s.Errors[k])
+		}
+		b.WriteString("]")
 	}
 	versions := make([]string, 0, len(s.ByVersion))
 	for v := range s.ByVersion {

@@ -43,7 +43,7 @@ func TestRecordsWhatUsersSaw(t *testing.T) {
 		t.Errorf("%d requests in 0.5s at 100/s", s.Total)
 	}
 	got := s.ByVersion["release 2"]
-	if got[200]+got[500] != s.Total || got[500] != s.Failed || got[500] < s.Total/3-1 || got[500] > s.Total/3+1 {
+	if got[200]+got[500] != s.Total || got[500] != s.Failed || got[500] != s.Served5xx || s.NoAnswer != 0 || got[500] < s.Total/3-1 || got[500] > s.Total/3+1 {
 		t.Errorf("summary %s: want a third of the answers 500 from release 2", s)
 	}
 	if !strings.Contains(s.String(), "release 2: 200×") {
@@ -72,8 +72,11 @@ func TestBounded(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	g.Stop()
 	s := Summarize(g.Outcomes(start, time.Now()))
-	if s.Total == 0 || s.Failed != s.Total {
-		t.Fatalf("summary %s: want every request failed", s)
+	if s.Total == 0 || s.Failed != s.Total || s.NoAnswer != s.Total || s.Served5xx != 0 {
+		t.Fatalf("summary %s: want every request failed without an answer", s)
+	}
+	if s.Errors["dropped"] != s.Dropped || len(s.Errors) != 2 {
+		t.Errorf("error kinds %v: want dropped and the timeout", s.Errors)
 	}
 	if s.Dropped == 0 || s.Total-s.Dropped > 3*2 {
 		t.Errorf("summary %s: want at most 3 in flight per 200ms timeout, the rest dropped", s)
