@@ -14,7 +14,7 @@ e2e: e2e-tools
 	@bash test/prometheus.sh >/dev/null
 	@sh test/crds.sh
 	$(GO) vet -tags e2e ./test/e2e
-	$(GO) test -tags e2e -count=1 -timeout 15m -v ./test/e2e
+	$(GO) test -tags e2e -count=1 -timeout 45m -v ./test/e2e
 	@left=$$(pgrep -f '$(CACHE)/(etcd|kube-apiserver|kubectl|tekton-)' || true); \
 	if [ -n "$$left" ]; then echo "e2e: programs left running:"; ps -o pid,args -p $$left; exit 1; fi; \
 	echo "e2e: nothing left running"

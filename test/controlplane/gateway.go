@@ -38,6 +38,10 @@ type Traefik struct {
 	// traefik Service's ClusterIP (the harness's Service proxy sends it to
 	// the Pod).
 	URL string
+	// PodURL is the Gateway's listener on the Pod itself, the way a
+	// cloud load balancer reaches it: without the harness's userspace
+	// Service proxy, whose accept queue a busy machine overflows.
+	PodURL string
 	// Metrics is the Pod's metrics endpoint (podIP:port) for Prometheus.
 	Metrics string
 	// Pod is the Traefik Pod's name.
@@ -146,6 +150,7 @@ func (cp *ControlPlane) StartTraefik(ctx context.Context) (*Traefik, error) {
 	for _, p := range pods.Items {
 		if p.Labels["app"] == "traefik" && p.DeletionTimestamp == nil && p.Status.PodIP != "" {
 			t.Pod, t.Metrics = p.Name, hostPort(p.Status.PodIP, TraefikMetricsPort)
+			t.PodURL = "http://" + hostPort(p.Status.PodIP, GatewayPort)
 		}
 	}
 	if t.Pod == "" {
