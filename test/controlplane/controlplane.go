@@ -76,6 +76,9 @@ type ControlPlane struct {
 	nextPort int
 	versions map[string]string // release name -> version
 	services map[string][]string
+	// gatewayAPI installs the Gateway API CRDs once (gateway.go).
+	gatewayAPI    sync.Once
+	gatewayAPIErr error
 }
 
 // Start runs etcd and kube-apiserver and installs what opts asks for. Call

@@ -24,7 +24,9 @@
 // default StorageClass with a local-volume provisioner (provisioner.go), a
 // cluster DNS for Service names (dns.go), a Service proxy that sends
 // ClusterIP traffic to ready Pods through DNAT rules as kube-proxy does
-// (svcproxy.go), a git server and the GitHub API test server. Pods then really run: steps
+// (svcproxy.go), a git server and the GitHub API test server, and on demand
+// a Gateway API implementation (StartTraefik, gateway.go: Traefik from
+// test/tools/traefik with the Gateway API CRDs its go.mod names). Pods then really run: steps
 // execute in containers, and `kubectl logs` reads what they printed. Inside
 // the sandbox's mount namespace private tmpfs cover /run, /var/lib and
 // /var/log (containerd's, CNI's and kubelet's fixed paths), and kubelet's

@@ -4,7 +4,6 @@ package e2e
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -12,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,8 +26,8 @@ import (
 // Deployment and Service beside the stable ones, shifts the HTTPRoute's
 // weights (the real Gateway API CRD), asks a real Prometheus for the
 // canary's success rate and p99 latency at each step, promotes, and removes
-// the canary. No request flows through the route here (no Gateway
-// implementation runs yet): Prometheus scrapes healthy figures the test
+// the canary. No request flows through the route here (TestRealTraffic
+// sends some through Traefik): Prometheus scrapes healthy figures the test
 // serves for both tracks, as pkg/canary's tests do.
 func TestCanaryReleaseTaskRun(t *testing.T) {
 	ctx := context.Background()
@@ -165,35 +165,14 @@ spec:
 	t.Logf("release log:\n%s", logs)
 }
 
-// installHTTPRoutes installs the Gateway API's real HTTPRoute CRD (from
-// its module) and waits until the API server serves it.
+// installHTTPRoutes installs the Gateway API CRDs of the version the
+// node's Gateway (Traefik) is built against, so that every test of the
+// suite sees the same ones.
 func installHTTPRoutes(t *testing.T) {
 	t.Helper()
-	ctx := context.Background()
-	crd, err := moduleFile("sigs.k8s.io/gateway-api", "v1.6.1", "config/crd/standard/gateway.networking.k8s.io_httproutes.yaml")
-	if err != nil {
+	if err := cp.InstallGatewayAPI(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if out, err := cp.Kubectl(ctx, nil, "apply", "--server-side", "-f", crd); err != nil {
-		t.Fatalf("%v\n%s", err, out)
-	}
-	if _, err := cp.Kubectl(ctx, nil, "wait", "--for=condition=Established", "crd/httproutes.gateway.networking.k8s.io", "--timeout=60s"); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// moduleFile finds a file of a Go module version in the module cache
-// (`make e2e` downloads it first, test/crds.sh; the sandbox has no network).
-func moduleFile(module, version, path string) (string, error) {
-	cmd := exec.Command("go", "mod", "download", "-json", module+"@"+version)
-	cmd.Dir = os.TempDir()
-	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GO111MODULE=on", "GOPROXY=off")
-	out, err := cmd.Output()
-	var info struct{ Dir, Error string }
-	if jerr := json.Unmarshal(out, &info); jerr != nil || info.Error != "" || err != nil {
-		return "", fmt.Errorf("%s@%s is not in the module cache (make e2e runs test/crds.sh to download it): %v %s", module, version, err, info.Error)
-	}
-	return filepath.Join(info.Dir, filepath.FromSlash(path)), nil
 }
 
 // serveHealthyMetrics serves, on the node's address, Prometheus metrics of
@@ -222,12 +201,27 @@ func serveHealthyMetrics(t *testing.T, app string) string {
 // startPrometheus runs Debian's Prometheus on the node's address, scraping
 // target every second, and returns its URL as Pods see it.
 func startPrometheus(t *testing.T, target string) string {
+	return runPrometheus(t, fmt.Sprintf("- job_name: app\n  static_configs: [{targets: [%q]}]\n", target)).URL
+}
+
+// promServer is a Prometheus the test runs; Stop ends it early (it ends
+// with the test anyway).
+type promServer struct {
+	URL  string
+	stop func()
+}
+
+func (p *promServer) Stop() { p.stop() }
+
+// runPrometheus runs Debian's Prometheus on the node's address with the
+// scrape configs given (YAML list items), scraping every second.
+func runPrometheus(t *testing.T, scrapeConfigs string) *promServer {
 	bin, err := exec.LookPath("prometheus")
 	if err != nil {
 		t.Fatalf("prometheus: %v (make e2e installs it with test/prometheus.sh)", err)
 	}
 	dir := t.TempDir()
-	cfg := fmt.Sprintf("global: {scrape_interval: 1s, evaluation_interval: 1s}\nscrape_configs:\n- job_name: app\n  static_configs: [{targets: [%q]}]\n", target)
+	cfg := "global: {scrape_interval: 1s, evaluation_interval: 1s}\nscrape_configs:\n" + scrapeConfigs
 	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -247,11 +241,15 @@ func startPrometheus(t *testing.T, target string) string {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		logf.Close()
-	})
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+			logf.Close()
+		})
+	}
+	t.Cleanup(stop)
 	url := "http://" + addr
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -259,7 +257,7 @@ func startPrometheus(t *testing.T, target string) string {
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return url
+				return &promServer{URL: url, stop: stop}
 			}
 		}
 		if time.Now().After(deadline) {

@@ -253,6 +253,15 @@ func (s *story) commit(t *testing.T, files map[string]string, msg string) string
 	return sha
 }
 
+// push is a merge of sha to the default branch: the branch moves (the
+// interceptor releases only the commit it points at) and GitHub delivers a
+// signed push.
+func (s *story) push(t *testing.T, sha string) {
+	t.Helper()
+	cp.GitHub.SetBranch(s.repo, "master", sha)
+	postGitHub(t, s.sink.URL, "push", pushPayload(t, s.repo, sha, s.cloneURL), s.secret)
+}
+
 // releaseRun posts a signed push of sha to the default branch and waits for
 // the release run to finish, whatever its outcome.
 func (s *story) releaseRun(t *testing.T, sha string) (*v1.PipelineRun, map[string]v1.TaskRun) {
@@ -262,10 +271,7 @@ func (s *story) releaseRun(t *testing.T, sha string) (*v1.PipelineRun, map[strin
 	for _, r := range before {
 		seen[r.Name] = true
 	}
-	// The merge moved the default branch: the interceptor releases only
-	// the commit it points at.
-	cp.GitHub.SetBranch(s.repo, "master", sha)
-	postGitHub(t, s.sink.URL, "push", pushPayload(t, s.repo, sha, s.cloneURL), s.secret)
+	s.push(t, sha)
 	name := waitNewRun(t, s.ns, s.app+"-release", seen)
 	run := waitPipelineRun(t, s.ns, name, 15*time.Minute)
 	runs := taskRuns(t, s.ns, name)
