@@ -68,6 +68,15 @@ kube="$here/kube"
 tekton="$here/tekton"
 traefik="$here/traefik"
 
+# Downloads are network-bound and the compiles CPU-bound: fetch the modules of
+# the later slow builds (Tekton, Traefik, BuildKit's stand-in) in the
+# background while Kubernetes compiles. Go's module cache is safe for
+# concurrent use; a failed prefetch only means the build downloads itself.
+prefetch_log="$cache/.prefetch.log"
+( (cd "$tekton" && go mod download) && (cd "$traefik" && go mod download) &&
+  bash "$here/standins.sh" --prefetch ) >"$prefetch_log" 2>&1 &
+prefetch=$!
+
 kver=$(version "$kube" k8s.io/kubernetes)
 kminor=${kver#v1.}; kminor=${kminor%%.*}
 kldflags="-X k8s.io/component-base/version.gitVersion=$kver -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$kminor -X k8s.io/component-base/version.gitTreeState=clean"
@@ -107,6 +116,8 @@ CGO_ENABLED=0 BUILD_FLAGS=-trimpath build traefik "$trver" "$traefik" "-X github
 # modules now.
 (cd "$tekton" && go list -deps github.com/tektoncd/pipeline/cmd/entrypoint github.com/tektoncd/pipeline/cmd/nop \
   github.com/tektoncd/pipeline/cmd/workingdirinit github.com/tektoncd/pipeline/cmd/sidecarlogresults >/dev/null)
+
+wait "$prefetch" || say "module prefetch failed (see $prefetch_log); the builds download what they need"
 
 # The node's runtime (Debian's containerd, runc, CNI plugins) and the layers
 # of the stand-in step images.

@@ -21,7 +21,22 @@
 #           k8s.io/kubernetes), compiled statically, at /pause
 #
 # Usage: standins.sh KUBECTL KUBERNETES_MODULE_DIR
+#        standins.sh --prefetch   (only download the Go modules the builds need)
 set -euo pipefail
+buildkit_ver=${BUILDKIT_VERSION:-v0.33.1} rootlesskit_ver=${ROOTLESSKIT_VERSION:-v3.0.1}
+# gomod MODULE@VERSION prints the folder of a module the Go proxy serves.
+gomod() { GOWORK=off GOFLAGS=-mod=mod go mod download -json "$1" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p'; }
+if [ "${1:-}" = --prefetch ]; then
+  # Every module BuildKit's and rootlesskit's builds need, from a writable
+  # copy of each (go may record sums in go.sum).
+  for m in "github.com/moby/buildkit@$buildkit_ver" "github.com/rootless-containers/rootlesskit/v3@$rootlesskit_ver"; do
+    dir=$(gomod "$m"); tmp=$(mktemp -d)
+    cp -r "$dir/." "$tmp"; chmod -R u+w "$tmp"
+    (cd "$tmp" && GOWORK=off GOFLAGS=-mod=mod go mod download) || { rm -rf "$tmp"; exit 1; }
+    rm -rf "$tmp"
+  done
+  exit 0
+fi
 kubectl_bin=$1 kube_src=$2
 [ -x "$kubectl_bin" ] || { echo "standins: kubectl $kubectl_bin is not a program" >&2; exit 1; }
 [ -f "$kube_src/build/pause/linux/pause.c" ] || { echo "standins: no build/pause/linux/pause.c in $kube_src" >&2; exit 1; }
@@ -100,10 +115,7 @@ fi
 
 # BuildKit as its rootless image lays it out (the module's Dockerfile, stage
 # rootless), from the modules the Go proxy serves and Debian's packages.
-buildkit_ver=${BUILDKIT_VERSION:-v0.33.1} rootlesskit_ver=${ROOTLESSKIT_VERSION:-v3.0.1}
 buildkit_debs="runc uidmap libsubid4 libseccomp2"
-# gomod MODULE@VERSION prints the folder of a module the Go proxy serves.
-gomod() { GOWORK=off GOFLAGS=-mod=mod go mod download -json "$1" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p'; }
 fill_buildkit() {
   local root=$1 start=$SECONDS
   mkdir -p "$root/usr/bin"
