@@ -73,7 +73,10 @@ traefik="$here/traefik"
 # background while Kubernetes compiles. Go's module cache is safe for
 # concurrent use; a failed prefetch only means the build downloads itself.
 prefetch_log="$cache/.prefetch.log"
-( (cd "$tekton" && go mod download) && (cd "$traefik" && go mod download) &&
+tekton_cmds="pipeline/cmd/controller pipeline/cmd/webhook pipeline/cmd/entrypoint pipeline/cmd/nop pipeline/cmd/workingdirinit
+  pipeline/cmd/sidecarlogresults triggers/cmd/controller triggers/cmd/webhook triggers/cmd/eventlistenersink triggers/cmd/interceptors"
+( (cd "$tekton" && go list -deps $(printf 'github.com/tektoncd/%s ' $tekton_cmds) >/dev/null) &&
+  (cd "$traefik" && CGO_ENABLED=0 go list -deps github.com/traefik/traefik/v3/cmd/traefik >/dev/null) &&
   bash "$here/standins.sh" --prefetch ) >"$prefetch_log" 2>&1 &
 prefetch=$!
 

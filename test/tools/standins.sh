@@ -27,12 +27,13 @@ buildkit_ver=${BUILDKIT_VERSION:-v0.33.1} rootlesskit_ver=${ROOTLESSKIT_VERSION:
 # gomod MODULE@VERSION prints the folder of a module the Go proxy serves.
 gomod() { GOWORK=off GOFLAGS=-mod=mod go mod download -json "$1" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p'; }
 if [ "${1:-}" = --prefetch ]; then
-  # Every module BuildKit's and rootlesskit's builds need, from a writable
-  # copy of each (go may record sums in go.sum).
-  for m in "github.com/moby/buildkit@$buildkit_ver" "github.com/rootless-containers/rootlesskit/v3@$rootlesskit_ver"; do
-    dir=$(gomod "$m"); tmp=$(mktemp -d)
+  # The modules BuildKit's and rootlesskit's builds need, listed from a
+  # writable copy of each (go may record sums in go.sum).
+  for m in "github.com/moby/buildkit@$buildkit_ver ./cmd/buildkitd ./cmd/buildctl" "github.com/rootless-containers/rootlesskit/v3@$rootlesskit_ver ./cmd/rootlesskit"; do
+    set -- $m
+    dir=$(gomod "$1"); tmp=$(mktemp -d); shift
     cp -r "$dir/." "$tmp"; chmod -R u+w "$tmp"
-    (cd "$tmp" && GOWORK=off GOFLAGS=-mod=mod go mod download) || { rm -rf "$tmp"; exit 1; }
+    (cd "$tmp" && CGO_ENABLED=0 GOWORK=off GOFLAGS=-mod=mod go list -deps "$@" >/dev/null) || { rm -rf "$tmp"; exit 1; }
     rm -rf "$tmp"
   done
   exit 0
