@@ -464,7 +464,7 @@ func TestCancelledReleaseRollsBack(t *testing.T) {
 	waitScraped(t, promURL)
 	var progress bytes.Buffer
 	cfg := releaseConfig("shop", promURL, &progress)
-	cfg.Interval = time.Hour
+	cfg.Interval, cfg.Drain = time.Hour, time.Millisecond
 	ctx, cancel := context.WithCancelCause(context.Background())
 	time.AfterFunc(1500*time.Millisecond, func() { cancel(errors.New("SIGTERM")) })
 	w, r, s := &recordingWorkload{}, &weightLog{}, &memStore{}

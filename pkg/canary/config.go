@@ -33,6 +33,12 @@ type Config struct {
 	// Webhooks are called at Flagger's points: pre-rollout, rollout,
 	// confirm-promotion.
 	Webhooks []Webhook
+	// Drain is how long the canary's pods keep running after its weight
+	// went to 0, before they are removed or scaled down: a Gateway applies
+	// a route change a moment later, and requests it still sends to a
+	// removed canary fail for users. Default: the interval, at most
+	// defaults.Drain.
+	Drain time.Duration
 	// RetryReason allows releasing a digest that was rolled back before
 	// on this route; it is kept with the progress and in the report.
 	RetryReason string

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/pipewright/pipewright/pkg/canary/defaults"
 )
 
 // Router shifts traffic between the stable and the canary version.
@@ -467,6 +469,9 @@ func (rl *release) promote(ctx context.Context) error {
 	if err := rl.r.SetWeight(ctx, 0); err != nil {
 		return fmt.Errorf("promoting: routing all traffic to the stable version: %w", err)
 	}
+	if err := rl.drain(ctx); err != nil {
+		return fmt.Errorf("promoting: %w", err)
+	}
 	if err := rl.w.ScaleDownCanary(ctx); err != nil {
 		return fmt.Errorf("promoting: %w", err)
 	}
@@ -480,6 +485,27 @@ func (rl *release) promote(ctx context.Context) error {
 	return nil
 }
 
+// drain waits, once the canary's weight is 0, for the router to move the
+// requests in flight off it before its pods go away.
+func (rl *release) drain(ctx context.Context) error {
+	d := rl.cfg.Drain
+	if d == 0 {
+		d = min(rl.cfg.Interval, defaults.Drain)
+	}
+	if d <= 0 {
+		return nil
+	}
+	rl.logf("canary at 0%%: its pods keep serving requests in flight for %s", d)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
+
 func (rl *release) rollback(ctx context.Context, reason string) error {
 	// Rolling back must happen even when the run was cancelled part-way.
 	ctx = context.WithoutCancel(ctx)
@@ -491,6 +517,8 @@ func (rl *release) rollback(ctx context.Context, reason string) error {
 	var errs []error
 	if err := rl.r.SetWeight(ctx, 0); err != nil {
 		errs = append(errs, fmt.Errorf("routing all traffic to the stable version: %w", err))
+	} else {
+		_ = rl.drain(ctx) // ctx cannot end here: rolling back finishes
 	}
 	if err := rl.w.RemoveCanary(ctx); err != nil {
 		errs = append(errs, err)

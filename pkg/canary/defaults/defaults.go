@@ -46,8 +46,13 @@ const (
 	QueryAttempts   = 3
 	QueryBackoff    = 2 * time.Second
 	WebhookTimeout  = 10 * time.Second
-	Router          = RouterHTTPRoute
-	Strategy        = StrategyPipewright
+	// Drain bounds how long a canary at weight 0 keeps its pods before
+	// removal, so the router has moved every request off it (Argo
+	// Rollouts waits 30 s before scaling an aborted canary down:
+	// abortScaleDownDelaySeconds).
+	Drain    = 30 * time.Second
+	Router   = RouterHTTPRoute
+	Strategy = StrategyPipewright
 )
 
 // Steps returns the canary's traffic weights when none are given (a new
