@@ -191,6 +191,7 @@ func startStory(t *testing.T, s *story, files map[string]string, extra string) *
 		t.Fatal(err)
 	}
 	s.cloneURL = cp.Git.RepoURL(owner, name)
+	s.waitTrusted(t)
 	return s
 }
 
@@ -224,8 +225,10 @@ github:
 	}
 	if s.sink != nil {
 		// A later apply may roll the interceptor (its args follow the
-		// config): the next delivery needs it serving again.
+		// config), and a new Pod makes a new CA: the next delivery needs
+		// it serving and trusted again.
 		s.waitInterceptor(t)
+		s.waitTrusted(t)
 	}
 }
 
@@ -240,6 +243,30 @@ func (s *story) waitInterceptor(t *testing.T) {
 		desc, _ := cp.Kubectl(ctx, nil, "describe", "pods", "-n", s.ns, "-l", "app.kubernetes.io/name="+name)
 		t.Fatalf("the interceptor Deployment: %v\n%s\n%s", err, out, desc)
 	}
+}
+
+// waitTrusted waits until the EventListener trusts the interceptor's
+// certificate. Triggers reads a ClusterInterceptor's caBundle about once a
+// minute, so deliveries in the first minute after an install fail TLS
+// (GitHub lists them as failed, to redeliver). A stranger's /retest on a
+// pull request that does not exist passes the filters, reaches the
+// interceptor and is refused there: once its delivery id is in the
+// interceptor's log, TLS works.
+func (s *story) waitTrusted(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	start := time.Now()
+	for time.Since(start) < 3*time.Minute {
+		id := randomSecret(t)
+		postGitHubAs(t, s.sink.URL, "issue_comment", id, prComment(t, s.repo, 999, "probe", "/retest"), s.secret)
+		time.Sleep(3 * time.Second)
+		out, _ := cp.Kubectl(ctx, nil, "logs", "-n", s.ns, "deployment/"+s.app+"-interceptor", "--tail=200")
+		if strings.Contains(string(out), id) {
+			t.Logf("the EventListener trusts the interceptor after %s", time.Since(start).Round(time.Second))
+			return
+		}
+	}
+	t.Fatalf("the EventListener never reached the interceptor over TLS:\n%s", serviceLogs(s.ns))
 }
 
 // commit adds files to the story's repository and returns the new head.
@@ -349,9 +376,29 @@ func waitNewRun(t *testing.T, ns, pipeline string, seen map[string]bool) string 
 		return false, err
 	})
 	if err != nil {
-		t.Fatalf("no new %s run: %v", pipeline, err)
+		t.Fatalf("no new %s run: %v\n%s", pipeline, err, serviceLogs(ns))
 	}
 	return name
+}
+
+// serviceLogs are the last lines of every Pod in ns that is not a TaskRun's
+// (the EventListener, the interceptor): where a delivery that started no
+// run was refused.
+func serviceLogs(ns string) string {
+	ctx := context.Background()
+	var pods corev1.PodList
+	if err := cp.Get(ctx, ns, "pods", "", &pods); err != nil {
+		return err.Error()
+	}
+	var b strings.Builder
+	for _, p := range pods.Items {
+		if p.Labels["tekton.dev/taskRun"] != "" {
+			continue
+		}
+		out, err := cp.Kubectl(ctx, nil, "logs", "-n", ns, p.Name, "--all-containers", "--tail=25")
+		fmt.Fprintf(&b, "==> %s: %v\n%s\n", p.Name, err, out)
+	}
+	return b.String()
 }
 
 // statesFor lists the states posted for sha under context, oldest first.

@@ -208,6 +208,12 @@ func randomSecret(t *testing.T) string {
 // processing (202); what the triggers then do is asynchronous.
 func postGitHub(t *testing.T, url, event string, body []byte, secret string) {
 	t.Helper()
+	postGitHubAs(t, url, event, randomSecret(t), body, secret)
+}
+
+// postGitHubAs is postGitHub with the delivery id given.
+func postGitHubAs(t *testing.T, url, event, delivery string, body []byte, secret string) {
+	t.Helper()
 	mac := hmac.New(sha256.New, []byte(secret))
 	mac.Write(body)
 	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
@@ -216,7 +222,7 @@ func postGitHub(t *testing.T, url, event string, body []byte, secret string) {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-GitHub-Event", event)
-	req.Header.Set("X-GitHub-Delivery", randomSecret(t))
+	req.Header.Set("X-GitHub-Delivery", delivery)
 	req.Header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(mac.Sum(nil)))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
