@@ -160,10 +160,7 @@ func TestPreflightRefuses(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs Prometheus")
 	}
-	app := startApp(t, "shop", behaviour{})
-	promURL := startPrometheus(t, app.Stable, app.Canary)
-	app.drive(t, 50)
-	waitScraped(t, promURL)
+	_, promURL := scrapedShop(t, 50)
 
 	// A port nothing listens on: Prometheus is down.
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -309,10 +306,7 @@ func TestTransientQueryErrors(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs Prometheus")
 	}
-	app := startApp(t, "shop", behaviour{})
-	promURL := startPrometheus(t, app.Stable, app.Canary)
-	app.drive(t, 100)
-	waitScraped(t, promURL)
+	app, promURL := scrapedShop(t, 100)
 
 	for _, tc := range []struct {
 		name    string
@@ -393,10 +387,7 @@ func TestNonFiniteNeverPromotes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs Prometheus")
 	}
-	app := startApp(t, "shop", behaviour{})
-	promURL := startPrometheus(t, app.Stable, app.Canary)
-	app.drive(t, 50)
-	waitScraped(t, promURL)
+	_, promURL := scrapedShop(t, 50)
 	// The stable version answers 1 (preflight passes); the canary ±Inf.
 	for _, tc := range []struct {
 		name  string
@@ -458,10 +449,7 @@ func TestCancelledReleaseRollsBack(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs Prometheus (the preflight)")
 	}
-	app := startApp(t, "shop", behaviour{})
-	promURL := startPrometheus(t, app.Stable, app.Canary)
-	app.drive(t, 50)
-	waitScraped(t, promURL)
+	_, promURL := scrapedShop(t, 50)
 	var progress bytes.Buffer
 	cfg := releaseConfig("shop", promURL, &progress)
 	cfg.Interval, cfg.Drain = time.Hour, time.Millisecond

@@ -256,6 +256,17 @@ func (a *testApp) drive(t *testing.T, rps int) {
 	}()
 }
 
+// scrapedShop is a healthy "shop" app driven at rps requests a second and
+// a real Prometheus that has scraped both its tracks at least once.
+func scrapedShop(t *testing.T, rps int) (*testApp, string) {
+	t.Helper()
+	app := startApp(t, "shop", behaviour{})
+	promURL := startPrometheus(t, app.Stable, app.Canary)
+	app.drive(t, rps)
+	waitScraped(t, promURL)
+	return app, promURL
+}
+
 // memStore keeps State in memory, for runs without a cluster.
 type memStore struct {
 	mu    sync.Mutex

@@ -35,10 +35,7 @@ func TestKilledReleaseRestored(t *testing.T) {
 	ctx := context.Background()
 	seed(t, env, ns, "shop", oldImage)
 	standInKubelet(t, env, ns)
-	app := startApp(t, "shop", behaviour{})
-	promURL := startPrometheus(t, app.Stable, app.Canary)
-	app.drive(t, 50)
-	waitScraped(t, promURL)
+	_, promURL := scrapedShop(t, 50)
 	route := &HTTPRoute{Dynamic: env.dc, Namespace: ns, Name: "shop", Stable: "shop", CanaryTarget: "shop-canary"}
 
 	var out bytes.Buffer

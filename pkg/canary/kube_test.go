@@ -335,10 +335,7 @@ func TestKubeCanaryNeverAvailable(t *testing.T) {
 	ns := "canary-stuck"
 	seed(t, env, ns, "shop", oldImage)
 	standInKubelet(t, env, ns, "shop-canary")
-	app := startApp(t, "shop", behaviour{})
-	promURL := startPrometheus(t, app.Stable, app.Canary)
-	app.drive(t, 50)
-	waitScraped(t, promURL)
+	_, promURL := scrapedShop(t, 50)
 	var progress bytes.Buffer
 	cfg := releaseConfig("shop", promURL, &progress)
 	cfg.Namespace, cfg.Image = ns, newImage
@@ -371,10 +368,7 @@ func TestKubeResume(t *testing.T) {
 	ctx := context.Background()
 	seed(t, env, ns, "shop", oldImage)
 	standInKubelet(t, env, ns)
-	app := startApp(t, "shop", behaviour{})
-	promURL := startPrometheus(t, app.Stable, app.Canary)
-	app.drive(t, 100)
-	waitScraped(t, promURL)
+	app, promURL := scrapedShop(t, 100)
 	var progress bytes.Buffer
 	cfg := releaseConfig("shop", promURL, &progress)
 	cfg.Namespace, cfg.Image = ns, newImage

@@ -59,10 +59,7 @@ func TestWebhooks(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs Prometheus")
 	}
-	app := startApp(t, "shop", behaviour{})
-	promURL := startPrometheus(t, app.Stable, app.Canary)
-	app.drive(t, 100)
-	waitScraped(t, promURL)
+	app, promURL := scrapedShop(t, 100)
 	ok := func(int) (int, time.Duration) { return 200, 0 }
 
 	for _, tc := range []struct {
