@@ -11,6 +11,8 @@ var toolchains = []*Image{
 	{Name: "golang:1.24", Repo: "docker.io/library/golang", Tag: "1.24.6"},
 	{Name: "golang:1.25", Repo: "docker.io/library/golang", Tag: "1.25.5"},
 	{Name: "golangci-lint:v2.12", Repo: "docker.io/golangci/golangci-lint", Tag: "v2.12.2-alpine"},
+	{Name: "maven:11", Repo: "docker.io/library/maven", Tag: "3.9.16-eclipse-temurin-11"},
+	{Name: "maven:21", Repo: "docker.io/library/maven", Tag: "3.9.16-eclipse-temurin-21"},
 	{Name: "node:20", Repo: "docker.io/library/node", Tag: "20.8.1-alpine"},
 	{Name: "node:22", Repo: "docker.io/library/node", Tag: "22.22.2-alpine"},
 	{Name: "python:3.13", Repo: "docker.io/library/python", Tag: "3.13.8-slim-bookworm"},
