@@ -134,7 +134,7 @@ func Init(dir string, opts InitOptions) (InitResult, error) {
 		c.Build.Test.Params = nil
 	}
 	for _, s := range services {
-		sv := config.Service{Name: serviceName(s.Dir), Context: s.Dir, Version: s.Version}
+		sv := config.Service{Name: serviceName(s.Dir), Context: s.Dir, Version: s.Version, ImageContext: s.ImageContext}
 		if s.Pack != c.Build.Pack {
 			sv.Pack = s.Pack
 		}

@@ -37,7 +37,7 @@ func monorepo(cfg *config.Loaded, images catalog.ImageSet) (render.Tree, error) 
 			version = "default"
 		}
 		fmt.Fprintf(&rows, "| [`%s`](%s/README.md) | `%s` | %s %s | `%s` | `%s` | `%s` |\n", svc.App.Name, svc.App.Name, svc.Build.Context, svc.Build.Pack, version,
-			svc.Image.Repository, path.Join(svc.Build.Context, svc.Image.Dockerfile), path.Join(svc.Build.Context, svc.Deploy.Manifests))
+			svc.Image.Repository, svc.DockerfilePath(), path.Join(svc.Build.Context, svc.Deploy.Manifests))
 	}
 	k := kusttypes.Kustomization{
 		TypeMeta:  kusttypes.TypeMeta{APIVersion: kusttypes.KustomizationVersion, Kind: kusttypes.KustomizationKind},

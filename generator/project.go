@@ -409,6 +409,25 @@ func (p *project) spec(kind pipeline.Kind) pipeline.Spec {
 			timeouts[k] = d
 		}
 	}
+	defaults := map[string]string{
+		"repo-url":            "https://github.com/" + c.GitHub.Repository + ".git",
+		"repo-full-name":      c.GitHub.Repository,
+		"image":               c.Image.Repository,
+		"context":             c.Build.Context,
+		"dockerfile":          c.Image.Dockerfile,
+		"status-context":      c.GitHub.StatusContext,
+		"run-url":             RunURL(c.GitHub.RunURL),
+		"github-api-url":      c.GitHub.APIURL,
+		"github-token-secret": c.GitHub.TokenSecret,
+		"manifests":           path.Join(c.Build.Context, c.Deploy.Manifests),
+		"deployment":          c.Deploy.Deployment,
+		"container":           c.Deploy.Container,
+		"namespace":           c.Deploy.Namespace,
+		"pipewright-image":    c.Tools.Image,
+	}
+	if c.Image.Context != "" {
+		defaults[keys.ParamImageContext] = c.Image.Context
+	}
 	return pipeline.Spec{
 		Name:          p.name(kind),
 		Pack:          p.pack,
@@ -422,25 +441,10 @@ func (p *project) spec(kind pipeline.Kind) pipeline.Spec {
 		GoImage:       c.Image.Builder == "go-image",
 		GoImageParams: p.goImageParams(),
 		Canary:        p.canaryParams(),
-		Defaults: map[string]string{
-			"repo-url":            "https://github.com/" + c.GitHub.Repository + ".git",
-			"repo-full-name":      c.GitHub.Repository,
-			"image":               c.Image.Repository,
-			"context":             c.Build.Context,
-			"dockerfile":          c.Image.Dockerfile,
-			"status-context":      c.GitHub.StatusContext,
-			"run-url":             RunURL(c.GitHub.RunURL),
-			"github-api-url":      c.GitHub.APIURL,
-			"github-token-secret": c.GitHub.TokenSecret,
-			"manifests":           path.Join(c.Build.Context, c.Deploy.Manifests),
-			"deployment":          c.Deploy.Deployment,
-			"container":           c.Deploy.Container,
-			"namespace":           c.Deploy.Namespace,
-			"pipewright-image":    c.Tools.Image,
-		},
-		TaskRef:  p.taskRef(),
-		Timeouts: timeouts,
-		Labels:   p.labels(),
+		Defaults:      defaults,
+		TaskRef:       p.taskRef(),
+		Timeouts:      timeouts,
+		Labels:        p.labels(),
 	}
 }
 

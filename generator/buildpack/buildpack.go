@@ -4,8 +4,10 @@
 package buildpack
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -405,7 +407,60 @@ func AppName(name string) string {
 // Service is a folder of a monorepo with a project of its own.
 type Service struct {
 	Dir string // slash path relative to the repository root
+	// ImageContext is the folder its image must build from when that is
+	// not Dir: "." when its Dockerfile copies files from the root.
+	ImageContext string
 	Detected
+}
+
+var copyLine = regexp.MustCompile(`(?im)^[ \t]*(?:COPY|ADD)[ \t]+(.*)$`)
+
+// rootSource is the first file the Dockerfile in root/rel copies that is
+// not in its folder but is at the repository root (COPY go.mod go.sum ./
+// in services/api/Dockerfile): such a Dockerfile builds only with the
+// root as its context. Copies from a stage or a URL, and sources with
+// build variables, are not files of the context.
+func rootSource(root, rel string) (string, bool) {
+	df, ok := read(filepath.Join(root, filepath.FromSlash(rel)), "Dockerfile")
+	if !ok {
+		return "", false
+	}
+	df = strings.ReplaceAll(df, "\\\n", " ")
+	for _, m := range copyLine.FindAllStringSubmatch(df, -1) {
+		args := strings.Fields(m[1])
+		var srcs []string
+		if j := strings.TrimSpace(m[1]); strings.HasPrefix(j, "[") {
+			_ = json.Unmarshal([]byte(j), &srcs)
+			args = srcs
+		}
+		var files []string
+		stage := false
+		for _, a := range args {
+			if strings.HasPrefix(a, "--") {
+				stage = stage || strings.HasPrefix(a, "--from")
+				continue
+			}
+			files = append(files, a)
+		}
+		if stage || len(files) < 2 {
+			continue
+		}
+		for _, src := range files[:len(files)-1] {
+			if strings.ContainsAny(src, "$") || strings.Contains(src, "://") {
+				continue
+			}
+			src = path.Clean(strings.TrimPrefix(src, "/"))
+			if src == "." || src == ".." || strings.HasPrefix(src, "../") {
+				continue
+			}
+			here, _ := filepath.Glob(filepath.Join(root, filepath.FromSlash(rel), filepath.FromSlash(src)))
+			there, _ := filepath.Glob(filepath.Join(root, filepath.FromSlash(src)))
+			if len(here) == 0 && len(there) > 0 {
+				return src, true
+			}
+		}
+	}
+	return "", false
 }
 
 // skipDirs are folders that hold no services of the repository's own.
@@ -432,7 +487,21 @@ func DetectServices(dir string) []Service {
 				sub = rel + "/" + name
 			}
 			if d, err := Detect(filepath.Join(dir, filepath.FromSlash(sub))); err == nil {
-				out = append(out, Service{Dir: sub, Detected: d})
+				svc := Service{Dir: sub, Detected: d}
+				if src, ok := rootSource(dir, sub); ok {
+					svc.ImageContext = "."
+					d.Facts = append(d.Facts, "its Dockerfile copies "+src+" from the repository root: the image builds with the root as context (imageContext: .), lint and tests run in "+sub)
+					if d.Pack == "docker" {
+						// A folder of the root's project (go.mod at the
+						// root): its pack is the root's.
+						if r, err := Detect(dir); err == nil && r.Pack != "docker" {
+							d.Facts = append(d.Facts[1:], "part of the repository's "+r.Pack+" project ("+r.Name+"): "+r.Pack+" pack")
+							d.Pack, d.Version, d.LintDisabled, d.TestDisabled, d.TestParams = r.Pack, r.Version, r.LintDisabled, r.TestDisabled, r.TestParams
+						}
+					}
+					svc.Detected = d
+				}
+				out = append(out, svc)
 				continue
 			}
 			if depth < 3 {

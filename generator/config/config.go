@@ -6,6 +6,11 @@
 // the comment `pipewright init` writes above it.
 package config
 
+import (
+	"path"
+	"path/filepath"
+)
+
 // APIVersion is the only config version this release reads.
 const APIVersion = "pipewright.dev/v1alpha1"
 
@@ -21,22 +26,48 @@ type Config struct {
 	Paths      []string  `json:"paths,omitempty" doc:"Monorepo path filters: run only when a changed file matches one of these globs (e.g. services/api/**). Empty runs on every change."`
 	Overrides  Overrides `json:"overrides,omitempty" doc:"Resource and timeout overrides per pipeline task."`
 	Tools      Tools     `json:"tools,omitempty" doc:"Images of pipewright's own tools, for steps that run pipewright itself."`
-	Services   []Service `json:"services,omitempty" doc:"Monorepo: one entry per service folder. Each service gets its own pipelines, triggers and kustomization in a folder of the output named after it, built from the rest of this file with the entry's fields in place: app.name, build.context, build.pack, build.version, image.repository, image.dockerfile, deploy.manifests. Its pull requests and releases run only when a file under its context (or one of this file's paths) changes."`
+	Services   []Service `json:"services,omitempty" doc:"Monorepo: one entry per service folder. Each service gets its own pipelines, triggers and kustomization in a folder of the output named after it, built from the rest of this file with the entry's fields in place: app.name, build.context, build.pack, build.version, image.repository, image.context, image.dockerfile, deploy.manifests. Its pull requests and releases run only when a file under its context (or one of this file's paths) changes."`
 	Images     Images    `json:"images,omitempty" doc:"Replace catalog images, e.g. with copies in a mirrored or air-gapped registry: catalog image name (golang, git-init, kubectl, ...; pipewright images lists them) to a reference pinned by digest, REPO[:TAG]@sha256:<64 hex>. Applies to every step image and image param default of the Tasks generate writes; pipewright generate --images FILE overrides it per image."`
 }
 
 // Service is one service of a monorepo.
 type Service struct {
-	Name       string     `json:"name" doc:"The service's app name; prefixes its objects. A Kubernetes name." required:"true"`
-	Context    string     `json:"context" doc:"The service's folder in the repository: where its lint and tests run and its image builds from." required:"true"`
-	Pack       string     `json:"pack,omitempty" doc:"Its build pack; defaults to build.pack." enum:"go,node,python,java,docker"`
-	Version    string     `json:"version,omitempty" doc:"Its toolchain version (see build.version); defaults to build.version when the pack is the same."`
-	Image      string     `json:"image,omitempty" doc:"Its image repository; defaults to image.repository/<name>."`
-	Dockerfile string     `json:"dockerfile,omitempty" doc:"Its Dockerfile, relative to its context (../../Dockerfile for one at the repository root)." default:"Dockerfile"`
-	Manifests  string     `json:"manifests,omitempty" doc:"Its Kubernetes manifests folder, relative to its context; deploy applies only these." default:"k8s"`
-	Paths      []string   `json:"paths,omitempty" doc:"More globs whose changes run its pipelines, besides <context>/**."`
-	Lint       *TaskTweak `json:"lint,omitempty" doc:"Its lint task (see build.lint); defaults to build.lint when the pack is the same."`
-	Test       *TaskTweak `json:"test,omitempty" doc:"Its unit-test task (see build.test); defaults to build.test when the pack is the same."`
+	Name         string     `json:"name" doc:"The service's app name; prefixes its objects. A Kubernetes name." required:"true"`
+	Context      string     `json:"context" doc:"The service's folder in the repository: where its lint and tests run and, unless imageContext says otherwise, its image builds from." required:"true"`
+	Pack         string     `json:"pack,omitempty" doc:"Its build pack; defaults to build.pack." enum:"go,node,python,java,docker"`
+	Version      string     `json:"version,omitempty" doc:"Its toolchain version (see build.version); defaults to build.version when the pack is the same."`
+	Image        string     `json:"image,omitempty" doc:"Its image repository; defaults to image.repository/<name>."`
+	ImageContext string     `json:"imageContext,omitempty" doc:"Its image's build context, relative to the repository (. for the root, when its Dockerfile copies files from outside its folder); defaults to image.context, else its context. Its lint and tests still run in its context."`
+	Dockerfile   string     `json:"dockerfile,omitempty" doc:"Its Dockerfile, relative to its image context (imageContext when set, else its context); defaults to the Dockerfile in its context." default:"Dockerfile"`
+	Manifests    string     `json:"manifests,omitempty" doc:"Its Kubernetes manifests folder, relative to its context; deploy applies only these." default:"k8s"`
+	Paths        []string   `json:"paths,omitempty" doc:"More globs whose changes run its pipelines, besides <context>/**."`
+	Lint         *TaskTweak `json:"lint,omitempty" doc:"Its lint task (see build.lint); defaults to build.lint when the pack is the same."`
+	Test         *TaskTweak `json:"test,omitempty" doc:"Its unit-test task (see build.test); defaults to build.test when the pack is the same."`
+}
+
+// ImageContext is the folder the image builds from, relative to the
+// repository: image.context, else build.context.
+func (c *Config) ImageContext() string {
+	if c.Image.Context != "" {
+		return c.Image.Context
+	}
+	return c.Build.Context
+}
+
+// DockerfilePath is the Dockerfile relative to the repository.
+func (c *Config) DockerfilePath() string {
+	return path.Join(c.ImageContext(), c.Image.Dockerfile)
+}
+
+// relSlash is target relative to base, both slash paths relative to the
+// repository (services/api/Dockerfile from . is services/api/Dockerfile,
+// from docker it is ../services/api/Dockerfile).
+func relSlash(base, target string) string {
+	r, err := filepath.Rel(filepath.FromSlash(path.Clean(base)), filepath.FromSlash(path.Clean(target)))
+	if err != nil {
+		return target
+	}
+	return filepath.ToSlash(r)
 }
 
 // Images maps catalog image names to the references that replace them.
@@ -72,7 +103,8 @@ type TaskTweak struct {
 // Image is the image the pipelines build.
 type Image struct {
 	Repository string   `json:"repository" doc:"Image repository to push to, without tag (e.g. ghcr.io/acme/api)." required:"true"`
-	Dockerfile string   `json:"dockerfile,omitempty" doc:"Dockerfile, relative to build.context." default:"Dockerfile"`
+	Context    string   `json:"context,omitempty" doc:"Folder the image builds from (its build context), relative to the repository; defaults to build.context. Set it to . when the Dockerfile copies files from outside the project's folder, e.g. a monorepo service whose Dockerfile COPYs the root go.mod: lint and tests still run in build.context. With it set, image.dockerfile is relative to this folder and defaults to the Dockerfile in build.context (services/api/Dockerfile)."`
+	Dockerfile string   `json:"dockerfile,omitempty" doc:"Dockerfile, relative to the image's context: image.context when set, else build.context." default:"Dockerfile"`
 	PRTag      bool     `json:"prTag,omitempty" doc:"Push pull-request builds as REPOSITORY:pr-<number> instead of building without pushing."`
 	Builder    string   `json:"builder,omitempty" doc:"How the image is built: dockerfile (rootless BuildKit, from image.dockerfile) or go-image (the Go pack's daemonless, rootless, reproducible build of image.package with an SBOM; needs tools.image)." enum:"dockerfile,go-image" default:"dockerfile"`
 	Package    string   `json:"package,omitempty" doc:"With builder go-image: the Go main package to build, relative to build.context." default:"."`

@@ -170,6 +170,9 @@ func (l *Loaded) Service(i int) *Loaded {
 	} else {
 		c.Image.Repository = strings.TrimSuffix(c.Image.Repository, "/") + "/" + sv.Name
 	}
+	if sv.ImageContext != "" {
+		c.Image.Context = sv.ImageContext
+	}
 	c.Image.Dockerfile = sv.Dockerfile
 	if sv.Manifests != "" {
 		c.Deploy.Manifests = sv.Manifests

@@ -96,7 +96,8 @@ func (l *Loaded) validate() Errors {
 	}
 	// Every path field is checked one way: relative, and inside the
 	// repository once joined to what it is relative to.
-	inRepo := func(field, base, val, hint string) {
+	// baseField names what val is relative to, for the message.
+	inRepoFrom := func(field, baseField, base, val, hint string) {
 		if val == "" {
 			return
 		}
@@ -106,11 +107,12 @@ func (l *Loaded) validate() Errors {
 		case joined == ".." || strings.HasPrefix(joined, "../"):
 			where := "the repository"
 			if base != "." {
-				where = fmt.Sprintf("the repository (it is relative to build.context %q)", base)
+				where = fmt.Sprintf("the repository (it is relative to %s %q)", baseField, base)
 			}
 			add(l.Errorf(field, hint, "%q leaves %s", val, where))
 		}
 	}
+	inRepo := func(field, base, val, hint string) { inRepoFrom(field, "build.context", base, val, hint) }
 	// pathGlob checks a monorepo path glob: pkg/glob's syntax (what the
 	// triggers' CEL matches), no comma, inside the repository.
 	pathGlob := func(field, g, hint string) {
@@ -135,7 +137,12 @@ func (l *Loaded) validate() Errors {
 		add(l.Errorf("build.version", "remove it: the Dockerfile names its own base images", "the docker pack runs no toolchain"))
 	}
 	inRepo("build.context", ".", c.Build.Context, "give a folder inside the repository, e.g. services/api")
-	inRepo("image.dockerfile", ctx, c.Image.Dockerfile, "a Dockerfile inside the repository, relative to build.context, e.g. Dockerfile")
+	inRepo("image.context", ".", c.Image.Context, "a folder inside the repository, relative to its root, e.g. . for the root itself")
+	if c.Image.Context != "" {
+		inRepoFrom("image.dockerfile", "image.context", c.Image.Context, c.Image.Dockerfile, "a Dockerfile inside the repository, relative to image.context, e.g. services/api/Dockerfile")
+	} else {
+		inRepo("image.dockerfile", ctx, c.Image.Dockerfile, "a Dockerfile inside the repository, relative to build.context, e.g. Dockerfile")
+	}
 	inRepo("deploy.manifests", ctx, c.Deploy.Manifests, "a folder inside the repository, relative to build.context, e.g. k8s")
 	if required("image.repository", c.Image.Repository, "e.g. ghcr.io/acme/api") {
 		if strings.ContainsAny(c.Image.Repository, "@") || strings.Count(path.Base(c.Image.Repository), ":") > 0 {
@@ -193,7 +200,15 @@ func (l *Loaded) validate() Errors {
 			inRepo(p+".context", ".", sv.Context, "give a folder inside the repository, e.g. services/api")
 		}
 		oneOf(p+".pack", sv.Pack, Packs)
-		inRepo(p+".dockerfile", sv.Context, sv.Dockerfile, "a Dockerfile inside the repository, relative to the service's context")
+		inRepo(p+".imageContext", ".", sv.ImageContext, "a folder inside the repository, relative to its root, e.g. . for the root itself")
+		switch {
+		case sv.ImageContext != "":
+			inRepoFrom(p+".dockerfile", "its imageContext", sv.ImageContext, sv.Dockerfile, "a Dockerfile inside the repository, relative to the service's imageContext")
+		case c.Image.Context != "":
+			inRepoFrom(p+".dockerfile", "image.context", c.Image.Context, sv.Dockerfile, "a Dockerfile inside the repository, relative to image.context")
+		default:
+			inRepoFrom(p+".dockerfile", "its context", sv.Context, sv.Dockerfile, "a Dockerfile inside the repository, relative to the service's context")
+		}
 		inRepo(p+".manifests", sv.Context, sv.Manifests, "a folder inside the repository, relative to the service's context")
 		for j, g := range sv.Paths {
 			pathGlob(fmt.Sprintf("%s.paths[%d]", p, j), g, "a glob of repository paths, such as libs/shared/**")
@@ -264,6 +279,9 @@ func (l *Loaded) validate() Errors {
 	oneOf("image.builder", c.Image.Builder, []string{"dockerfile", "go-image"})
 	if c.Image.Builder == "go-image" && c.Build.Pack != "" && c.Build.Pack != "go" {
 		add(l.Errorf("image.builder", "use builder: dockerfile for the "+c.Build.Pack+" pack", "go-image builds Go main packages; this is the %s pack", c.Build.Pack))
+	}
+	if c.Image.Context != "" && c.Image.Builder == "go-image" {
+		add(l.Errorf("image.context", "remove it: go-image builds image.package from build.context, without a Dockerfile", "is for the dockerfile builder"))
 	}
 	if p := c.Image.Package; p != "" && (path.IsAbs(p) || p == ".." || strings.HasPrefix(p, "../") || strings.Contains(p, "/../")) {
 		add(l.Errorf("image.package", "a package path inside build.context, e.g. ./cmd/api", "%q leaves build.context", p))
@@ -337,6 +355,10 @@ func (c *Config) applyDefaults() {
 	}
 	def(&c.App.Namespace, "default")
 	def(&c.Build.Context, ".")
+	if c.Image.Context != "" {
+		// The Dockerfile stays the project's own; only the context moves.
+		def(&c.Image.Dockerfile, relSlash(c.Image.Context, path.Join(c.Build.Context, "Dockerfile")))
+	}
 	def(&c.Image.Dockerfile, "Dockerfile")
 	def(&c.Deploy.Manifests, "k8s")
 	def(&c.Deploy.Deployment, c.App.Name)

@@ -72,6 +72,7 @@ var params = []struct{ name, desc string }{
 	{keys.ParamImage, "Image repository, without tag."},
 	{keys.ParamContext, "Folder of the project inside the repository."},
 	{keys.ParamDockerfile, "Dockerfile, relative to the context folder."},
+	{keys.ParamImageContext, "Folder the image builds from, relative to the repository, when it is not the project's folder (context); the dockerfile param is relative to it."},
 	{keys.ParamStatusContext, "Commit status context."},
 	{keys.ParamRunURL, "Link on the commit statuses, e.g. the run's dashboard page; $(context.pipelineRun.namespace) and $(context.pipelineRun.name) in it are the run's. Empty: no link."},
 	{keys.ParamGitHubAPIURL, "GitHub REST API root."},
@@ -387,8 +388,14 @@ func (b *builder) buildImage(checks []string) v1.PipelineTask {
 		wss["cache"] = b.cache()
 		return b.task(keys.TaskBuildImage, "go-image", checks, withTweaks(ps, s.GoImageParams), wss)
 	}
+	imageContext := keys.ParamContext
+	if _, ok := s.Defaults[keys.ParamImageContext]; ok {
+		// The image builds from another folder than lint and tests run
+		// in (a monorepo service whose Dockerfile needs the root).
+		imageContext = keys.ParamImageContext
+	}
 	ps := map[string]v1.ParamValue{
-		"context":    b.p(keys.ParamContext),
+		"context":    b.p(imageContext),
 		"dockerfile": b.p(keys.ParamDockerfile),
 		"image":      lit("$(params.image):" + tag),
 	}

@@ -63,6 +63,7 @@ const (
 	ParamImage             = "image"
 	ParamContext           = "context"
 	ParamDockerfile        = "dockerfile"
+	ParamImageContext      = "image-context"
 	ParamStatusContext     = "status-context"
 	ParamRunURL            = "run-url"
 	ParamGitHubAPIURL      = "github-api-url"
