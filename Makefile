@@ -4,7 +4,10 @@ SHELL := /bin/bash
 CACHE := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/pipewright
 # The go-lint Task's image carries this golangci-lint; tests use the same.
 export GOLANGCI_LINT_VERSION := v2.0.1
-export PATH := $(CACHE)/golangci-lint-$(GOLANGCI_LINT_VERSION):$(PATH)
+# The bun-test Task's image is oven/bun at this version; tests run the same
+# bun, installed from its npm package.
+export BUN_VERSION := 1.3.14
+export PATH := $(CACHE)/golangci-lint-$(GOLANGCI_LINT_VERSION):$(CACHE)/bun-$(BUN_VERSION)/node_modules/.bin:$(PATH)
 GO ?= go
 # Generated top-level folders of this repository.
 GENERATED := tasks pipelines triggers

@@ -31,6 +31,7 @@ var corpus = []struct {
 	params     []string // task.param=value the pipelines must pass
 	facts      []string // what init must say
 	noTests    bool     // no test task
+	edit       []string // old, new: a change the user makes to init's config before generate
 	generrWant string   // generate fails with this
 }{
 	{name: "go-exporter", pack: "go", version: "1.24.0",
@@ -76,8 +77,15 @@ var corpus = []struct {
 			"part of the repository's go project (shop): go pack"}},
 	{name: "rust-service", pack: "docker", noTests: true,
 		facts: []string{"Dockerfile only"}},
-	{name: "uv-bun-fullstack", pack: "node", noTests: true,
-		facts: []string{"also a python project: chose node, the first in the order go, node, python, java, docker", "bun is not a node-test package manager"}},
+	{name: "uv-bun-fullstack", pack: "bun",
+		images: []string{"docker.io/oven/bun:1.3.14@sha256:e10577f0db68676a7024391c6e5cb4b879ebd17188ab750cf10024a6d700e5c4"},
+		params: []string{"task test (bun-test)", "task lint (bun-test)", "test.script=test", "lint.script=lint"},
+		facts:  []string{"also a python project: chose bun, the first in the order go, bun, node, python, java, docker", "package manager bun (bun.lock): bun-test runs bun install --frozen-lockfile", "test script: bun run test"}},
+	{name: "go-make", pack: "go", version: "1.25.0",
+		edit:   []string{"  pack: go\n", "  pack: go\n  commands: make\n"},
+		images: []string{"docker.io/library/golang:1.25.5@"},
+		params: []string{"task test (go-make)", "task lint (go-make)", "test.targets=test", "lint.targets=lint", "test.context=$(params.context)"},
+		facts:  []string{"Makefile targets lint, test, build: to run make lint and make test (task go-make, in the golang image) instead of golangci-lint and go test, set build.commands: make"}},
 }
 
 func TestProjectCorpus(t *testing.T) {
@@ -106,6 +114,15 @@ func TestProjectCorpus(t *testing.T) {
 			cfgBytes, err := os.ReadFile(res.Path)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if tc.edit != nil {
+				if !bytes.Contains(cfgBytes, []byte(tc.edit[0])) {
+					t.Fatalf("init's config has no %q to change", tc.edit[0])
+				}
+				cfgBytes = bytes.Replace(cfgBytes, []byte(tc.edit[0]), []byte(tc.edit[1]), 1)
+				if err := os.WriteFile(res.Path, cfgBytes, 0o644); err != nil {
+					t.Fatal(err)
+				}
 			}
 			cfg := load(t, res.Path)
 			tree, genErr := generator.Project(cfg)

@@ -67,6 +67,7 @@ func projectTree(cfg *config.Loaded, flagSet catalog.ImageSet, variants bool) (r
 	if err != nil {
 		return nil, cfg.Errorf("build.pack", "supported: "+strings.Join(config.Packs, ", "), "%v", err)
 	}
+	pack = pack.WithCommands(c.Build.Commands)
 	if err := checkTweaks(cfg, pack); err != nil {
 		return nil, err
 	}

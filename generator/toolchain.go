@@ -8,8 +8,9 @@ import (
 	"github.com/pipewright/pipewright/pkg/images"
 )
 
-// toolchainParts is how much of build.version picks each pack's image: Go
-// and Python by minor (1.25, 3.13), Node and the JDK by major (22, 17).
+// toolchainImage is the image build.version picks for each pack, and how
+// much of the version picks it: Go, Python and Bun by minor (1.25, 3.13,
+// 1.3), Node and the JDK by major (22, 17).
 var toolchainImage = map[string]struct {
 	image *images.Image
 	parts int
@@ -19,6 +20,7 @@ var toolchainImage = map[string]struct {
 	"node":   {images.Node, 1, "node"},
 	"python": {images.Python, 2, "python"},
 	"java":   {images.Maven, 1, "JDK"},
+	"bun":    {images.Bun, 2, "bun"},
 }
 
 // Toolchain is the images build.version chose, by catalog image name, for
@@ -53,7 +55,7 @@ func Toolchain(cfg *config.Loaded, mirror catalog.ImageSet) (catalog.ImageSet, [
 		}
 		use(tc.image, img)
 	}
-	if c.Build.Pack == "go" && !c.Build.Lint.Disabled && c.Images[images.GolangciLint.Name] == "" {
+	if c.Build.Pack == "go" && !c.Build.Lint.Disabled && c.Build.Commands != "make" && c.Images[images.GolangciLint.Name] == "" {
 		img, err := catalog.LintImageForGo(c.Build.Version)
 		if err != nil {
 			return nil, nil, cfg.Errorf("build.version", "disable build.lint, or run a golangci-lint built with a newer Go: images: {golangci-lint: REPO:TAG@sha256:<64 hex>}", "%v", err)

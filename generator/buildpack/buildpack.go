@@ -48,10 +48,25 @@ type Detected struct {
 // Packs in detection order: a language pack wins over a plain Dockerfile.
 var Packs = []Pack{
 	{Name: "go", Lint: "go-lint", Test: "go-test", detect: detectGo},
+	{Name: "bun", Lint: "bun-test", Test: "bun-test", detect: detectBun},
 	{Name: "node", Lint: "node-test", Test: "node-test", detect: detectNode},
 	{Name: "python", Test: "python-test", detect: detectPython},
 	{Name: "java", Test: "java-test", detect: detectJava},
 	{Name: "docker", detect: detectDocker},
+}
+
+// MakeTask is the catalog Task that runs a Makefile's targets with the go
+// pack's toolchain (build.commands: make).
+const MakeTask = "go-make"
+
+// WithCommands is the pack with build.commands applied: with make, its
+// lint and test tasks run the repository's make targets. Only the go pack
+// has a toolchain image with make; config validation refuses the others.
+func (p Pack) WithCommands(commands string) Pack {
+	if commands == "make" && p.Name == "go" {
+		p.Lint, p.Test = MakeTask, MakeTask
+	}
+	return p
 }
 
 // Names lists the packs' names in detection order: the one list of build
@@ -103,7 +118,11 @@ func Detect(dir string) (Detected, error) {
 				}
 			}
 			if len(targets) > 0 {
-				d.Facts = append(d.Facts, "Makefile targets "+strings.Join(targets, ", ")+": the pack's Tasks run the toolchain's own commands; to run `make "+targets[0]+"` instead, put it in a Dockerfile stage or a Task of your own")
+				if d.Pack == "go" {
+					d.Facts = append(d.Facts, "Makefile targets "+strings.Join(targets, ", ")+": to run make lint and make test (task "+MakeTask+", in the golang image) instead of golangci-lint and go test, set build.commands: make")
+				} else {
+					d.Facts = append(d.Facts, "Makefile targets "+strings.Join(targets, ", ")+": the "+d.Pack+" pack runs its toolchain's own commands (build.commands: make is for the go pack, whose image has make); to run `make "+targets[0]+"`, put it in a Dockerfile stage")
+				}
 			}
 		}
 		if d.Pack != "docker" && !exists(dir, "Dockerfile") {
@@ -238,8 +257,11 @@ func detectNode(dir string) (Detected, bool) {
 	}
 	d := Detected{Name: first(`"name"\s*:\s*"([^"]+)"`, pkg), TestParams: map[string]string{}}
 	d.Facts = append(d.Facts, "package "+d.Name)
+	if bunLock(dir) != "" {
+		return Detected{}, false // the bun pack's
+	}
 	pm, lock := "npm", ""
-	for _, l := range []struct{ file, pm string }{{"pnpm-lock.yaml", "pnpm"}, {"yarn.lock", "yarn"}, {"bun.lock", "bun"}, {"bun.lockb", "bun"}, {"package-lock.json", "npm"}, {"npm-shrinkwrap.json", "npm"}} {
+	for _, l := range []struct{ file, pm string }{{"pnpm-lock.yaml", "pnpm"}, {"yarn.lock", "yarn"}, {"package-lock.json", "npm"}, {"npm-shrinkwrap.json", "npm"}} {
 		if exists(dir, l.file) {
 			pm, lock = l.pm, l.file
 			break
@@ -263,7 +285,7 @@ func detectNode(dir string) (Detected, bool) {
 		}
 	}
 	if pm == "bun" {
-		d.Facts = append(d.Facts, "bun is not a node-test package manager (npm, yarn, pnpm): test disabled; build and test in the Dockerfile, or add a Task of your own")
+		d.Facts = append(d.Facts, "bun (packageManager) without bun.lock: the node pack's node-test runs npm, yarn or pnpm; run bun install and commit bun.lock for the bun pack")
 		d.LintDisabled, d.TestDisabled = true, true
 	} else if pm != "npm" {
 		d.TestParams["package-manager"] = pm
@@ -294,6 +316,57 @@ func detectNode(dir string) (Detected, bool) {
 		d.Facts = append(d.Facts, "test script: "+pm+" run test")
 	}
 	return d, true
+}
+
+// bunLock is the project's bun lock file: bun.lock (text, Bun 1.2 on) or
+// bun.lockb (binary, before); empty without one.
+func bunLock(dir string) string {
+	for _, f := range []string{"bun.lock", "bun.lockb"} {
+		if exists(dir, f) {
+			return f
+		}
+	}
+	return ""
+}
+
+func detectBun(dir string) (Detected, bool) {
+	pkg, ok := read(dir, "package.json")
+	lock := bunLock(dir)
+	if !ok || lock == "" {
+		return Detected{}, false
+	}
+	d := Detected{Name: first(`"name"\s*:\s*"([^"]+)"`, pkg), TestParams: map[string]string{}}
+	if d.Name == "" {
+		d.Name, d.NameFromDir = filepath.Base(dir), true
+	}
+	d.Facts = append(d.Facts, "package "+d.Name, "package manager bun ("+lock+"): bun-test runs bun install --frozen-lockfile in the bun image")
+	// Bun's version: .bun-version (setup-bun reads it), else packageManager.
+	for _, src := range []struct{ text, where string }{{readOr(dir, ".bun-version"), ".bun-version"}, {first(`"packageManager"\s*:\s*"bun@([^"]+)"`, pkg), "packageManager in package.json"}} {
+		if m := first(`^\s*v?(\d+\.\d+)`, src.text); m != "" {
+			d.Version = m
+			d.Facts = append(d.Facts, "bun "+strings.TrimSpace(src.text)+" ("+src.where+"): build.version "+m)
+			break
+		}
+	}
+	if !regexp.MustCompile(`"lint"\s*:`).MatchString(pkg) {
+		d.LintDisabled = true
+		d.Facts = append(d.Facts, "no lint script in package.json: lint disabled")
+	} else {
+		d.Facts = append(d.Facts, "lint script: bun run lint")
+	}
+	if regexp.MustCompile(`"test"\s*:`).MatchString(pkg) {
+		// The project's own test script says which runner it uses.
+		d.TestParams["script"] = "test"
+		d.Facts = append(d.Facts, "test script: bun run test")
+	} else {
+		d.Facts = append(d.Facts, "no test script: bun test (Bun's test runner)")
+	}
+	return d, true
+}
+
+func readOr(dir, name string) string {
+	s, _ := read(dir, name)
+	return s
 }
 
 func detectPython(dir string) (Detected, bool) {

@@ -43,6 +43,21 @@ type Entry struct {
 	// that write the same folder must not run at the same time; the
 	// pipeline builder checks it with tekton.ParallelWriters.
 	Writes []string
+	// RoleParams are the params a pipeline passes the Task by the role it
+	// runs in, lint or test, besides context: the one place that says how a
+	// Task that does both lints (node-test runs the package.json script
+	// lint, go-make the make target lint).
+	RoleParams map[string]map[string]string
+}
+
+// RoleParams is what Entry.RoleParams says of the catalog Task task for
+// role (lint or test); nil when it says nothing.
+func RoleParams(task, role string) map[string]string {
+	e, err := Get(task)
+	if err != nil {
+		return nil
+	}
+	return e.RoleParams[role]
 }
 
 // Writes is what Entry.Writes says of the catalog Task task; nil for a

@@ -70,7 +70,8 @@ esac
 `,
 			}.build()},
 		},
-		Example: map[string]string{},
-		Writes:  []string{"source"},
+		Example:    map[string]string{},
+		Writes:     []string{"source"},
+		RoleParams: map[string]map[string]string{"lint": {"script": "lint"}},
 	}
 }

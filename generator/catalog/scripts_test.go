@@ -251,6 +251,101 @@ func TestNodeTest(t *testing.T) {
 	}
 }
 
+// bunProject is a Bun project whose one dependency is a local package, so
+// bun install resolves it without a registry; bun.lock is what bun 1.3.14
+// writes for it.
+func bunProject(t *testing.T, pkg string) string {
+	src := t.TempDir()
+	write(t, src, map[string]string{
+		"package.json":        pkg,
+		"helper/package.json": `{"name":"helper","version":"1.0.0","main":"index.js"}`,
+		"helper/index.js":     "module.exports = (a, b) => a + b;\n",
+		"bun.lock": `{
+  "lockfileVersion": 1,
+  "configVersion": 1,
+  "workspaces": {
+    "": {
+      "name": "tiny",
+      "dependencies": {
+        "helper": "file:./helper",
+      },
+    },
+  },
+  "packages": {
+    "helper": ["helper@file:helper", {}],
+  }
+}
+`,
+		"sum.test.js": "import { expect, test } from 'bun:test';\nconst add = require('helper');\ntest('adds', () => { expect(add(1, 2)).toBe(3); console.log('bun test ran'); });\n",
+	})
+	return src
+}
+
+func TestBunTest(t *testing.T) {
+	need(t, "bun", "bun-test")
+	const pkg = `{"name":"tiny","version":"1.0.0","dependencies":{"helper":"file:./helper"},"scripts":{"lint":"echo lint script ran"}}`
+	src, cache := bunProject(t, pkg), t.TempDir()
+	res := run(t, "bun-test", steprun.Inputs{Workspaces: map[string]string{"source": src, "cache": cache}})
+	if !strings.Contains(res.Log, "bun test ran") || !strings.Contains(res.Log, "1 pass") {
+		t.Fatalf("bun test did not run the test:\n%s", res.Log)
+	}
+	if _, err := os.Stat(filepath.Join(src, "node_modules", "helper", "index.js")); err != nil {
+		t.Errorf("bun install did not install the dependency: %v", err)
+	}
+	// The lint role runs the package.json script.
+	res = run(t, "bun-test", steprun.Inputs{Params: catalog.RoleParams("bun-test", "lint"), Workspaces: map[string]string{"source": src}})
+	if !strings.Contains(res.Log, "lint script ran") {
+		t.Fatalf("the lint script did not run:\n%s", res.Log)
+	}
+	e, _ := catalog.Get("bun-test")
+	// A package.json the lock does not match fails the frozen install.
+	write(t, src, map[string]string{"package.json": strings.Replace(pkg, `"helper":"file:./helper"`, `"helper":"file:./helper","other":"file:./helper"`, 1)})
+	if _, err := steprun.Run(context.Background(), e.Spec, e.Spec.Steps[0], steprun.Inputs{Workspaces: map[string]string{"source": src}}); err == nil || !strings.Contains(err.Error(), "lockfile is frozen") {
+		t.Fatalf("want the frozen lockfile to refuse a changed package.json, got %v", err)
+	}
+	os.Remove(filepath.Join(src, "bun.lock"))
+	if _, err := steprun.Run(context.Background(), e.Spec, e.Spec.Steps[0], steprun.Inputs{Workspaces: map[string]string{"source": src}}); err == nil || !strings.Contains(err.Error(), "bun.lock is missing") {
+		t.Fatalf("want lock file refusal, got %v", err)
+	}
+	// A failing test fails the step.
+	src = bunProject(t, pkg)
+	write(t, src, map[string]string{"sum.test.js": "import { expect, test } from 'bun:test';\ntest('broken', () => { expect(1).toBe(2); });\n"})
+	if _, err := steprun.Run(context.Background(), e.Spec, e.Spec.Steps[0], steprun.Inputs{Workspaces: map[string]string{"source": src}}); err == nil || !strings.Contains(err.Error(), "broken") {
+		t.Fatalf("a failing test must fail the step, got %v", err)
+	}
+}
+
+func TestGoMake(t *testing.T) {
+	need(t, "go", "go-make")
+	need(t, "make", "go-make")
+	src := goModule(t)
+	write(t, src, map[string]string{"Makefile": ".PHONY: build test lint\nbuild:\n\tgo build -o bin/tiny ./cmd/tiny\ntest:\n\tgo test -count=1 ./...\nlint:\n\tgo vet ./...\n"})
+	cache := goCache(t)
+	res := run(t, "go-make", steprun.Inputs{Params: map[string]string{"targets": "build test"}, Workspaces: map[string]string{"source": src, "cache": cache}})
+	if !strings.Contains(res.Log, "go-make: make build") || !strings.Contains(res.Log, "ok  \texample.com/tiny/calc") {
+		t.Fatalf("make build test did not run:\n%s", res.Log)
+	}
+	if _, err := os.Stat(filepath.Join(src, "bin", "tiny")); err != nil {
+		t.Errorf("make build wrote no binary: %v", err)
+	}
+	res = run(t, "go-make", steprun.Inputs{Params: catalog.RoleParams("go-make", "lint"), Workspaces: map[string]string{"source": src, "cache": cache}})
+	if !strings.Contains(res.Log, "go-make: make lint") {
+		t.Fatalf("the lint role did not run make lint:\n%s", res.Log)
+	}
+	e, _ := catalog.Get("go-make")
+	// A target the Makefile lacks fails before any target runs.
+	_, err := steprun.Run(context.Background(), e.Spec, e.Spec.Steps[0], steprun.Inputs{Params: map[string]string{"targets": "test check"}, Workspaces: map[string]string{"source": src, "cache": cache}})
+	if err == nil || !strings.Contains(err.Error(), "the Makefile has no target check") || strings.Contains(err.Error(), "make test") {
+		t.Fatalf("want a missing target refused up front, got %v", err)
+	}
+	// A failing target fails the step.
+	write(t, src, map[string]string{"calc/bad_test.go": "package calc\n\nimport \"testing\"\n\nfunc TestBad(t *testing.T) { t.Fatal(\"broken\") }\n"})
+	_, err = steprun.Run(context.Background(), e.Spec, e.Spec.Steps[0], steprun.Inputs{Workspaces: map[string]string{"source": src, "cache": cache}})
+	if err == nil || !strings.Contains(err.Error(), "broken") {
+		t.Fatalf("a failing make test must fail the step, got %v", err)
+	}
+}
+
 // debianPython returns a PATH entry whose python3 has pytest (Debian's
 // python3-pytest), since PyPI is out of reach here.
 func debianPython(t *testing.T) string {

@@ -34,7 +34,7 @@ type Config struct {
 type Service struct {
 	Name         string     `json:"name" doc:"The service's app name; prefixes its objects. A Kubernetes name." required:"true"`
 	Context      string     `json:"context" doc:"The service's folder in the repository: where its lint and tests run and, unless imageContext says otherwise, its image builds from." required:"true"`
-	Pack         string     `json:"pack,omitempty" doc:"Its build pack; defaults to build.pack." enum:"go,node,python,java,docker"`
+	Pack         string     `json:"pack,omitempty" doc:"Its build pack; defaults to build.pack." enum:"go,bun,node,python,java,docker"`
 	Version      string     `json:"version,omitempty" doc:"Its toolchain version (see build.version); defaults to build.version when the pack is the same."`
 	Image        string     `json:"image,omitempty" doc:"Its image repository; defaults to image.repository/<name>."`
 	ImageContext string     `json:"imageContext,omitempty" doc:"Its image's build context, relative to the repository (. for the root, when its Dockerfile copies files from outside its folder); defaults to image.context, else its context. Its lint and tests still run in its context."`
@@ -86,12 +86,13 @@ type App struct {
 
 // Build selects the build pack and tunes its Tasks.
 type Build struct {
-	Pack    string    `json:"pack" doc:"Build pack: go, node, python, java or docker (Dockerfile only)." enum:"go,node,python,java,docker" required:"true"`
-	Context string    `json:"context,omitempty" doc:"Folder of the project inside the repository." default:"."`
-	Version string    `json:"version,omitempty" doc:"Toolchain version the pack's Tasks run, as the repository states it: Go from go.mod (its toolchain line, else its go line, e.g. 1.25.3), Node's major (.nvmrc, .node-version, engines.node, e.g. 22), Python's minor (.python-version, requires-python, e.g. 3.13), Java's release (pom.xml or Gradle, e.g. 17). pipewright init writes it; empty runs the catalog's default image. The version must be pinned in pipewright's image lock (pipewright images lists them) unless images: replaces that image. Quote it: 1.25 unquoted is a number."`
-	Lint    TaskTweak `json:"lint,omitempty" doc:"The lint task: enabled and params passed to its catalog Task (e.g. flags for go-lint)."`
-	Test    TaskTweak `json:"test,omitempty" doc:"The unit-test task: params passed to its catalog Task (e.g. race for go-test, script for node-test)."`
-	Cache   string    `json:"cache,omitempty" doc:"Where the build caches (Go modules and build cache, npm, pip, Maven) live. run: in the run's own volume, beside the checkout, shared by its tasks and deleted with it; every TaskRun binds one claim, as Tekton's default coschedule: workspaces requires. shared: on a claim per pipeline kept between runs (<app>-cache-pull-request, <app>-cache-release, so pull requests never write the release's cache); lint and test TaskRuns then bind two claims, which needs Tekton's coschedule feature flag (configmap feature-flags in tekton-pipelines) set to pipelineruns or disabled, and runs on several nodes at once need a ReadWriteMany storage class." enum:"run,shared" default:"run"`
+	Pack     string    `json:"pack" doc:"Build pack: go, bun, node, python, java or docker (Dockerfile only)." enum:"go,bun,node,python,java,docker" required:"true"`
+	Context  string    `json:"context,omitempty" doc:"Folder of the project inside the repository." default:"."`
+	Version  string    `json:"version,omitempty" doc:"Toolchain version the pack's Tasks run, as the repository states it: Go from go.mod (its toolchain line, else its go line, e.g. 1.25.3), Node's major (.nvmrc, .node-version, engines.node, e.g. 22), Python's minor (.python-version, requires-python, e.g. 3.13), Java's release (pom.xml or Gradle, e.g. 17), Bun's minor (.bun-version, packageManager, e.g. 1.3). pipewright init writes it; empty runs the catalog's default image. The version must be pinned in pipewright's image lock (pipewright images lists them) unless images: replaces that image. Quote it: 1.25 unquoted is a number."`
+	Commands string    `json:"commands,omitempty" doc:"What the lint and test tasks run. toolchain: the pack's own Tasks (golangci-lint, go test, ...). make: the repository Makefile's targets, make lint and make test, as Jenkins X build packs run them (go pack only: its golang image has make); build.lint.params.targets and build.test.params.targets change the targets, e.g. build test." enum:"toolchain,make" default:"toolchain"`
+	Lint     TaskTweak `json:"lint,omitempty" doc:"The lint task: enabled and params passed to its catalog Task (e.g. flags for go-lint)."`
+	Test     TaskTweak `json:"test,omitempty" doc:"The unit-test task: params passed to its catalog Task (e.g. race for go-test, script for node-test)."`
+	Cache    string    `json:"cache,omitempty" doc:"Where the build caches (Go modules and build cache, npm, pip, Maven) live. run: in the run's own volume, beside the checkout, shared by its tasks and deleted with it; every TaskRun binds one claim, as Tekton's default coschedule: workspaces requires. shared: on a claim per pipeline kept between runs (<app>-cache-pull-request, <app>-cache-release, so pull requests never write the release's cache); lint and test TaskRuns then bind two claims, which needs Tekton's coschedule feature flag (configmap feature-flags in tekton-pipelines) set to pipelineruns or disabled, and runs on several nodes at once need a ReadWriteMany storage class." enum:"run,shared" default:"run"`
 }
 
 // TaskTweak turns a pipeline task on or off and overrides its params.

@@ -152,7 +152,7 @@ func (l *Loaded) Service(i int) *Loaded {
 	c.App.Name = sv.Name
 	if sv.Pack != "" && sv.Pack != c.Build.Pack {
 		// Another pack's Tasks: the file's version and tweaks are not its.
-		c.Build.Pack, c.Build.Version = sv.Pack, ""
+		c.Build.Pack, c.Build.Version, c.Build.Commands = sv.Pack, "", ""
 		c.Build.Lint, c.Build.Test = TaskTweak{}, TaskTweak{}
 	}
 	if sv.Lint != nil {

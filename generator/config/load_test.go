@@ -55,9 +55,9 @@ func TestBadConfigs(t *testing.T) {
 		{"missing apiVersion", strings.Replace(good, "apiVersion: pipewright.dev/v1alpha1\n", "", 1),
 			`pipewright.yaml:1:1: apiVersion: is required (hint: add ` + "`apiVersion: pipewright.dev/v1alpha1`" + ` at the top)`},
 		{"unsupported build pack", replace("  pack: go", "  pack: rust"),
-			`pipewright.yaml:5:3: build.pack: "rust" is not supported (hint: known fields: docker, go, java, node, python (supported: go, node, python, java, docker))`},
+			`pipewright.yaml:5:3: build.pack: "rust" is not supported (hint: known fields: bun, docker, go, java, node, python (supported: go, bun, node, python, java, docker))`},
 		{"build pack typo", replace("  pack: go", "  pack: pyton"),
-			`pipewright.yaml:5:3: build.pack: "pyton" is not supported (hint: did you mean "python"? (supported: go, node, python, java, docker))`},
+			`pipewright.yaml:5:3: build.pack: "pyton" is not supported (hint: did you mean "python"? (supported: go, bun, node, python, java, docker))`},
 		{"image with tag", replace("  repository: ghcr.io/acme/api", "  repository: ghcr.io/acme/api:v1"),
 			`pipewright.yaml:7:3: image.repository: "ghcr.io/acme/api:v1" has a tag or digest (hint: drop the tag or digest: the pipelines choose them)`},
 		{"github repo not owner/name", replace("  repository: acme/api", "  repository: https://github.com/acme/api"),
@@ -110,13 +110,17 @@ func TestBadConfigs(t *testing.T) {
 		{"image override empty", good + "images:\n  git-init: \"\"\n",
 			`pipewright.yaml:11:3: images.git-init: is empty: want an image pinned by digest (REPO@sha256:<64 hex>) (hint: pin it by digest: REPO[:TAG]@sha256:<64 hex>, e.g. mirror.example.com/tekton-releases/github.com/tektoncd/pipeline/cmd/git-init:v0.44.0@sha256:<64 hex>)`},
 		{"image override of a misspelt image", good + "images:\n  golang: " + pinned + "\n  golnag: " + pinned + "\n",
-			`pipewright.yaml:12:3: images.golnag: no catalog image "golnag" (hint: did you mean "golang"? catalog images: buildkit, distroless-static, git-init, golang, golangci-lint, kubectl, maven, node, python, shell)`},
+			`pipewright.yaml:12:3: images.golnag: no catalog image "golnag" (hint: did you mean "golang"? catalog images: buildkit, bun, distroless-static, git-init, golang, golangci-lint, kubectl, maven, node, python, shell)`},
 		{"image override of an unknown image", good + "images:\n  nginx: " + pinned + "\n",
-			`pipewright.yaml:11:3: images.nginx: no catalog image "nginx" (hint: catalog images: buildkit, distroless-static, git-init, golang, golangci-lint, kubectl, maven, node, python, shell)`},
+			`pipewright.yaml:11:3: images.nginx: no catalog image "nginx" (hint: catalog images: buildkit, bun, distroless-static, git-init, golang, golangci-lint, kubectl, maven, node, python, shell)`},
 		{"image override twice", good + "images:\n  golang: " + pinned + "\n  golang: " + pinned + "\n",
 			`pipewright.yaml:12:3: images.golang: key "golang" appears twice (hint: remove one of them)`},
 		{"image overrides not a mapping", good + "images: [golang]\n",
 			`pipewright.yaml:10:9: images: want a mapping, got a list (hint: write key: value pairs indented under the key)`},
+		{"make commands for another pack", replace("  pack: go", "  pack: node\n  commands: make"),
+			`pipewright.yaml:6:3: build.commands: make runs in the go pack's golang image, the one toolchain image with make; this is the node pack (hint: remove it, or run your make targets in a Dockerfile stage)`},
+		{"unknown commands", replace("  pack: go", "  pack: go\n  commands: mak"),
+			`pipewright.yaml:6:3: build.commands: "mak" is not supported (hint: did you mean "make"? (supported: toolchain, make))`},
 		{"context escapes repo", replace("  pack: go", "  pack: go\n  context: ../other"),
 			`pipewright.yaml:6:3: build.context: "../other" leaves the repository (hint: give a folder inside the repository, e.g. services/api)`},
 		{"context escapes repo after cleaning", replace("  pack: go", "  pack: go\n  context: services/../../other"),
@@ -181,7 +185,7 @@ func TestSchemaCoversEveryField(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`"pack"`, `"enum"`, `"canary"`, `"additionalProperties": false`, `"required"`, "Build pack: go, node", `"images"`, `"propertyNames"`, `"git-init"`, `"pattern": "@sha256:[0-9a-f]{64}$"`} {
+	for _, want := range []string{`"pack"`, `"enum"`, `"canary"`, `"additionalProperties": false`, `"required"`, "Build pack: go, bun, node", `"images"`, `"propertyNames"`, `"git-init"`, `"pattern": "@sha256:[0-9a-f]{64}$"`} {
 		if !strings.Contains(string(s), want) {
 			t.Errorf("schema lacks %s", want)
 		}

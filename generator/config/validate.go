@@ -158,6 +158,10 @@ func (l *Loaded) validate() Errors {
 		add(l.Errorf("github.defaultBranch", "a branch name such as main, without refs/heads/", "%q is not a branch name", b))
 	}
 	oneOf("build.cache", c.Build.Cache, []string{"run", "shared"})
+	oneOf("build.commands", c.Build.Commands, []string{"toolchain", "make"})
+	if c.Build.Commands == "make" && c.Build.Pack != "" && c.Build.Pack != "go" {
+		add(l.Errorf("build.commands", "remove it, or run your make targets in a Dockerfile stage", "make runs in the go pack's golang image, the one toolchain image with make; this is the %s pack", c.Build.Pack))
+	}
 	for _, s := range []struct{ path, val string }{{"github.tokenSecret", c.GitHub.TokenSecret}, {"github.webhookSecret", c.GitHub.WebhookSecret}, {"image.pushSecret", c.Image.PushSecret}} {
 		if s.val != "" {
 			k8sName(s.path, s.val, 63)
@@ -393,6 +397,7 @@ func (c *Config) applyDefaults() {
 	def(&c.Image.Builder, "dockerfile")
 	def(&c.Image.PushSecret, c.App.Name+"-registry")
 	def(&c.Build.Cache, "run")
+	def(&c.Build.Commands, "toolchain")
 	def(&c.Image.Package, ".")
 	if len(c.Image.Platforms) == 0 {
 		c.Image.Platforms = []string{"linux/amd64"}

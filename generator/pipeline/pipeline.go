@@ -214,14 +214,13 @@ func Build(kind Kind, s Spec) (*v1.Pipeline, error) {
 	lint, test := s.lints(kind), s.tests()
 	var checks []string
 	if test {
-		b.tasks = append(b.tasks, b.task(keys.TaskTest, s.Pack.Test, []string{keys.TaskClone}, withTweaks(map[string]v1.ParamValue{"context": b.p(keys.ParamContext)}, s.TestParams), srcCache))
+		ps := withTweaks(map[string]v1.ParamValue{"context": b.p(keys.ParamContext)}, catalog.RoleParams(s.Pack.Test, "test"))
+		b.tasks = append(b.tasks, b.task(keys.TaskTest, s.Pack.Test, []string{keys.TaskClone}, withTweaks(ps, s.TestParams), srcCache))
 		checks = append(checks, keys.TaskTest)
 	}
 	if lint {
-		ps := map[string]v1.ParamValue{"context": b.p(keys.ParamContext)}
-		if s.Pack.Lint == "node-test" {
-			ps["script"] = lit("lint") // node lints through its package.json script
-		}
+		// A Task that lints and tests (node-test) is told which it does.
+		ps := withTweaks(map[string]v1.ParamValue{"context": b.p(keys.ParamContext)}, catalog.RoleParams(s.Pack.Lint, "lint"))
 		after := []string{keys.TaskClone}
 		if s.lintAfterTest(kind) {
 			// Both install the dependencies into the one checkout (npm ci

@@ -46,6 +46,7 @@ var (
 	Node             = &Image{Name: "node", Repo: "docker.io/library/node", Tag: "24.16.0-slim"}
 	Python           = &Image{Name: "python", Repo: "docker.io/library/python", Tag: "3.12-alpine"}
 	Maven            = &Image{Name: "maven", Repo: "docker.io/library/maven", Tag: "3.9.16-eclipse-temurin-17"}
+	Bun              = &Image{Name: "bun", Repo: "docker.io/oven/bun", Tag: "1.3.14"}
 	BuildKit         = &Image{Name: "buildkit", Repo: "docker.io/moby/buildkit", Tag: "v0.33.1-rootless"}
 	Kubectl          = &Image{Name: "kubectl", Repo: "gcr.io/cloud-builders/kubectl"}
 	Shell            = &Image{Name: "shell", Repo: "docker.io/curlimages/curl", Tag: "8.17.0"}
@@ -53,7 +54,7 @@ var (
 )
 
 func table() []*Image {
-	return []*Image{GitInit, Golang, GolangciLint, Node, Python, Maven, BuildKit, Kubectl, Shell, DistrolessStatic}
+	return []*Image{GitInit, Golang, GolangciLint, Node, Python, Maven, Bun, BuildKit, Kubectl, Shell, DistrolessStatic}
 }
 
 // All lists the table with the lock's digests, sorted by name.
