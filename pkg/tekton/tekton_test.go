@@ -236,3 +236,34 @@ func TestDecodeLenient(t *testing.T) {
 		t.Errorf("an unlisted kind decoded to %+v", got)
 	}
 }
+
+// TestDecodeParsesOnceAsBefore: decoding from the JSON the YAML converts to
+// keeps what decoding the YAML into the type did: a number where a string
+// goes is that string, a duplicate key and an unknown field are errors
+// naming the object.
+func TestDecodeParsesOnceAsBefore(t *testing.T) {
+	objs, err := Decode("t.yaml", []byte("apiVersion: tekton.dev/v1\nkind: Task\nmetadata:\n  name: t\n  labels:\n    version: 1\nspec:\n  steps:\n  - name: s\n    image: alpine\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if task := objs[0].Obj.(*v1.Task); task.Labels["version"] != "1" || task.Spec.Steps[0].Image != "alpine" {
+		t.Fatalf("decoded %+v", task)
+	}
+	for in, want := range map[string]string{
+		"apiVersion: tekton.dev/v1\nkind: Task\nmetadata:\n  name: t\nspec:\n  stepz: []\n":                    `t.yaml: Task t: error unmarshaling JSON: while decoding JSON: json: unknown field "stepz"`,
+		"apiVersion: tekton.dev/v1\nkind: Task\nmetadata:\n  name: t\n  name: u\nspec: {}\n":                   `t.yaml: Task u: error converting YAML to JSON: yaml: unmarshal errors:`,
+		"apiVersion: tekton.dev/v1\nkind: Task\nmetadata:\n  name: t\nspec:\n  steps: [{name: s, image: 3}]\n": "",
+	} {
+		_, err := Decode("t.yaml", []byte(in))
+		if want == "" {
+			if err != nil {
+				t.Errorf("%q: %v", in, err)
+			}
+			continue
+		}
+		var de *DecodeError
+		if !errors.As(err, &de) || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("%q: got %v, want %s…", in, err, want)
+		}
+	}
+}
