@@ -4,10 +4,14 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"path"
 	"reflect"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/pipewright/pipewright/generator/catalog"
 	"github.com/pipewright/pipewright/generator/config"
@@ -99,51 +103,73 @@ func monorepo(cfg *config.Loaded, images catalog.ImageSet) (render.Tree, error) 
 		return tree.Add(file, y)
 	}
 
+	// Each service's config, checks and shape key are its own: made in
+	// parallel, then shaped and named in file order.
+	type service struct {
+		cfg   *config.Loaded
+		pr    *prepared
+		key   string
+		shape *shape
+		err   error
+	}
+	services := make([]service, len(cfg.Services))
+	parallel(len(services), func(i int) {
+		s := &services[i]
+		s.cfg = cfg.Service(i)
+		// One push credential for the repository's images, not one per
+		// service.
+		s.cfg.Image.PushSecret = mono.Image.PushSecret
+		if s.pr, s.err = prepare(s.cfg, images, true); s.err == nil {
+			s.pr.p.owner = mono.App.Name
+			s.key, s.err = shapeKey(s.pr.p)
+		}
+	})
 	var shapes []*shape
 	byKey := map[string]*shape{}
 	tasks := map[string]*v1.Task{}
 	var taskNames []string
-	type service struct {
-		cfg   *config.Loaded
-		p     *project
-		shape *shape
-	}
-	var services []service
-	for i := range cfg.Services {
-		svc := cfg.Service(i)
-		// One push credential for the repository's images, not one per
-		// service.
-		svc.Image.PushSecret = mono.Image.PushSecret
-		pr, err := prepare(svc, images, true)
-		if err != nil {
-			return nil, fmt.Errorf("services[%d] (%s): %w", i, svc.App.Name, err)
+	taskKeys := map[string]bool{}
+	for i := range services {
+		s := &services[i]
+		if s.err != nil {
+			return nil, fmt.Errorf("services[%d] (%s): %w", i, s.cfg.App.Name, s.err)
 		}
-		pr.p.owner = mono.App.Name
-		sh, err := shapeOf(pr.p, mono.App.Name, byKey)
-		if err != nil {
-			return nil, fmt.Errorf("services[%d] (%s): %w", i, svc.App.Name, err)
-		}
-		if sh.p == nil {
-			sh.p = pr.p
+		p := s.pr.p
+		sh := byKey[s.key]
+		if sh == nil {
+			var err error
+			if sh, err = newShape(p, mono.App.Name, shapes); err != nil {
+				return nil, fmt.Errorf("services[%d] (%s): %w", i, s.cfg.App.Name, err)
+			}
+			byKey[s.key] = sh
 			shapes = append(shapes, sh)
 		}
-		sh.services = append(sh.services, svc.App.Name)
-		pr.p.pipelines = sh.name
+		s.shape = sh
+		sh.services = append(sh.services, s.cfg.App.Name)
+		p.pipelines = sh.name
 		// The Tasks are shared too (written with tasks.from: embedded,
-		// known to the wiring check either way).
-		for _, name := range pr.p.usedTasks() {
-			t, err := pr.p.task(name, pr.set)
+		// known to the wiring check either way). A Task is its catalog
+		// name and image set; each distinct one is made once.
+		for _, name := range p.usedTasks() {
+			k, err := json.Marshal([]any{name, p.taskName(name), s.pr.set})
+			if err != nil {
+				return nil, err
+			}
+			if taskKeys[string(k)] {
+				continue
+			}
+			taskKeys[string(k)] = true
+			t, err := p.task(name, s.pr.set)
 			if err != nil {
 				return nil, err
 			}
 			if prev, ok := tasks[t.Name]; !ok {
 				tasks[t.Name] = t
 				taskNames = append(taskNames, t.Name)
-			} else if prev != t && !reflect.DeepEqual(prev.Spec, t.Spec) {
-				return nil, fmt.Errorf("services[%d] (%s): Task %s differs from another service's Task of that name (a pipewright bug)", i, svc.App.Name, t.Name)
+			} else if !reflect.DeepEqual(prev.Spec, t.Spec) {
+				return nil, fmt.Errorf("services[%d] (%s): Task %s differs from another service's Task of that name (a pipewright bug)", i, s.cfg.App.Name, t.Name)
 			}
 		}
-		services = append(services, service{svc, pr.p, sh})
 	}
 	slices.Sort(taskNames)
 	var known []*v1.Task
@@ -204,33 +230,53 @@ func monorepo(cfg *config.Loaded, images catalog.ImageSet) (render.Tree, error) 
 		}
 	}
 
-	var rows strings.Builder
-	for _, s := range services {
+	// Each service's files, rendered in parallel.
+	type files struct {
+		runs     [2][]byte
+		triggers []byte
+		err      error
+	}
+	out := make([]files, len(services))
+	parallel(len(services), func(i int) {
+		s, f := &services[i], &out[i]
 		name := s.cfg.App.Name
-		values := serviceValues(s.p)
-		for _, kind := range kinds {
+		values := serviceValues(s.pr.p)
+		for j, kind := range kinds {
 			params := map[string]string{keys.ParamRevision: mono.GitHub.DefaultBranch}
 			for _, k := range s.shape.given(kind) {
 				params[k] = values[k]
 			}
-			run := s.p.run(kind, params)
+			run := s.pr.p.run(kind, params)
 			run.GenerateName = name + "-" + string(kind) + "-"
 			run.Labels[ServiceLabel] = name
-			if err := add("runs/"+name+"-"+string(kind)+".yaml", run, false); err != nil {
-				return nil, err
+			if f.runs[j], f.err = tekton.Marshal(run); f.err != nil {
+				f.err = fmt.Errorf("runs/%s-%s.yaml: %w", name, kind, f.err)
+				return
 			}
 		}
 		trs, err := serviceTriggers(s.cfg.Config, mono, s.shape, values)
 		if err != nil {
-			return nil, fmt.Errorf("service %s: %w", name, err)
+			f.err = fmt.Errorf("service %s: %w", name, err)
+			return
 		}
-		y, err := tekton.MarshalAll(trs...)
-		if err != nil {
-			return nil, fmt.Errorf("triggers/services/%s.yaml: %w", name, err)
+		if f.triggers, f.err = tekton.MarshalAll(trs...); f.err != nil {
+			f.err = fmt.Errorf("triggers/services/%s.yaml: %w", name, f.err)
+		}
+	})
+	var rows strings.Builder
+	for i, s := range services {
+		if out[i].err != nil {
+			return nil, out[i].err
+		}
+		name := s.cfg.App.Name
+		for j, kind := range kinds {
+			if err := tree.Add("runs/"+name+"-"+string(kind)+".yaml", out[i].runs[j]); err != nil {
+				return nil, err
+			}
 		}
 		file := "triggers/services/" + name + ".yaml"
 		resources = append(resources, file)
-		if err := tree.Add(file, y); err != nil {
+		if err := tree.Add(file, out[i].triggers); err != nil {
 			return nil, err
 		}
 		c := s.cfg.Config
@@ -261,11 +307,33 @@ func serviceValues(p *project) map[string]string {
 	return out
 }
 
-// shapeOf finds (in byKey) or makes the shape of a service's project: its
-// pipelines with the service's values as params without defaults. A new
-// shape is named <monorepo>-<pack>[-<version>], then -2, -3… when another
-// shape has that name; its p is nil until the caller sets it.
-func shapeOf(p *project, mono string, byKey map[string]*shape) (*shape, error) {
+// shapeKey is what a service's pipelines are built from: their specs
+// without the service's values, the Task names and where Tasks come from.
+// Services with one key have one shape (building the pipelines per
+// service would cost more than the rest of it).
+func shapeKey(p *project) (string, error) {
+	type keySpec struct {
+		pipeline.Spec
+		TaskRef struct{} // hides the func (json cannot encode one); p.rename and Tasks say it
+	}
+	var specs []keySpec
+	for _, kind := range kinds {
+		spec := p.spec(kind)
+		spec.Name, spec.Defaults = "", maps.Clone(spec.Defaults)
+		for _, k := range serviceParams {
+			delete(spec.Defaults, k)
+		}
+		specs = append(specs, keySpec{Spec: spec})
+	}
+	k, err := json.Marshal([]any{specs, p.usedTasks(), p.rename, p.c.Tasks})
+	return string(k), err
+}
+
+// newShape makes the shape of a service's project: its pipelines with the
+// service's values as params without defaults, named
+// <monorepo>-<pack>[-<version>], then -2, -3… when one of shapes has that
+// name.
+func newShape(p *project, mono string, shapes []*shape) (*shape, error) {
 	pls := map[pipeline.Kind]*v1.Pipeline{}
 	for _, kind := range kinds {
 		spec := p.spec(kind)
@@ -281,34 +349,32 @@ func shapeOf(p *project, mono string, byKey map[string]*shape) (*shape, error) {
 		}
 		pls[kind] = pl
 	}
-	k, err := json.Marshal([]any{pls[pipeline.PullRequest], pls[pipeline.Release], p.usedTasks()})
-	if err != nil {
-		return nil, err
-	}
-	if sh, ok := byKey[string(k)]; ok {
-		return sh, nil
-	}
 	base := mono + "-" + p.c.Build.Pack
 	if v := p.c.Build.Version; v != "" {
 		base += "-" + strings.NewReplacer(".", "-", "_", "-").Replace(strings.ToLower(v))
 	}
 	name := base
-	for n := 2; ; n++ {
-		taken := false
-		for _, sh := range byKey {
-			taken = taken || sh.name == name
-		}
-		if !taken {
-			break
-		}
+	for n := 2; slices.ContainsFunc(shapes, func(sh *shape) bool { return sh.name == name }); n++ {
 		name = fmt.Sprintf("%s-%d", base, n)
 	}
 	for _, kind := range kinds {
 		pls[kind].Name = name + "-" + string(kind)
 	}
-	sh := &shape{name: name, pipelines: pls}
-	byKey[string(k)] = sh
-	return sh, nil
+	return &shape{name: name, pipelines: pls, p: p}, nil
+}
+
+// parallel runs f(0) … f(n-1) on as many goroutines as Go runs at once.
+func parallel(n int, f func(i int)) {
+	var wg sync.WaitGroup
+	next := atomic.Int64{}
+	for range min(runtime.GOMAXPROCS(0), n) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				f(i)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // shapeTemplates are a shape's TriggerTemplates: its runs, with the
