@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	yaml "go.yaml.in/yaml/v3"
 )
@@ -53,6 +54,16 @@ func Marshal(obj any) ([]byte, error) {
 	}
 	v, _ = prune(v)
 	var buf bytes.Buffer
+	if emit(&buf, v, 0, ctxTop) {
+		return buf.Bytes(), nil
+	}
+	return encodeV3(v)
+}
+
+// encodeV3 is yaml.v3's rendering of a pruned value: what emit writes
+// faster, and what renders the shapes emit leaves to it.
+func encodeV3(v any) ([]byte, error) {
+	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
 	if err := enc.Encode(toNode(v)); err != nil {
@@ -62,6 +73,196 @@ func Marshal(obj any) ([]byte, error) {
 		return nil, fmt.Errorf("render: %w", err)
 	}
 	return buf.Bytes(), nil
+}
+
+// Where emit writes a value: the document itself, after "key:" or after
+// "- ".
+const (
+	ctxTop = iota
+	ctxValue
+	ctxItem
+)
+
+// emit writes v as yaml.v3 does with indent 2 (the block styles, the
+// sequence indented under its key), v's first line at column col; it
+// reports false for what it leaves to yaml.v3 (a sequence in a
+// sequence). Scalars are rendered by yaml.v3 itself, once per value and
+// place (scalar).
+func emit(b *bytes.Buffer, v any, col int, ctx int) bool {
+	pad := func(n int) {
+		for range n {
+			b.WriteByte(' ')
+		}
+	}
+	switch t := v.(type) {
+	case map[string]any:
+		if len(t) == 0 {
+			if ctx == ctxValue {
+				b.WriteByte(' ')
+			}
+			b.WriteString("{}\n")
+			return true
+		}
+		keys := make([]string, 0, len(t))
+		for k := range t {
+			keys = append(keys, k)
+		}
+		sort.Slice(keys, func(i, j int) bool { return less(keys[i], keys[j]) })
+		indent := col
+		switch ctx {
+		case ctxValue:
+			b.WriteByte('\n')
+			indent = col + 2
+		}
+		for i, k := range keys {
+			if i > 0 || ctx == ctxValue {
+				pad(indent)
+			}
+			ks, ok := scalar(str(k), ctxKey, 0)
+			if !ok {
+				return false
+			}
+			b.WriteString(ks)
+			b.WriteByte(':')
+			if !emit(b, t[k], indent, ctxValue) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		if len(t) == 0 {
+			if ctx == ctxValue {
+				b.WriteByte(' ')
+			}
+			b.WriteString("[]\n")
+			return true
+		}
+		if ctx == ctxItem {
+			return false // "- - x": left to yaml.v3
+		}
+		indent := col
+		if ctx == ctxValue {
+			b.WriteByte('\n')
+			indent = col + 2
+		}
+		for _, e := range t {
+			pad(indent)
+			b.WriteString("- ")
+			if !emit(b, e, indent+2, ctxItem) {
+				return false
+			}
+		}
+		return true
+	}
+	n := toNode(v)
+	where, shift := ctxValueScalar, col
+	switch ctx {
+	case ctxItem:
+		where, shift = ctxItemScalar, col-2 // col is the item's, after "- "
+	case ctxTop:
+		return false
+	}
+	text, ok := scalar(n, where, shift)
+	if !ok {
+		return false
+	}
+	if ctx == ctxValue {
+		b.WriteByte(' ')
+	}
+	b.WriteString(text)
+	return true
+}
+
+// Places of a scalar, for scalar's cache.
+const (
+	ctxKey = iota
+	ctxValueScalar
+	ctxItemScalar
+)
+
+type scalarKey struct {
+	tag, value string
+	where      int
+}
+
+// scalars caches yaml.v3's rendering of a scalar at column 0 (its first
+// line without what precedes it, the lines after it, with the newline).
+var scalars sync.Map
+
+// scalar is how yaml.v3 writes scalar n as a mapping key, a mapping value
+// or a sequence item whose key or dash is at column col: its rendering at
+// column 0, later lines moved right by col. A key takes one line.
+func scalar(n *yaml.Node, where, col int) (string, bool) {
+	k := scalarKey{n.Tag, n.Value, where}
+	r, ok := scalars.Load(k)
+	if !ok {
+		r = renderScalar(n, where)
+		scalars.Store(k, r)
+	}
+	text := r.(string)
+	if text == "" {
+		return "", false
+	}
+	if where == ctxKey {
+		return text, true
+	}
+	first, rest, multi := strings.Cut(text, "\n")
+	if !multi || rest == "" || col == 0 {
+		return text, true
+	}
+	var b strings.Builder
+	b.Grow(len(text) + col*strings.Count(rest, "\n"))
+	b.WriteString(first)
+	b.WriteByte('\n')
+	for line := range strings.Lines(rest) {
+		if line != "\n" {
+			b.WriteString(strings.Repeat(" ", col))
+		}
+		b.WriteString(line)
+	}
+	return b.String(), true
+}
+
+// renderScalar asks yaml.v3 how it writes n in a one-entry mapping or
+// sequence, and cuts the rest away; "" when the shape is not the expected
+// one.
+func renderScalar(n *yaml.Node, where int) string {
+	var doc *yaml.Node
+	switch where {
+	case ctxKey:
+		doc = &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{n, str("v")}}
+	case ctxValueScalar:
+		doc = &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{str("k"), n}}
+	default:
+		doc = &yaml.Node{Kind: yaml.SequenceNode, Content: []*yaml.Node{n}}
+	}
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if enc.Encode(doc) != nil || enc.Close() != nil {
+		return ""
+	}
+	out := buf.String()
+	switch where {
+	case ctxKey:
+		k, ok := strings.CutSuffix(out, ": v\n")
+		if !ok || strings.Contains(k, "\n") {
+			return ""
+		}
+		return k
+	case ctxValueScalar:
+		v, ok := strings.CutPrefix(out, "k: ")
+		if !ok {
+			return ""
+		}
+		return v
+	default:
+		v, ok := strings.CutPrefix(out, "- ")
+		if !ok {
+			return ""
+		}
+		return v
+	}
 }
 
 // MarshalAll renders several objects as one multi-document YAML stream.

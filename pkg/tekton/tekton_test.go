@@ -1,12 +1,19 @@
 package tekton
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
+	sigsyaml "sigs.k8s.io/yaml"
 )
 
 func TestSplit(t *testing.T) {
@@ -265,5 +272,75 @@ func TestDecodeParsesOnceAsBefore(t *testing.T) {
 		if !errors.As(err, &de) || !strings.HasPrefix(err.Error(), want) {
 			t.Errorf("%q: got %v, want %s…", in, err, want)
 		}
+	}
+}
+
+// TestEmitIsYAMLv3: the fast emitter writes what yaml.v3 writes, for every
+// committed YAML file of the repository and for scalars yaml.v3 quotes,
+// folds into blocks or leaves plain, at every depth and place.
+func TestEmitIsYAMLv3(t *testing.T) {
+	var values []any
+	for _, dir := range []string{"../../tasks", "../../pipelines", "../../triggers", "../../examples"} {
+		err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(p, ".yaml") {
+				return err
+			}
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			for _, doc := range Split(data) {
+				j, err := sigsyaml.YAMLToJSON(doc.Text)
+				if err != nil {
+					return fmt.Errorf("%s: %w", p, err)
+				}
+				dec := json.NewDecoder(bytes.NewReader(j))
+				dec.UseNumber()
+				var v any
+				if err := dec.Decode(&v); err != nil {
+					return fmt.Errorf("%s: %w", p, err)
+				}
+				values = append(values, v)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(values) < 50 {
+		t.Fatalf("only %d documents found", len(values))
+	}
+	tricky := []string{"", "true", "false", "1", "1.5", "-2", "1e3", "0x1F", "0o17", "null", "~", "yes", "on", "Y", "2001-12-14",
+		"a: b", "a:b", "- x", "#x", "x #y", " lead", "trail ", "multi\nline", "multi\nline\n", "ends\n\n", "a\n\nb\n", "  indented\nfirst",
+		"tab\there", "ünïcödé ✓", "'quote", "\"dq", "@at", "`bt", "%p", "*star", "&amp", "!bang", "{", "[x]", ">", "|", "?", ":",
+		"crlf\r\nline", "trailing space \nline", strings.Repeat("long ", 40), "$(params.x)", "a\tb\n\tc\n", "\n", "\nstarts", "- - -"}
+	for i, s := range tricky {
+		nested := map[string]any{"k": s, "list": []any{s, map[string]any{"in": s, "deeper": []any{s, map[string]any{"x": s}}}}}
+		values = append(values, map[string]any{"top": s, "n": json.Number(fmt.Sprint(i)), "b": i%2 == 0, "m": nested, "empty": map[string]any{}, "s": []any{s, s}})
+		if s != "" && !strings.ContainsAny(s, "\r\n") {
+			// As keys (yaml.v3 writes a key of more than 128 characters
+			// as "? key": left to it).
+			values = append(values, map[string]any{s: map[string]any{s + "-key": []any{map[string]any{s: s}}}})
+		}
+	}
+	fast := 0
+	for i, v := range values {
+		v, _ = prune(v)
+		want, err := encodeV3(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		if !emit(&b, v, 0, ctxTop) {
+			continue // left to yaml.v3
+		}
+		fast++
+		if got := b.String(); got != string(want) {
+			t.Errorf("document %d:\n got %q\nwant %q", i, got, want)
+		}
+	}
+	if fast < len(values)-3 {
+		t.Errorf("the fast emitter wrote %d of %d documents", fast, len(values))
 	}
 }
