@@ -4,11 +4,13 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"path"
 	"reflect"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -373,9 +375,28 @@ func (p *project) task(name string, set catalog.ImageSet) (*v1.Task, error) {
 	return t, nil
 }
 
+// variants caches taskVariants, a function of its arguments and the
+// catalog: a monorepo's services mostly share both.
+var variants sync.Map
+
 // taskVariants names each used Task that runs a non-default toolchain image
 // after those images' versions.
 func taskVariants(used []string, toolchain []images.Image) (map[string]string, error) {
+	key, err := json.Marshal([]any{used, toolchain})
+	if err != nil {
+		return nil, err
+	}
+	if v, ok := variants.Load(string(key)); ok {
+		return maps.Clone(v.(map[string]string)), nil
+	}
+	out, err := makeTaskVariants(used, toolchain)
+	if err == nil {
+		variants.Store(string(key), maps.Clone(out))
+	}
+	return out, err
+}
+
+func makeTaskVariants(used []string, toolchain []images.Image) (map[string]string, error) {
 	out := map[string]string{}
 	for _, name := range used {
 		base, err := catalog.Get(name)

@@ -1,6 +1,7 @@
 package tekton
 
 import (
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -96,7 +97,13 @@ func DecodeDocument(file string, d Document, convert bool) (Object, error) {
 	// The YAML is parsed once: the head and the object come from the JSON
 	// it converts to (parsing is most of decoding's cost).
 	var h head
-	j, err := yaml.YAMLToJSONStrict(d.Text)
+	var j []byte
+	var err error
+	if r, ok := rendered.Load(sha256.Sum256(d.Text)); ok {
+		j = r.([]byte) // Marshal wrote these bytes from it
+	} else {
+		j, err = yaml.YAMLToJSONStrict(d.Text)
+	}
 	if err == nil && json.Unmarshal(j, &h) != nil {
 		err = errors.New("not an object")
 	}

@@ -2,6 +2,7 @@ package tekton
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -54,11 +55,24 @@ func Marshal(obj any) ([]byte, error) {
 	}
 	v, _ = prune(v)
 	var buf bytes.Buffer
-	if emit(&buf, v, 0, ctxTop) {
-		return buf.Bytes(), nil
+	if !emit(&buf, v, 0, ctxTop) {
+		return encodeV3(v)
 	}
-	return encodeV3(v)
+	// What the YAML says, as JSON, for Decode of these bytes (see
+	// rendered): the pruned value, not the object.
+	if pj, err := json.Marshal(v); err == nil {
+		rendered.Store(sha256.Sum256(buf.Bytes()), pj)
+	}
+	return buf.Bytes(), nil
 }
+
+// rendered maps the sha256 of a document Marshal wrote to the JSON of what
+// it wrote: Decode of those bytes starts from it instead of parsing the
+// YAML back (most of decoding's cost). The emitter writes what yaml.v3
+// writes (TestEmitIsYAMLv3), and yaml.v3's text reads back as the value it
+// was written from; strict decoding into the Tekton type and validation
+// still run on that value.
+var rendered sync.Map
 
 // encodeV3 is yaml.v3's rendering of a pruned value: what emit writes
 // faster, and what renders the shapes emit leaves to it.
@@ -193,6 +207,12 @@ var scalars sync.Map
 // or a sequence item whose key or dash is at column col: its rendering at
 // column 0, later lines moved right by col. A key takes one line.
 func scalar(n *yaml.Node, where, col int) (string, bool) {
+	if n.Tag == "!!str" && plain(n.Value) {
+		if where == ctxValueScalar || where == ctxItemScalar {
+			return n.Value + "\n", true
+		}
+		return n.Value, true
+	}
 	k := scalarKey{n.Tag, n.Value, where}
 	r, ok := scalars.Load(k)
 	if !ok {
@@ -371,4 +391,25 @@ func less(a, b string) bool {
 		return false
 	}
 	return a < b
+}
+
+// plain reports whether yaml.v3 writes s as it is, anywhere: a letter,
+// then letters, digits and _ . / -, and not a word YAML 1.1 or 1.2 reads
+// as a bool or null (yaml.v3 quotes those). Most names and paths are;
+// the rest ask yaml.v3.
+func plain(s string) bool {
+	if s == "" || !(s[0] >= 'a' && s[0] <= 'z' || s[0] >= 'A' && s[0] <= 'Z') {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '/' || c == '-') {
+			return false
+		}
+	}
+	switch strings.ToLower(s) {
+	case "true", "false", "null", "yes", "no", "on", "off", "y", "n":
+		return false
+	}
+	return true
 }

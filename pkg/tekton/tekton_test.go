@@ -314,7 +314,7 @@ func TestEmitIsYAMLv3(t *testing.T) {
 	tricky := []string{"", "true", "false", "1", "1.5", "-2", "1e3", "0x1F", "0o17", "null", "~", "yes", "on", "Y", "2001-12-14",
 		"a: b", "a:b", "- x", "#x", "x #y", " lead", "trail ", "multi\nline", "multi\nline\n", "ends\n\n", "a\n\nb\n", "  indented\nfirst",
 		"tab\there", "ünïcödé ✓", "'quote", "\"dq", "@at", "`bt", "%p", "*star", "&amp", "!bang", "{", "[x]", ">", "|", "?", ":",
-		"crlf\r\nline", "trailing space \nline", strings.Repeat("long ", 40), "$(params.x)", "a\tb\n\tc\n", "\n", "\nstarts", "- - -"}
+		"crlf\r\nline", "True", "NULL", "Yes", "oN", "y", "N", "inf", "nan", "e3", "x1", "a.b/c_d-e", "ghcr.io/acme/x", "Infinity", "No.", "a..b", "a//b", "x-", "z_", "abc-1.25.0", "trailing space \nline", strings.Repeat("long ", 40), "$(params.x)", "a\tb\n\tc\n", "\n", "\nstarts", "- - -"}
 	for i, s := range tricky {
 		nested := map[string]any{"k": s, "list": []any{s, map[string]any{"in": s, "deeper": []any{s, map[string]any{"x": s}}}}}
 		values = append(values, map[string]any{"top": s, "n": json.Number(fmt.Sprint(i)), "b": i%2 == 0, "m": nested, "empty": map[string]any{}, "s": []any{s, s}})
@@ -342,5 +342,57 @@ func TestEmitIsYAMLv3(t *testing.T) {
 	}
 	if fast < len(values)-3 {
 		t.Errorf("the fast emitter wrote %d of %d documents", fast, len(values))
+	}
+}
+
+// TestDecodeOfRenderedIsDecodeOfYAML: decoding bytes Marshal wrote (from
+// the JSON they were written from) gives what parsing their YAML gives,
+// for every object of the committed YAML files.
+func TestDecodeOfRenderedIsDecodeOfYAML(t *testing.T) {
+	n := 0
+	for _, dir := range []string{"../../tasks", "../../pipelines", "../../triggers", "../../examples"} {
+		err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(p, ".yaml") {
+				return err
+			}
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			objs, err := Decode(p, data)
+			if err != nil {
+				return err
+			}
+			for _, o := range objs {
+				if o.Obj == nil {
+					continue
+				}
+				y, err := Marshal(o.Obj)
+				if err != nil {
+					return err
+				}
+				fromJSON, err := Decode(p, y)
+				if err != nil {
+					return err
+				}
+				// A comment makes other bytes, which Marshal did not
+				// write: their YAML is parsed.
+				fromYAML, err := Decode(p, append([]byte("# parsed\n"), y...))
+				if err != nil {
+					return err
+				}
+				if diff := cmp.Diff(fromYAML[0].Obj, fromJSON[0].Obj); diff != "" {
+					t.Errorf("%s %s/%s decodes otherwise from its YAML (-) than from its JSON (+):\n%s", p, o.Kind, o.Name, diff)
+				}
+				n++
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n < 50 {
+		t.Fatalf("only %d objects compared", n)
 	}
 }
