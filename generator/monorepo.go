@@ -20,9 +20,11 @@ import (
 	"github.com/pipewright/pipewright/generator/trigger"
 	"github.com/pipewright/pipewright/pkg/keys"
 	"github.com/pipewright/pipewright/pkg/tekton"
+	"github.com/tektoncd/pipeline/pkg/apis/pipeline/pod"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	triggersv1 "github.com/tektoncd/triggers/pkg/apis/triggers/v1beta1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 )
 
 // A monorepo's objects are shared where its services allow: services of one
@@ -419,11 +421,11 @@ func shapeTemplates(sh *shape, mono *config.Config) ([]*triggersv1.TriggerTempla
 // filters), binding the shared bindings and its values, to its shape's
 // templates.
 func serviceTriggers(c, mono *config.Config, sh *shape, values map[string]string) ([]any, error) {
-	objs, err := trigger.Build(c, map[pipeline.Kind]*v1.PipelineRun{
-		// Only the listener is kept; the templates are the shape's.
-		pipeline.PullRequest: sh.p.run(pipeline.PullRequest, trigger.RunParams(pipeline.PullRequest)),
-		pipeline.Release:     sh.p.run(pipeline.Release, trigger.RunParams(pipeline.Release)),
-	})
+	// Only the listener is kept (the templates are the shape's), so the
+	// runs are the least Build takes: a pull-request run mounts no token.
+	noToken := &v1.PipelineRun{Spec: v1.PipelineRunSpec{TaskRunTemplate: v1.PipelineTaskRunTemplate{
+		PodTemplate: &pod.Template{AutomountServiceAccountToken: ptr.To(false)}}}}
+	objs, err := trigger.Build(c, map[pipeline.Kind]*v1.PipelineRun{pipeline.PullRequest: noToken, pipeline.Release: {}})
 	if err != nil {
 		return nil, err
 	}
