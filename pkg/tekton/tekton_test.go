@@ -280,34 +280,22 @@ func TestDecodeParsesOnceAsBefore(t *testing.T) {
 // folds into blocks or leaves plain, at every depth and place.
 func TestEmitIsYAMLv3(t *testing.T) {
 	var values []any
-	for _, dir := range []string{"../../tasks", "../../pipelines", "../../triggers", "../../examples"} {
-		err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() || !strings.HasSuffix(p, ".yaml") {
-				return err
-			}
-			data, err := os.ReadFile(p)
+	committedYAML(t, func(p string, data []byte) error {
+		for _, doc := range Split(data) {
+			j, err := sigsyaml.YAMLToJSON(doc.Text)
 			if err != nil {
-				return err
+				return fmt.Errorf("%s: %w", p, err)
 			}
-			for _, doc := range Split(data) {
-				j, err := sigsyaml.YAMLToJSON(doc.Text)
-				if err != nil {
-					return fmt.Errorf("%s: %w", p, err)
-				}
-				dec := json.NewDecoder(bytes.NewReader(j))
-				dec.UseNumber()
-				var v any
-				if err := dec.Decode(&v); err != nil {
-					return fmt.Errorf("%s: %w", p, err)
-				}
-				values = append(values, v)
+			dec := json.NewDecoder(bytes.NewReader(j))
+			dec.UseNumber()
+			var v any
+			if err := dec.Decode(&v); err != nil {
+				return fmt.Errorf("%s: %w", p, err)
 			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
+			values = append(values, v)
 		}
-	}
+		return nil
+	})
 	if len(values) < 50 {
 		t.Fatalf("only %d documents found", len(values))
 	}
@@ -350,6 +338,45 @@ func TestEmitIsYAMLv3(t *testing.T) {
 // for every object of the committed YAML files.
 func TestDecodeOfRenderedIsDecodeOfYAML(t *testing.T) {
 	n := 0
+	committedYAML(t, func(p string, data []byte) error {
+		objs, err := Decode(p, data)
+		if err != nil {
+			return err
+		}
+		for _, o := range objs {
+			if o.Obj == nil {
+				continue
+			}
+			y, err := Marshal(o.Obj)
+			if err != nil {
+				return err
+			}
+			fromJSON, err := Decode(p, y)
+			if err != nil {
+				return err
+			}
+			// A comment makes other bytes, which Marshal did not
+			// write: their YAML is parsed.
+			fromYAML, err := Decode(p, append([]byte("# parsed\n"), y...))
+			if err != nil {
+				return err
+			}
+			if diff := cmp.Diff(fromYAML[0].Obj, fromJSON[0].Obj); diff != "" {
+				t.Errorf("%s %s/%s decodes otherwise from its YAML (-) than from its JSON (+):\n%s", p, o.Kind, o.Name, diff)
+			}
+			n++
+		}
+		return nil
+	})
+	if n < 50 {
+		t.Fatalf("only %d objects compared", n)
+	}
+}
+
+// committedYAML calls f with every committed YAML file of the catalog and
+// the examples.
+func committedYAML(t *testing.T, f func(path string, data []byte) error) {
+	t.Helper()
 	for _, dir := range []string{"../../tasks", "../../pipelines", "../../triggers", "../../examples"} {
 		err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() || !strings.HasSuffix(p, ".yaml") {
@@ -359,40 +386,10 @@ func TestDecodeOfRenderedIsDecodeOfYAML(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			objs, err := Decode(p, data)
-			if err != nil {
-				return err
-			}
-			for _, o := range objs {
-				if o.Obj == nil {
-					continue
-				}
-				y, err := Marshal(o.Obj)
-				if err != nil {
-					return err
-				}
-				fromJSON, err := Decode(p, y)
-				if err != nil {
-					return err
-				}
-				// A comment makes other bytes, which Marshal did not
-				// write: their YAML is parsed.
-				fromYAML, err := Decode(p, append([]byte("# parsed\n"), y...))
-				if err != nil {
-					return err
-				}
-				if diff := cmp.Diff(fromYAML[0].Obj, fromJSON[0].Obj); diff != "" {
-					t.Errorf("%s %s/%s decodes otherwise from its YAML (-) than from its JSON (+):\n%s", p, o.Kind, o.Name, diff)
-				}
-				n++
-			}
-			return nil
+			return f(p, data)
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
-	}
-	if n < 50 {
-		t.Fatalf("only %d objects compared", n)
 	}
 }
