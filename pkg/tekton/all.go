@@ -20,7 +20,7 @@ import (
 
 // validated maps the sha256 of a file's bytes to its decoded, valid objects.
 // Callers must not modify objects All returns.
-var validated sync.Map
+var validated = &cache{max: 1 << 14}
 
 // Validatable is what Tekton and Triggers types implement.
 type Validatable interface {

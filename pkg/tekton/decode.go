@@ -99,8 +99,8 @@ func DecodeDocument(file string, d Document, convert bool) (Object, error) {
 	var h head
 	var j []byte
 	var err error
-	if r, ok := rendered.Load(sha256.Sum256(d.Text)); ok {
-		j = r.([]byte) // Marshal wrote these bytes from it
+	if r, ok := rendered.LoadAndDelete(sha256.Sum256(d.Text)); ok {
+		j = r.([]byte) // Marshal wrote these bytes from it; decoded once
 	} else {
 		j, err = yaml.YAMLToJSONStrict(d.Text)
 	}

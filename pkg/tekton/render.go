@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 
 	yaml "go.yaml.in/yaml/v3"
 )
@@ -72,7 +71,7 @@ func Marshal(obj any) ([]byte, error) {
 // writes (TestEmitIsYAMLv3), and yaml.v3's text reads back as the value it
 // was written from; strict decoding into the Tekton type and validation
 // still run on that value.
-var rendered sync.Map
+var rendered = &cache{max: 1 << 14}
 
 // encodeV3 is yaml.v3's rendering of a pruned value: what emit writes
 // faster, and what renders the shapes emit leaves to it.
@@ -201,7 +200,7 @@ type scalarKey struct {
 
 // scalars caches yaml.v3's rendering of a scalar at column 0 (its first
 // line without what precedes it, the lines after it, with the newline).
-var scalars sync.Map
+var scalars = &cache{max: 1 << 16}
 
 // scalar is how yaml.v3 writes scalar n as a mapping key, a mapping value
 // or a sequence item whose key or dash is at column col: its rendering at

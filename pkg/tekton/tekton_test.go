@@ -393,3 +393,19 @@ func committedYAML(t *testing.T, f func(path string, data []byte) error) {
 		}
 	}
 }
+
+// TestCacheStartsOver: a cache holds at most its max entries.
+func TestCacheStartsOver(t *testing.T) {
+	c := &cache{max: 2}
+	c.Store("a", 1)
+	c.Store("b", 2)
+	if _, ok := c.Load("a"); !ok {
+		t.Fatal("a is gone before the cache is full")
+	}
+	c.Store("c", 3)
+	_, a := c.Load("a")
+	_, cc := c.Load("c")
+	if a || !cc {
+		t.Errorf("after a third entry: a kept %v, c kept %v; want the cache started over with c", a, cc)
+	}
+}
