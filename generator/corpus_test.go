@@ -2,6 +2,7 @@ package generator_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,8 +14,10 @@ import (
 	"github.com/pipewright/pipewright/generator/config"
 	"github.com/pipewright/pipewright/generator/generatortest"
 	"github.com/pipewright/pipewright/generator/render"
+	"github.com/pipewright/pipewright/pkg/lint"
 	"github.com/pipewright/pipewright/pkg/tekton"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
+	triggersv1 "github.com/tektoncd/triggers/pkg/apis/triggers/v1beta1"
 )
 
 // corpus are project shapes modeled on real public projects (manifests
@@ -68,10 +71,12 @@ var corpus = []struct {
 		images: []string{"docker.io/library/maven:3.9.16-eclipse-temurin-21@sha256:8f6ac126f7810bb5549c4cd122d2bf0e9cda5bdeb0838aa928f09e779fd8bef8"},
 		facts:  []string{"Gradle project (build.gradle.kts)", "Java 21 (build.gradle.kts): build.version 21"}},
 	{name: "monorepo-11", pack: "go", noTests: false,
-		params: []string{"default context=src/cartservice/src", "default manifests=src/paymentservice/k8s", "default image=ghcr.io/acme/monorepo-11/adservice", "default dockerfile=Dockerfile"},
+		// A service's values are its runs' params: its shape's pipelines
+		// are shared.
+		params: []string{"context=src/cartservice/src", "manifests=src/paymentservice/k8s", "image=ghcr.io/acme/monorepo-11/adservice", "dockerfile=Dockerfile"},
 		facts:  []string{"monorepo: 12 services", "service src/adservice: java pack", "service src/cartservice/src: docker pack"}},
 	{name: "go-monorepo-root-context", pack: "go",
-		params: []string{"task test (go-test-1-25-5)", "task lint (go-lint-2-12-2)", "default context=services/api", "default image-context=.", "default dockerfile=services/api/Dockerfile", "default manifests=services/api/k8s",
+		params: []string{"task test (go-test-1-25-5)", "task lint (go-lint-2-12-2)", "context=services/api", "image-context=.", "dockerfile=services/api/Dockerfile", "manifests=services/api/k8s",
 			"build-image.context=$(params.image-context)", "build-image.dockerfile=$(params.dockerfile)", "test.context=$(params.context)"},
 		facts: []string{"monorepo: 2 services", "its Dockerfile copies go.mod from the repository root: the image builds with the root as context (imageContext: .), lint and tests run in services/api",
 			"part of the repository's go project (shop): go pack"}},
@@ -181,14 +186,26 @@ func compareGolden(t *testing.T, file string, got []byte) {
 }
 
 // summarize lists, per pipeline, each task with its Task, the images its
-// Task's steps run and the params the pipeline passes it.
+// Task's steps run and the params the pipeline passes it; then each
+// monorepo service's runs, with the pipeline and params they give.
 func summarize(t *testing.T, tree render.Tree) string {
 	t.Helper()
 	tasks := map[string]*v1.Task{}
 	var pls []*v1.Pipeline
+	var runs []*v1.PipelineRun
 	for _, p := range tree.Paths() {
-		if !strings.HasPrefix(p, "tasks/") && !strings.HasPrefix(p, "pipelines/") && !strings.Contains(p, "/pipelines/") {
-			continue // a monorepo's tasks are the same per service: those of its pipelines are listed below
+		if strings.HasPrefix(p, "runs/") {
+			objs, err := tekton.Decode(p, tree[p])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r := objs[0].Obj.(*v1.PipelineRun); r.Labels[generator.ServiceLabel] != "" {
+				runs = append(runs, r)
+			}
+			continue
+		}
+		if !strings.HasPrefix(p, "tasks/") && !strings.HasPrefix(p, "pipelines/") {
+			continue
 		}
 		objs, err := tekton.Decode(p, tree[p])
 		if err != nil {
@@ -224,6 +241,12 @@ func summarize(t *testing.T, tree render.Tree) string {
 			}
 			sort.Strings(params)
 			b.WriteString(strings.Join(params, ""))
+		}
+	}
+	for _, r := range runs {
+		fmt.Fprintf(&b, "run %s (pipeline %s)\n", r.GenerateName, r.Spec.PipelineRef.Name)
+		for _, p := range r.Spec.Params {
+			fmt.Fprintf(&b, "  param %s=%s\n", p.Name, p.Value.StringVal)
 		}
 	}
 	return b.String()
@@ -323,8 +346,10 @@ func TestReadmeDrawsPipelines(t *testing.T) {
 	}
 }
 
-// TestMonorepoServices: each service of a services: list gets its own
-// folder, its own path filter, Dockerfile, manifests and toolchain.
+// TestMonorepoServices: services of one shape share their pipelines; each
+// service gets its own Triggers (path filters, values), runs, Dockerfile,
+// manifests and toolchain; every param a pipeline needs reaches it from
+// every run and Trigger; the output lints clean.
 func TestMonorepoServices(t *testing.T) {
 	cfg, err := config.Parse("pipewright.yaml", []byte(`apiVersion: pipewright.dev/v1alpha1
 app:
@@ -362,22 +387,16 @@ services:
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The services share a namespace: one Task name, one content.
-	byName := map[string]string{}
-	for _, p := range tree.Paths() {
-		if !strings.Contains(p, "/tasks/") {
-			continue
-		}
-		name := strings.TrimSuffix(p[strings.LastIndex(p, "/")+1:], ".yaml")
-		if prev, ok := byName[name]; ok && prev != string(tree[p]) {
-			t.Errorf("two different Tasks named %s (%s)", name, p)
-		}
-		byName[name] = string(tree[p])
-	}
-	// Nor may two services write any other object of one kind and name.
+	// The services share a namespace: no two objects of one kind and name.
 	seen := map[string]string{}
+	pls := map[string]*v1.Pipeline{}
+	tts := map[string]*triggersv1.TriggerTemplate{}
+	bindings := map[string]*triggersv1.TriggerBinding{}
+	var triggers []*triggersv1.Trigger
+	var runs []*v1.PipelineRun
+	var el *triggersv1.EventListener
 	for _, p := range tree.Paths() {
-		if !strings.HasSuffix(p, ".yaml") || strings.Contains(p, "/tasks/") || strings.HasSuffix(p, "kustomization.yaml") || strings.HasSuffix(p, "namespace.yaml") {
+		if !strings.HasSuffix(p, ".yaml") || p == "kustomization.yaml" || p == "namespace.yaml" {
 			continue
 		}
 		objs, err := tekton.Decode(p, tree[p])
@@ -385,6 +404,20 @@ services:
 			t.Fatal(err)
 		}
 		for _, o := range objs {
+			switch x := o.Obj.(type) {
+			case *v1.Pipeline:
+				pls[x.Name] = x
+			case *triggersv1.TriggerTemplate:
+				tts[x.Name] = x
+			case *triggersv1.TriggerBinding:
+				bindings[x.Name] = x
+			case *triggersv1.Trigger:
+				triggers = append(triggers, x)
+			case *v1.PipelineRun:
+				runs = append(runs, x)
+			case *triggersv1.EventListener:
+				el = x
+			}
 			m, ok := o.Obj.(interface{ GetName() string })
 			if !ok || m.GetName() == "" {
 				continue // run templates: generateName, a fresh name per run
@@ -396,26 +429,127 @@ services:
 			seen[key] = p
 		}
 	}
-	el := string(tree["web/triggers/eventlistener.yaml"])
-	if !strings.Contains(el, `f.matches("^services/web/.+$") || f.matches("^go\\.work$")`) || strings.Contains(el, "services/api") {
-		t.Errorf("web's listener filters on other paths:\n%s", el)
+	// api and worker are one shape: one pair of pipelines; web and
+	// shopfront differ in their node version.
+	if len(pls) != 6 {
+		t.Errorf("%d pipelines, want 3 shapes × 2", len(pls))
+	}
+	// Every param a pipeline declares without a default is given by every
+	// run of it, and every TriggerTemplate param by every Trigger (shared
+	// binding or the service's own), which gives nothing else.
+	required := func(pl string) []string {
+		var out []string
+		for _, ps := range pls[pl].Spec.Params {
+			if ps.Default == nil {
+				out = append(out, ps.Name)
+			}
+		}
+		return out
+	}
+	checkRun := func(where string, r *v1.PipelineRun) {
+		given := map[string]bool{}
+		for _, p := range r.Spec.Params {
+			given[p.Name] = true
+		}
+		if pls[r.Spec.PipelineRef.Name] == nil {
+			t.Fatalf("%s runs %s, which is not generated", where, r.Spec.PipelineRef.Name)
+		}
+		for _, n := range required(r.Spec.PipelineRef.Name) {
+			if !given[n] {
+				t.Errorf("%s does not give param %s of pipeline %s", where, n, r.Spec.PipelineRef.Name)
+			}
+		}
+	}
+	for _, r := range runs {
+		checkRun("run "+r.GenerateName, r)
+	}
+	for _, tt := range tts {
+		var r v1.PipelineRun
+		if err := json.Unmarshal(tt.Spec.ResourceTemplates[0].Raw, &r); err != nil {
+			t.Fatal(err)
+		}
+		checkRun("template "+tt.Name, &r)
+	}
+	for _, tr := range triggers {
+		if tr.Labels[generator.ListenerLabel] != "shop" || el.Spec.LabelSelector.MatchLabels[generator.ListenerLabel] != "shop" {
+			t.Errorf("the EventListener does not select trigger %s", tr.Name)
+		}
+		tt := tts[*tr.Spec.Template.Ref]
+		if tt == nil {
+			t.Fatalf("trigger %s: no template %s", tr.Name, *tr.Spec.Template.Ref)
+		}
+		bound := map[string]bool{}
+		for _, b := range tr.Spec.Bindings {
+			if b.Ref == "" {
+				bound[b.Name] = true
+				continue
+			}
+			for _, p := range bindings[b.Ref].Spec.Params {
+				bound[p.Name] = true
+			}
+		}
+		declared := map[string]bool{}
+		for _, p := range tt.Spec.Params {
+			declared[p.Name] = true
+			if p.Default == nil && !bound[p.Name] {
+				t.Errorf("trigger %s does not bind param %s of template %s", tr.Name, p.Name, tt.Name)
+			}
+		}
+		for n := range bound {
+			if !declared[n] {
+				t.Errorf("trigger %s binds %s, which template %s does not declare", tr.Name, n, tt.Name)
+			}
+		}
+	}
+	web := string(tree["triggers/services/web.yaml"])
+	if strings.Count(web, `f.matches("^services/web/.+$") || f.matches("^go\\.work$")`) != 2 || strings.Contains(web, "services/api") {
+		t.Errorf("web's pull-request and release triggers filter on other paths:\n%s", web)
 	}
 	for file, want := range map[string][]string{
-		"web/pipelines/web-release.yaml":       {"default: ../../docker/web.Dockerfile", "default: services/web\n", "default: ghcr.io/acme/shop/web\n"},
-		"web/pipelines/web-pull-request.yaml":  {"value: pnpm"},
-		"web/tasks/node-test-22-22-2.yaml":     {"node:22.22.2-alpine@", "name: node-test-22-22-2\n"},
-		"shopfront/tasks/node-test.yaml":       {"node:24.16.0-slim@", "name: node-test\n"},
-		"api/tasks/go-test-1-25-5.yaml":        {"golang:1.25.5@"},
-		"api/tasks/go-lint-2-12-2.yaml":        {"golangci-lint:v2.12.2-alpine@"},
-		"api/pipelines/api-pull-request.yaml":  {"name: go-lint-2-12-2\n", "name: go-test-1-25-5\n"},
-		"worker/pipelines/worker-release.yaml": {"default: services/worker/deploy\n"},
-		"kustomization.yaml":                   {"- api\n", "- web\n", "- worker\n"},
-		"README.md":                            {"| [`worker`](worker/README.md) | `services/worker` | go 1.25.0 | `ghcr.io/acme/shop/worker` | `services/worker/Dockerfile` | `services/worker/deploy` |"},
+		"runs/web-release.yaml":                         {"name: shop-node-22-release\n", "value: ../../docker/web.Dockerfile", "value: services/web\n", "value: ghcr.io/acme/shop/web\n", "value: services/web/k8s\n"},
+		"triggers/services/web.yaml":                    {"ref: shop-node-22-release\n", "value: ../../docker/web.Dockerfile", "value: services/web/k8s\n"},
+		"pipelines/shop-node-22-pull-request.yaml":      {"value: pnpm", "name: node-test-22-22-2\n"},
+		"pipelines/shop-node-pull-request.yaml":         {"name: node-test\n"},
+		"tasks/node-test-22-22-2.yaml":                  {"node:22.22.2-alpine@", "name: node-test-22-22-2\n"},
+		"tasks/node-test.yaml":                          {"node:24.16.0-slim@", "name: node-test\n"},
+		"tasks/go-test-1-25-5.yaml":                     {"golang:1.25.5@"},
+		"tasks/go-lint-2-12-2.yaml":                     {"golangci-lint:v2.12.2-alpine@"},
+		"pipelines/shop-go-1-25-0-pull-request.yaml":    {"name: go-lint-2-12-2\n", "name: go-test-1-25-5\n"},
+		"runs/worker-release.yaml":                      {"name: shop-go-1-25-0-release\n", "value: services/worker/deploy\n", "serviceAccountName: shop-release\n"},
+		"runs/api-release.yaml":                         {"name: shop-go-1-25-0-release\n", "value: services/api/k8s\n"},
+		"triggers/template-shop-go-1-25-0-release.yaml": {"value: $(tt.params.manifests)\n", "pipewright.dev/service: $(tt.params.service)\n"},
+		"kustomization.yaml":                            {"- triggers/services/api.yaml\n", "- triggers/services/web.yaml\n", "- pipelines/shop-go-1-25-0-release.yaml\n"},
+		"README.md":                                     {"| `worker` | `services/worker` | go 1.25.0 | `ghcr.io/acme/shop/worker` | `services/worker/Dockerfile` | `services/worker/deploy` | `services/worker/**`, `go.work` | `shop-go-1-25-0` |"},
 	} {
 		for _, w := range want {
 			if !strings.Contains(string(tree[file]), w) {
 				t.Errorf("%s lacks %q", file, w)
 			}
+		}
+	}
+	for _, p := range tree.Paths() {
+		if strings.HasPrefix(p, "api/") || strings.Contains(p, "/pipelines/") {
+			t.Errorf("%s: a service's pipelines are its shape's, at the top", p)
+		}
+	}
+	// pipewright lint finds nothing wrong with it.
+	dir := t.TempDir()
+	for _, p := range tree.Paths() {
+		f := filepath.Join(dir, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(f), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(f, tree[p], 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fs, err := lint.Run([]string{dir}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fs {
+		if f.Severity >= lint.Warning {
+			t.Errorf("lint: %s", f)
 		}
 	}
 }

@@ -1,13 +1,16 @@
 package generator
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"path"
 	"reflect"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -54,11 +57,21 @@ func ProjectWithImages(cfg *config.Loaded, set catalog.ImageSet) (render.Tree, e
 	return projectTree(cfg, set, false)
 }
 
-// projectTree generates one project. With variants (a monorepo's
-// services, which share a namespace), a Task that runs a toolchain version
-// other than the catalog's is named after it (node-test-22-22-2), so that
-// services on different versions do not overwrite each other's Task.
-func projectTree(cfg *config.Loaded, flagSet catalog.ImageSet, variants bool) (render.Tree, error) {
+// prepared is a project whose config passed the checks generation makes,
+// with what it derives from it: the pack, the image set its Tasks run, and
+// the project (its toolchain and Task names).
+type prepared struct {
+	pack buildpack.Pack
+	set  catalog.ImageSet
+	p    *project
+}
+
+// prepare checks cfg and derives what generating it needs. With variants
+// (a monorepo's services, which share a namespace), a Task that runs a
+// toolchain version other than the catalog's is named after it
+// (node-test-22-22-2), so that services on different versions do not
+// overwrite each other's Task.
+func prepare(cfg *config.Loaded, flagSet catalog.ImageSet, variants bool) (*prepared, error) {
 	c := cfg.Config
 	if err := checkPlaceholders(cfg); err != nil {
 		return nil, err
@@ -91,6 +104,16 @@ func projectTree(cfg *config.Loaded, flagSet catalog.ImageSet, variants bool) (r
 			return nil, err
 		}
 	}
+	return &prepared{pack: pack, set: set, p: p}, nil
+}
+
+// projectTree generates one project (variants: see prepare).
+func projectTree(cfg *config.Loaded, flagSet catalog.ImageSet, variants bool) (render.Tree, error) {
+	pr, err := prepare(cfg, flagSet, variants)
+	if err != nil {
+		return nil, err
+	}
+	c, p, pack, set := cfg.Config, pr.p, pr.pack, pr.set
 	tree := render.Tree{}
 	var resources []string
 	add := func(file string, obj any, inKustomization bool) error {
@@ -148,6 +171,31 @@ func projectTree(cfg *config.Loaded, flagSet catalog.ImageSet, variants bool) (r
 		}
 	}
 	sort.Strings(resources)
+	if err := kustomize(tree, c, resources); err != nil {
+		return nil, err
+	}
+	if err := tree.Add("README.md", projectReadme(p, pack, used, resources, built)); err != nil {
+		return nil, err
+	}
+	var known []*v1.Task
+	for _, name := range used {
+		t, err := p.task(name, set)
+		if err != nil {
+			return nil, err
+		}
+		known = append(known, t)
+	}
+	if _, err := tekton.All(tree, known...); err != nil {
+		return nil, fmt.Errorf("generated output fails validation (a pipewright bug): %w", err)
+	}
+	return tree, nil
+}
+
+// kustomize adds namespace.yaml and kustomization.yaml, over resources,
+// to tree.
+func kustomize(tree render.Tree, c *config.Config, resources []string) error {
+	resources = append([]string(nil), resources...)
+	sort.Strings(resources)
 	// Kustomize's namespace: field would also move the deploy Role into
 	// the CI namespace; its NamespaceTransformer with unsetOnly fills in
 	// only the objects that name no namespace of their own.
@@ -169,10 +217,10 @@ func projectTree(cfg *config.Loaded, flagSet catalog.ImageSet, variants bool) (r
 	}
 	nsYAML, err := tekton.MarshalAll(transformers...)
 	if err != nil {
-		return nil, fmt.Errorf("namespace.yaml: %w", err)
+		return fmt.Errorf("namespace.yaml: %w", err)
 	}
 	if err := tree.Add("namespace.yaml", nsYAML); err != nil {
-		return nil, err
+		return err
 	}
 	k := kusttypes.Kustomization{
 		TypeMeta:     kusttypes.TypeMeta{APIVersion: kusttypes.KustomizationVersion, Kind: kusttypes.KustomizationKind},
@@ -180,24 +228,11 @@ func projectTree(cfg *config.Loaded, flagSet catalog.ImageSet, variants bool) (r
 		Resources:    resources,
 		Labels:       []kusttypes.Label{{Pairs: map[string]string{"app.kubernetes.io/part-of": c.App.Name}}},
 	}
-	if err := add("kustomization.yaml", k, false); err != nil {
-		return nil, err
+	y, err := tekton.Marshal(k)
+	if err != nil {
+		return fmt.Errorf("kustomization.yaml: %w", err)
 	}
-	if err := tree.Add("README.md", projectReadme(p, pack, used, resources, built)); err != nil {
-		return nil, err
-	}
-	var known []*v1.Task
-	for _, name := range used {
-		t, err := p.task(name, set)
-		if err != nil {
-			return nil, err
-		}
-		known = append(known, t)
-	}
-	if _, err := tekton.All(tree, known...); err != nil {
-		return nil, fmt.Errorf("generated output fails validation (a pipewright bug): %w", err)
-	}
-	return tree, nil
+	return tree.Add("kustomization.yaml", y)
 }
 
 // Placeholder is the owner init writes when it finds no GitHub remote.
@@ -313,6 +348,10 @@ type project struct {
 	steps     map[string][]string
 	toolchain []images.Image    // the images build.version chose
 	rename    map[string]string // catalog Task name → the name it is written under
+	// In a monorepo, a service runs its shape's shared pipelines (named
+	// after pipelines) with the monorepo's service accounts, cache claims
+	// and part-of label (owner); empty, both are app.name.
+	pipelines, owner string
 }
 
 // taskName is the name a catalog Task is written and referenced under.
@@ -337,9 +376,28 @@ func (p *project) task(name string, set catalog.ImageSet) (*v1.Task, error) {
 	return t, nil
 }
 
+// variants caches taskVariants, a function of its arguments and the
+// catalog: a monorepo's services mostly share both.
+var variants sync.Map
+
 // taskVariants names each used Task that runs a non-default toolchain image
 // after those images' versions.
 func taskVariants(used []string, toolchain []images.Image) (map[string]string, error) {
+	key, err := json.Marshal([]any{used, toolchain})
+	if err != nil {
+		return nil, err
+	}
+	if v, ok := variants.Load(string(key)); ok {
+		return maps.Clone(v.(map[string]string)), nil
+	}
+	out, err := makeTaskVariants(used, toolchain)
+	if err == nil {
+		variants.Store(string(key), maps.Clone(out))
+	}
+	return out, err
+}
+
+func makeTaskVariants(used []string, toolchain []images.Image) (map[string]string, error) {
 	out := map[string]string{}
 	for _, name := range used {
 		base, err := catalog.Get(name)
@@ -385,10 +443,16 @@ func newProject(c *config.Config, pack buildpack.Pack) (*project, error) {
 	return p, nil
 }
 
-func (p *project) name(kind pipeline.Kind) string { return p.c.App.Name + "-" + string(kind) }
+func (p *project) name(kind pipeline.Kind) string {
+	return cmp.Or(p.pipelines, p.c.App.Name) + "-" + string(kind)
+}
+
+// ownerName is what the service accounts, cache claims and part-of label
+// are named after.
+func (p *project) ownerName() string { return cmp.Or(p.owner, p.c.App.Name) }
 
 func (p *project) labels() map[string]string {
-	return map[string]string{"app.kubernetes.io/managed-by": "pipewright", "app.kubernetes.io/part-of": p.c.App.Name}
+	return map[string]string{"app.kubernetes.io/managed-by": "pipewright", "app.kubernetes.io/part-of": p.ownerName()}
 }
 
 func (p *project) taskRef() func(string) *v1.TaskRef {
@@ -597,12 +661,14 @@ func canaryTimeout(c *config.Config) (d time.Duration, overridden bool) {
 // request never runs with the release's deploy rights. <app>-pull-request
 // has no binding, no secrets and no token; <app>-release is bound to the
 // deployer Role.
-func (p *project) serviceAccount(kind pipeline.Kind) string { return p.c.App.Name + "-" + string(kind) }
+func (p *project) serviceAccount(kind pipeline.Kind) string {
+	return p.ownerName() + "-" + string(kind)
+}
 
 // cacheClaim is the shared cache claim of a pipeline (build.cache: shared):
 // one per kind, so pull-request code never writes what a release reads.
 func (p *project) cacheClaim(kind pipeline.Kind) string {
-	return p.c.App.Name + "-cache-" + string(kind)
+	return p.ownerName() + "-cache-" + string(kind)
 }
 
 // catalogTaskOf maps a pipeline task name to its catalog Task.

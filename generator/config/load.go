@@ -60,6 +60,11 @@ type Loaded struct {
 	File string
 	pos  map[string]pos
 	raw  []byte // the file as JSON, before defaults
+	// base is raw without its services, and services those as written:
+	// what each Service starts from (decoding all of raw per service is
+	// quadratic in their number).
+	base     []byte
+	services []Service
 }
 
 // Errorf makes an Error at a field path (or its nearest parent present in
@@ -136,7 +141,14 @@ func Parse(file string, data []byte) (*Loaded, error) {
 	if errs := l.validate(); len(errs) > 0 {
 		return nil, sortErrors(errs)
 	}
-	l.raw = j
+	l.raw, l.base = j, j
+	if m, ok := generic.(map[string]any); ok && len(c.Services) > 0 {
+		l.services = append([]Service(nil), c.Services...) // before defaults
+		delete(m, "services")
+		if l.base, err = json.Marshal(m); err != nil {
+			return nil, Errors{{File: file, Line: 1, Col: 1, Msg: err.Error()}}
+		}
+	}
 	l.Config.applyDefaults()
 	return l, nil
 }
@@ -146,9 +158,8 @@ func Parse(file string, data []byte) (*Loaded, error) {
 // app.name follow the service's name). Errors point into this file.
 func (l *Loaded) Service(i int) *Loaded {
 	var c Config
-	_ = json.Unmarshal(l.raw, &c) // the bytes Parse decoded already
-	sv := c.Services[i]
-	c.Services = nil
+	_ = json.Unmarshal(l.base, &c) // the bytes Parse decoded already
+	sv := l.services[i]
 	c.App.Name = sv.Name
 	if sv.Pack != "" && sv.Pack != c.Build.Pack {
 		// Another pack's Tasks: the file's version and tweaks are not its.

@@ -789,3 +789,53 @@ spec:
 		}
 	}
 }
+
+// TestChangedFilesLookupIsNoVerifier: Triggers' github interceptor that only
+// adds the changed files (after the signature check) needs no secretRef; a
+// trigger whose only github interceptor is that lookup still verifies
+// nothing.
+func TestChangedFilesLookupIsNoVerifier(t *testing.T) {
+	trigger := func(verify string) string {
+		return `apiVersion: triggers.tekton.dev/v1beta1
+kind: Trigger
+metadata:
+  name: api
+spec:
+  interceptors:
+` + verify + `    - ref: {name: cel}
+      params:
+        - name: filter
+          value: body.action in ['opened'] && body.pull_request.base.ref == 'main'
+    - ref: {name: github}
+      params:
+        - name: addChangedFiles
+          value: {enabled: true}
+  bindings:
+    - ref: api
+  template:
+    ref: api
+`
+	}
+	verified := `    - ref: {name: github}
+      params:
+        - name: secretRef
+          value: {secretName: hook, secretKey: secret}
+        - name: eventTypes
+          value: [pull_request]
+`
+	for in, want := range map[string]string{trigger(verified): "", trigger(""): "has no github, gitlab or bitbucket interceptor with a secretRef"} {
+		fs, err := Run([]string{"-"}, strings.NewReader(in), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, f := range fs {
+			if f.Rule == "webhook-secret" {
+				got = append(got, f.Message)
+			}
+		}
+		if (want == "") != (len(got) == 0) || want != "" && !strings.Contains(strings.Join(got, "\n"), want) {
+			t.Errorf("webhook-secret findings %q, want %q", got, want)
+		}
+	}
+}

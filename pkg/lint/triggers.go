@@ -70,6 +70,11 @@ func viewInterceptors(ics []*triggers.TriggerInterceptor, at []any) interceptorV
 			paramAt[p.Name] = join(icAt, "params", j, "value")
 		}
 		name := ic.Ref.Name
+		if _, lookup := params["addChangedFiles"]; lookup && name == "github" && len(params) == 1 {
+			// Triggers' changed-files lookup (after the checks) verifies
+			// nothing and needs no secretRef: the verifier is another.
+			continue
+		}
 		if verifiers[name] {
 			if raw, ok := params["secretRef"]; ok && len(raw) > 0 && string(raw) != "null" {
 				v.verifiers++

@@ -38,6 +38,7 @@ import (
 	"golang.org/x/oauth2"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 	"knative.dev/pkg/apis"
@@ -411,7 +412,7 @@ func decode(tree map[string][]byte) (*objects, error) {
 		}
 	}
 	sort.Strings(files)
-	seen := map[triggersv1.SecretRef]bool{}
+	var crds []*triggersv1.Trigger
 	for _, f := range files {
 		objs, err := tekton.Decode(f, tree[f])
 		if err != nil {
@@ -421,38 +422,59 @@ func decode(tree map[string][]byte) (*objects, error) {
 			switch t := obj.Obj.(type) {
 			case *triggersv1.EventListener:
 				o.listener = t
-				for _, tr := range t.Spec.Triggers {
-					for _, ic := range tr.Interceptors {
-						for _, p := range ic.Params {
-							var repo string
-							if p.Name == "repository" && json.Unmarshal(p.Value.Raw, &repo) == nil && !slices.Contains(o.repositories, repo) {
-								o.repositories = append(o.repositories, repo)
-							}
-							if p.Name != "secretRef" && p.Name != "addChangedFiles" {
-								continue
-							}
-							var v struct {
-								triggersv1.SecretRef
-								PersonalAccessToken *triggersv1.SecretRef `json:"personalAccessToken"`
-							}
-							if err := json.Unmarshal(p.Value.Raw, &v); err != nil {
-								return nil, fmt.Errorf("%s: trigger %s: %s: %w", f, tr.Name, p.Name, err)
-							}
-							for _, sr := range []*triggersv1.SecretRef{&v.SecretRef, v.PersonalAccessToken} {
-								if sr != nil && sr.SecretName != "" && !seen[*sr] {
-									seen[*sr] = true
-									o.secretRefs = append(o.secretRefs, *sr)
-								}
-							}
-						}
-					}
-				}
+			case *triggersv1.Trigger:
+				crds = append(crds, t)
 			case *triggersv1alpha1.ClusterInterceptor:
 				o.interceptors = append(o.interceptors, t.Name)
 			case *triggersv1.TriggerBinding:
 				o.bindings[t.Name] = t
 			case *triggersv1.TriggerTemplate:
 				o.templates[t.Name] = t
+			}
+		}
+	}
+	if o.listener == nil {
+		return o, nil
+	}
+	// Trigger objects the listener's labelSelector selects (a monorepo's,
+	// one per service and kind) run as its own triggers do.
+	if ls := o.listener.Spec.LabelSelector; ls != nil {
+		sel, err := metav1.LabelSelectorAsSelector(ls)
+		if err != nil {
+			return nil, fmt.Errorf("EventListener %s: labelSelector: %w", o.listener.Name, err)
+		}
+		for _, t := range crds {
+			if sel.Matches(labels.Set(t.Labels)) {
+				tmpl := t.Spec.Template
+				o.listener.Spec.Triggers = append(o.listener.Spec.Triggers, triggersv1.EventListenerTrigger{
+					Name: t.Name, Interceptors: t.Spec.Interceptors, Bindings: t.Spec.Bindings, Template: &tmpl})
+			}
+		}
+	}
+	seen := map[triggersv1.SecretRef]bool{}
+	for _, tr := range o.listener.Spec.Triggers {
+		for _, ic := range tr.Interceptors {
+			for _, p := range ic.Params {
+				var repo string
+				if p.Name == "repository" && json.Unmarshal(p.Value.Raw, &repo) == nil && !slices.Contains(o.repositories, repo) {
+					o.repositories = append(o.repositories, repo)
+				}
+				if p.Name != "secretRef" && p.Name != "addChangedFiles" {
+					continue
+				}
+				var v struct {
+					triggersv1.SecretRef
+					PersonalAccessToken *triggersv1.SecretRef `json:"personalAccessToken"`
+				}
+				if err := json.Unmarshal(p.Value.Raw, &v); err != nil {
+					return nil, fmt.Errorf("trigger %s: %s: %w", tr.Name, p.Name, err)
+				}
+				for _, sr := range []*triggersv1.SecretRef{&v.SecretRef, v.PersonalAccessToken} {
+					if sr != nil && sr.SecretName != "" && !seen[*sr] {
+						seen[*sr] = true
+						o.secretRefs = append(o.secretRefs, *sr)
+					}
+				}
 			}
 		}
 	}

@@ -5,9 +5,12 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	"github.com/tektoncd/triggers/pkg/apis/triggers/contexts"
@@ -17,7 +20,7 @@ import (
 
 // validated maps the sha256 of a file's bytes to its decoded, valid objects.
 // Callers must not modify objects All returns.
-var validated sync.Map
+var validated = &cache{max: 1 << 14}
 
 // Validatable is what Tekton and Triggers types implement.
 type Validatable interface {
@@ -96,39 +99,28 @@ func All(files map[string][]byte, known ...*v1.Task) ([]Object, error) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	// Files decode and validate on their own, so in parallel; the results
+	// are joined in file order.
+	type result struct {
+		objs []Object
+		errs []error
+	}
+	results := make([]result, len(names))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(names)) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(names); i = int(next.Add(1) - 1) {
+				results[i].objs, results[i].errs = decodeValidated(names[i], files[names[i]])
+			}
+		})
+	}
+	wg.Wait()
 	var objs []Object
 	var errs []error
-	for _, n := range names {
-		if !strings.HasSuffix(n, ".yaml") && !strings.HasSuffix(n, ".yml") {
-			continue
-		}
-		// A file already decoded and validated with the same bytes needs
-		// neither again: both are pure functions of the bytes. Generating a
-		// monorepo validates the same Task copies once per service otherwise.
-		key := sha256.Sum256(files[n])
-		if cached, ok := validated.Load(key); ok {
-			for _, o := range cached.([]Object) {
-				o.File = n
-				objs = append(objs, o)
-			}
-			continue
-		}
-		decoded, err := Decode(n, files[n])
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		ok := true
-		for _, o := range decoded {
-			if err := Validate(o); err != nil {
-				errs = append(errs, err)
-				ok = false
-			}
-		}
-		if ok {
-			validated.Store(key, decoded)
-		}
-		objs = append(objs, decoded...)
+	for _, r := range results {
+		objs = append(objs, r.objs...)
+		errs = append(errs, r.errs...)
 	}
 	// Generated YAML is held to more than Tekton asks: a param Tekton
 	// would ignore (a Warning) fails generation too.
@@ -136,4 +128,36 @@ func All(files map[string][]byte, known ...*v1.Task) ([]Object, error) {
 		errs = append(errs, e)
 	}
 	return objs, errors.Join(errs...)
+}
+
+// decodeValidated decodes and validates one file, once for given bytes.
+func decodeValidated(n string, data []byte) ([]Object, []error) {
+	if !strings.HasSuffix(n, ".yaml") && !strings.HasSuffix(n, ".yml") {
+		return nil, nil
+	}
+	// A file already decoded and validated with the same bytes needs
+	// neither again: both are pure functions of the bytes. A monorepo's
+	// services share most of their objects.
+	key := sha256.Sum256(data)
+	if cached, ok := validated.Load(key); ok {
+		objs := slices.Clone(cached.([]Object))
+		for i := range objs {
+			objs[i].File = n
+		}
+		return objs, nil
+	}
+	decoded, err := Decode(n, data)
+	if err != nil {
+		return nil, []error{err}
+	}
+	var errs []error
+	for _, o := range decoded {
+		if err := Validate(o); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) == 0 {
+		validated.Store(key, decoded)
+	}
+	return decoded, errs
 }

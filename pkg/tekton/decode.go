@@ -1,6 +1,9 @@
 package tekton
 
 import (
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -91,16 +94,40 @@ func decodeAll(file string, data []byte, convert bool) ([]Object, error) {
 // Converted kinds too. The Object comes back with what is known (kind and
 // name) when err is a *DecodeError for a known kind.
 func DecodeDocument(file string, d Document, convert bool) (Object, error) {
+	// The YAML is parsed once: the head and the object come from the JSON
+	// it converts to (parsing is most of decoding's cost).
 	var h head
-	if err := yaml.Unmarshal(d.Text, &h); err != nil {
-		return Object{File: file, Doc: d.Index, Line: d.Line}, &DecodeError{File: file, Doc: d.Index, Line: d.Line, Err: err}
+	var j []byte
+	var err error
+	if r, ok := rendered.LoadAndDelete(sha256.Sum256(d.Text)); ok {
+		j = r.([]byte) // Marshal wrote these bytes from it; decoded once
+	} else {
+		j, err = yaml.YAMLToJSONStrict(d.Text)
+	}
+	if err == nil && json.Unmarshal(j, &h) != nil {
+		err = errors.New("not an object")
+	}
+	un := fromJSONStrict(j)
+	if err != nil {
+		// Not plain (duplicate keys, not a mapping, bad YAML): the YAML
+		// decoders say what is wrong, as they always did.
+		if err := yaml.Unmarshal(d.Text, &h); err != nil {
+			return Object{File: file, Doc: d.Index, Line: d.Line}, &DecodeError{File: file, Doc: d.Index, Line: d.Line, Err: err}
+		}
+		un = fromYAML(d.Text, true)
 	}
 	o := Object{File: file, Doc: d.Index, Line: d.Line, Kind: h.Kind, Name: h.Metadata.Name}
 	k, ok := LookupKind(h.APIVersion, h.Kind)
 	if !ok || (k.Converted && !convert) {
 		return o, nil
 	}
-	obj, name, err := k.decode(d.Text, true)
+	obj, name, err := k.decode(un)
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		// The YAML decoder turns a number or bool into the string a field
+		// wants; the generic conversion does not. Decode it that way.
+		obj, name, err = k.decode(fromYAML(d.Text, true))
+	}
 	if err != nil {
 		return o, &DecodeError{File: file, Doc: d.Index, Line: d.Line, Kind: h.Kind, Name: h.Metadata.Name, Field: UnknownField(err), Err: err}
 	}
@@ -137,7 +164,7 @@ func DecodeLenient(data []byte) any {
 	if !ok {
 		return nil
 	}
-	obj, _, err := k.decode(data, false)
+	obj, _, err := k.decode(fromYAML(data, false))
 	if err != nil {
 		return nil
 	}

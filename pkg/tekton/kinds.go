@@ -1,7 +1,9 @@
 package tekton
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
@@ -19,7 +21,9 @@ type Kind struct {
 	// Tekton's own ConvertTo into their v1 type, so every reader sees one
 	// shape. Decode leaves them undecoded; DecodeConverting decodes them.
 	Converted bool
-	decode    func(data []byte, strict bool) (any, string, error)
+	// decode makes the kind's object with un, which fills it in from the
+	// document (YAML, or the JSON it converts to).
+	decode func(un func(any) error) (any, string, error)
 }
 
 // Kinds is every kind pipewright decodes, in one list: Tekton v1, the
@@ -57,21 +61,38 @@ func LookupKind(apiVersion, kind string) (Kind, bool) {
 	return k, ok
 }
 
-func named[T any](name func(*T) string) func([]byte, bool) (any, string, error) {
-	return func(b []byte, strict bool) (any, string, error) {
+func named[T any](name func(*T) string) func(func(any) error) (any, string, error) {
+	return func(un func(any) error) (any, string, error) {
 		var t T
-		if err := unmarshal(b, &t, strict); err != nil {
+		if err := un(&t); err != nil {
 			return nil, "", err
 		}
 		return &t, name(&t), nil
 	}
 }
 
-func unmarshal(b []byte, v any, strict bool) error {
-	if strict {
-		return yaml.UnmarshalStrict(b, v)
+// fromYAML fills v in from YAML b, strictly or not.
+func fromYAML(b []byte, strict bool) func(any) error {
+	return func(v any) error {
+		if strict {
+			return yaml.UnmarshalStrict(b, v)
+		}
+		return yaml.Unmarshal(b, v)
 	}
-	return yaml.Unmarshal(b, v)
+}
+
+// fromJSONStrict fills v in from the JSON a document converted to, as
+// yaml.UnmarshalStrict does after its own conversion (unknown fields are
+// errors, worded alike).
+func fromJSONStrict(j []byte) func(any) error {
+	return func(v any) error {
+		d := json.NewDecoder(bytes.NewReader(j))
+		d.DisallowUnknownFields()
+		if err := d.Decode(v); err != nil {
+			return fmt.Errorf("error unmarshaling JSON: while decoding JSON: %w", err)
+		}
+		return nil
+	}
 }
 
 // converted decodes a v1beta1 object and converts it with Tekton's
@@ -82,10 +103,10 @@ func converted[From any, To any, PF interface {
 }, PT interface {
 	*To
 	apis.Convertible
-}](name func(PT) string) func([]byte, bool) (any, string, error) {
-	return func(b []byte, strict bool) (any, string, error) {
+}](name func(PT) string) func(func(any) error) (any, string, error) {
+	return func(un func(any) error) (any, string, error) {
 		var from From
-		if err := unmarshal(b, &from, strict); err != nil {
+		if err := un(&from); err != nil {
 			return nil, "", err
 		}
 		var to To

@@ -1,12 +1,19 @@
 package tekton
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
+	sigsyaml "sigs.k8s.io/yaml"
 )
 
 func TestSplit(t *testing.T) {
@@ -234,5 +241,171 @@ func TestDecodeLenient(t *testing.T) {
 	}
 	if got := DecodeLenient([]byte(`{"apiVersion": "v1", "kind": "ConfigMap"}`)); got != nil {
 		t.Errorf("an unlisted kind decoded to %+v", got)
+	}
+}
+
+// TestDecodeParsesOnceAsBefore: decoding from the JSON the YAML converts to
+// keeps what decoding the YAML into the type did: a number where a string
+// goes is that string, a duplicate key and an unknown field are errors
+// naming the object.
+func TestDecodeParsesOnceAsBefore(t *testing.T) {
+	objs, err := Decode("t.yaml", []byte("apiVersion: tekton.dev/v1\nkind: Task\nmetadata:\n  name: t\n  labels:\n    version: 1\nspec:\n  steps:\n  - name: s\n    image: alpine\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if task := objs[0].Obj.(*v1.Task); task.Labels["version"] != "1" || task.Spec.Steps[0].Image != "alpine" {
+		t.Fatalf("decoded %+v", task)
+	}
+	for in, want := range map[string]string{
+		"apiVersion: tekton.dev/v1\nkind: Task\nmetadata:\n  name: t\nspec:\n  stepz: []\n":                    `t.yaml: Task t: error unmarshaling JSON: while decoding JSON: json: unknown field "stepz"`,
+		"apiVersion: tekton.dev/v1\nkind: Task\nmetadata:\n  name: t\n  name: u\nspec: {}\n":                   `t.yaml: Task u: error converting YAML to JSON: yaml: unmarshal errors:`,
+		"apiVersion: tekton.dev/v1\nkind: Task\nmetadata:\n  name: t\nspec:\n  steps: [{name: s, image: 3}]\n": "",
+	} {
+		_, err := Decode("t.yaml", []byte(in))
+		if want == "" {
+			if err != nil {
+				t.Errorf("%q: %v", in, err)
+			}
+			continue
+		}
+		var de *DecodeError
+		if !errors.As(err, &de) || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("%q: got %v, want %s…", in, err, want)
+		}
+	}
+}
+
+// TestEmitIsYAMLv3: the fast emitter writes what yaml.v3 writes, for every
+// committed YAML file of the repository and for scalars yaml.v3 quotes,
+// folds into blocks or leaves plain, at every depth and place.
+func TestEmitIsYAMLv3(t *testing.T) {
+	var values []any
+	committedYAML(t, func(p string, data []byte) error {
+		for _, doc := range Split(data) {
+			j, err := sigsyaml.YAMLToJSON(doc.Text)
+			if err != nil {
+				return fmt.Errorf("%s: %w", p, err)
+			}
+			dec := json.NewDecoder(bytes.NewReader(j))
+			dec.UseNumber()
+			var v any
+			if err := dec.Decode(&v); err != nil {
+				return fmt.Errorf("%s: %w", p, err)
+			}
+			values = append(values, v)
+		}
+		return nil
+	})
+	if len(values) < 50 {
+		t.Fatalf("only %d documents found", len(values))
+	}
+	tricky := []string{"", "true", "false", "1", "1.5", "-2", "1e3", "0x1F", "0o17", "null", "~", "yes", "on", "Y", "2001-12-14",
+		"a: b", "a:b", "- x", "#x", "x #y", " lead", "trail ", "multi\nline", "multi\nline\n", "ends\n\n", "a\n\nb\n", "  indented\nfirst",
+		"tab\there", "ünïcödé ✓", "'quote", "\"dq", "@at", "`bt", "%p", "*star", "&amp", "!bang", "{", "[x]", ">", "|", "?", ":",
+		"crlf\r\nline", "True", "NULL", "Yes", "oN", "y", "N", "inf", "nan", "e3", "x1", "a.b/c_d-e", "ghcr.io/acme/x", "Infinity", "No.", "a..b", "a//b", "x-", "z_", "abc-1.25.0", "trailing space \nline", strings.Repeat("long ", 40), "$(params.x)", "a\tb\n\tc\n", "\n", "\nstarts", "- - -"}
+	for i, s := range tricky {
+		nested := map[string]any{"k": s, "list": []any{s, map[string]any{"in": s, "deeper": []any{s, map[string]any{"x": s}}}}}
+		values = append(values, map[string]any{"top": s, "n": json.Number(fmt.Sprint(i)), "b": i%2 == 0, "m": nested, "empty": map[string]any{}, "s": []any{s, s}})
+		if s != "" && !strings.ContainsAny(s, "\r\n") {
+			// As keys (yaml.v3 writes a key of more than 128 characters
+			// as "? key": left to it).
+			values = append(values, map[string]any{s: map[string]any{s + "-key": []any{map[string]any{s: s}}}})
+		}
+	}
+	fast := 0
+	for i, v := range values {
+		v, _ = prune(v)
+		want, err := encodeV3(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		if !emit(&b, v, 0, ctxTop) {
+			continue // left to yaml.v3
+		}
+		fast++
+		if got := b.String(); got != string(want) {
+			t.Errorf("document %d:\n got %q\nwant %q", i, got, want)
+		}
+	}
+	if fast < len(values)-3 {
+		t.Errorf("the fast emitter wrote %d of %d documents", fast, len(values))
+	}
+}
+
+// TestDecodeOfRenderedIsDecodeOfYAML: decoding bytes Marshal wrote (from
+// the JSON they were written from) gives what parsing their YAML gives,
+// for every object of the committed YAML files.
+func TestDecodeOfRenderedIsDecodeOfYAML(t *testing.T) {
+	n := 0
+	committedYAML(t, func(p string, data []byte) error {
+		objs, err := Decode(p, data)
+		if err != nil {
+			return err
+		}
+		for _, o := range objs {
+			if o.Obj == nil {
+				continue
+			}
+			y, err := Marshal(o.Obj)
+			if err != nil {
+				return err
+			}
+			fromJSON, err := Decode(p, y)
+			if err != nil {
+				return err
+			}
+			// A comment makes other bytes, which Marshal did not
+			// write: their YAML is parsed.
+			fromYAML, err := Decode(p, append([]byte("# parsed\n"), y...))
+			if err != nil {
+				return err
+			}
+			if diff := cmp.Diff(fromYAML[0].Obj, fromJSON[0].Obj); diff != "" {
+				t.Errorf("%s %s/%s decodes otherwise from its YAML (-) than from its JSON (+):\n%s", p, o.Kind, o.Name, diff)
+			}
+			n++
+		}
+		return nil
+	})
+	if n < 50 {
+		t.Fatalf("only %d objects compared", n)
+	}
+}
+
+// committedYAML calls f with every committed YAML file of the catalog and
+// the examples.
+func committedYAML(t *testing.T, f func(path string, data []byte) error) {
+	t.Helper()
+	for _, dir := range []string{"../../tasks", "../../pipelines", "../../triggers", "../../examples"} {
+		err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(p, ".yaml") {
+				return err
+			}
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			return f(p, data)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestCacheStartsOver: a cache holds at most its max entries.
+func TestCacheStartsOver(t *testing.T) {
+	c := &cache{max: 2}
+	c.Store("a", 1)
+	c.Store("b", 2)
+	if _, ok := c.Load("a"); !ok {
+		t.Fatal("a is gone before the cache is full")
+	}
+	c.Store("c", 3)
+	_, a := c.Load("a")
+	_, cc := c.Load("c")
+	if a || !cc {
+		t.Errorf("after a third entry: a kept %v, c kept %v; want the cache started over with c", a, cc)
 	}
 }
