@@ -253,7 +253,7 @@ func TestChatOpsInterceptorIsInstalled(t *testing.T) {
 		t.Errorf("command %v", ctr.Command)
 	}
 	args := strings.Join(ctr.Args, " ")
-	for _, want := range []string{"interceptor serve", "--listen=:8443", "--self-signed-for=ci/" + svcName, "--cluster-interceptor=" + name, "--token-file=" + trigger.InterceptorTokenDir + "/token", "--api-url=https://api.github.com"} {
+	for _, want := range []string{"interceptor serve", "--listen=:8443", "--self-signed-for=ci/" + svcName, "--cluster-interceptor=" + name, "--ca-secret=" + svcName + "-tls", "--token-file=" + trigger.InterceptorTokenDir + "/token", "--api-url=https://api.github.com"} {
 		if !strings.Contains(args, want) {
 			t.Errorf("args %q lack %q", args, want)
 		}
@@ -322,7 +322,12 @@ func TestChatOpsInterceptorIsInstalled(t *testing.T) {
 		t.Errorf("%s is bound by %v, want only RoleBinding/%s and ClusterRoleBinding/%s", svcName, got, svcName, crs[0].Name)
 	}
 	role := objs["Role/"+svcName].(*rbacv1.Role)
-	if want := []rbacv1.PolicyRule{{APIGroups: []string{"tekton.dev"}, Resources: []string{"pipelineruns"}, Verbs: []string{"list", "patch", "delete"}}}; !reflect.DeepEqual(role.Rules, want) {
+	// Its CA Secret: get and update by name; create cannot be named.
+	if want := []rbacv1.PolicyRule{
+		{APIGroups: []string{"tekton.dev"}, Resources: []string{"pipelineruns"}, Verbs: []string{"list", "patch", "delete"}},
+		{APIGroups: []string{""}, Resources: []string{"secrets"}, ResourceNames: []string{svcName + "-tls"}, Verbs: []string{"get", "update"}},
+		{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"create"}},
+	}; !reflect.DeepEqual(role.Rules, want) {
 		t.Errorf("Role %s rules %+v, want %+v", svcName, role.Rules, want)
 	}
 	if crb := objs["ClusterRoleBinding/"+crs[0].Name].(*rbacv1.ClusterRoleBinding); crb.RoleRef.Name != crs[0].Name || crb.Subjects[0].Namespace != "ci" {
@@ -335,7 +340,7 @@ func TestChatOpsInterceptorIsInstalled(t *testing.T) {
 		}
 	}
 	readme := string(tree["README.md"])
-	for _, want := range []string{"ClusterInterceptor `ci.api`", "needs cluster-admin", "`caBundle`", "get and patch that one ClusterInterceptor"} {
+	for _, want := range []string{"ClusterInterceptor `ci.api`", "needs cluster-admin", "`caBundle`", "get and patch that one ClusterInterceptor", "Secret `" + svcName + "-tls`", "redeliver them from GitHub's UI"} {
 		if !strings.Contains(readme, want) {
 			t.Errorf("README lacks %q", want)
 		}

@@ -1,0 +1,139 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// TestInterceptorRestartKeepsTrust: the generated interceptor keeps its CA
+// in its Secret, so after its Pod is deleted the new Pod serves under the CA
+// the EventListener already trusts. A signed push delivered as soon as the
+// new Pod is Ready goes through the interceptor (every trigger ends with
+// it) and starts the release run: no TLS failure, no minute-long wait for
+// the EventListener to re-read the caBundle (a new CA per Pod, as before,
+// failed here for about 64 s).
+func TestInterceptorRestartKeepsTrust(t *testing.T) {
+	s := newStory(t, "interceptorca", "Codertocat/Interceptor-CA", storyRepo, "")
+	ctx := context.Background()
+	name := s.app + "-interceptor"
+	caSecret := name + "-tls"
+
+	caBefore := secretKey(t, s.ns, caSecret, "ca.crt")
+	bundleBefore := caBundle(t, "interceptorca."+s.app)
+	if caBefore == "" || bundleBefore != caBefore {
+		t.Fatalf("the kept CA (%d bytes) is not the published caBundle (%d bytes)", len(caBefore), len(bundleBefore))
+	}
+
+	old := interceptorPods(t, s.ns, name)
+	if len(old) != 1 {
+		t.Fatalf("%d interceptor Pods, want 1", len(old))
+	}
+	deleted := time.Now()
+	if out, err := cp.Kubectl(ctx, nil, "delete", "pod", "-n", s.ns, old[0].Name, "--wait=false"); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	var ready string
+	err := cp.WaitFor(ctx, 3*time.Minute, func() (bool, error) {
+		for _, p := range interceptorPods(t, s.ns, name) {
+			if p.Name == old[0].Name || p.DeletionTimestamp != nil {
+				continue
+			}
+			for _, c := range p.Status.Conditions {
+				if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue {
+					ready = p.Name
+					return true, nil
+				}
+			}
+		}
+		return false, nil
+	})
+	if err != nil {
+		desc, _ := cp.Kubectl(ctx, nil, "describe", "pods", "-n", s.ns, "-l", "app.kubernetes.io/name="+name)
+		t.Fatalf("no new interceptor Pod became Ready: %v\n%s", err, desc)
+	}
+	t.Logf("interceptor Pod %s deleted, %s Ready after %s", old[0].Name, ready, time.Since(deleted).Round(100*time.Millisecond))
+
+	// Right away: a signed push of the branch head.
+	before, _ := pipelineRuns(ctx, s.ns)
+	seen := map[string]bool{}
+	for _, r := range before {
+		seen[r.Name] = true
+	}
+	delivered := time.Now()
+	delivery := randomSecret(t)
+	cp.GitHub.SetBranch(s.repo, "master", s.head)
+	postGitHubAs(t, s.sink.URL, "push", delivery, pushPayload(t, s.repo, s.head, s.cloneURL), s.secret)
+	run := waitNewRun(t, s.ns, s.app+"-release", seen)
+	t.Logf("release run %s created %s after the delivery, %s after the old Pod was deleted",
+		run, time.Since(delivered).Round(100*time.Millisecond), time.Since(deleted).Round(100*time.Millisecond))
+	// The new Pod decided it (its log names the delivery), and the
+	// EventListener logged no certificate error on the way.
+	ilog, _ := cp.Kubectl(ctx, nil, "logs", "-n", s.ns, ready, "--tail=200")
+	if !strings.Contains(string(ilog), delivery) {
+		t.Errorf("the new interceptor Pod's log does not name delivery %s:\n%s", delivery, ilog)
+	}
+	if log := s.sink.Log(200); strings.Contains(log, "x509") || strings.Contains(log, "certificate signed by unknown authority") {
+		t.Errorf("the EventListener logged a TLS failure:\n%s", log)
+	}
+	if got := secretKey(t, s.ns, caSecret, "ca.crt"); got != caBefore {
+		t.Error("the restart replaced the kept CA")
+	}
+	if got := caBundle(t, "interceptorca."+s.app); got != caBefore {
+		t.Error("the restart changed the caBundle")
+	}
+	// The run itself is not under test: stop it, so it does not load the
+	// node for the tests after this one.
+	if out, err := cp.Kubectl(ctx, nil, "patch", "pipelinerun", run, "-n", s.ns, "--type=merge", "-p", `{"spec":{"status":"Cancelled"}}`); err != nil {
+		t.Logf("cancel %s: %v\n%s", run, err, out)
+	}
+}
+
+func interceptorPods(t *testing.T, ns, name string) []corev1.Pod {
+	t.Helper()
+	var pods corev1.PodList
+	out, err := cp.Kubectl(context.Background(), nil, "get", "pods", "-n", ns, "-l", "app.kubernetes.io/name="+name, "-o", "json")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if err := json.Unmarshal(out, &pods); err != nil {
+		t.Fatal(err)
+	}
+	return pods.Items
+}
+
+// secretKey is the decoded value of key in Secret name.
+func secretKey(t *testing.T, ns, name, key string) string {
+	t.Helper()
+	var s corev1.Secret
+	if err := cp.Get(context.Background(), ns, "secret", name, &s); err != nil {
+		t.Fatalf("Secret %s/%s: %v", ns, name, err)
+	}
+	return string(s.Data[key])
+}
+
+// caBundle is the decoded caBundle of ClusterInterceptor name.
+func caBundle(t *testing.T, name string) string {
+	t.Helper()
+	var ci struct {
+		Spec struct {
+			ClientConfig struct {
+				CABundle []byte `json:"caBundle"`
+			} `json:"clientConfig"`
+		} `json:"spec"`
+	}
+	out, err := cp.Kubectl(context.Background(), nil, "get", "clusterinterceptors.triggers.tekton.dev", name, "-o", "json")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if err := json.Unmarshal(out, &ci); err != nil {
+		t.Fatal(err)
+	}
+	return string(ci.Spec.ClientConfig.CABundle)
+}
