@@ -9,6 +9,7 @@ import (
 	triggersv1alpha1 "github.com/tektoncd/triggers/pkg/apis/triggers/v1alpha1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -55,6 +56,16 @@ func InterceptorService(c *config.Config) string { return c.App.Name + "-interce
 // serving pair. It creates it itself (nothing generated holds it, so
 // kubectl apply never empties it).
 func InterceptorCASecret(c *config.Config) string { return InterceptorService(c) + "-tls" }
+
+// EventListenerPodLabels are labels Triggers (v0.37.0, GenerateLabels with
+// its default static resource labels) puts on the Pods of EventListener
+// name: the only callers the interceptor's NetworkPolicy admits.
+func EventListenerPodLabels(name string) map[string]string {
+	return map[string]string{"eventlistener": name, "app.kubernetes.io/managed-by": "EventListener"}
+}
+
+// ListenerName is the project's EventListener.
+func ListenerName(c *config.Config) string { return c.App.Name + "-listener" }
 
 // interceptorClusterRole names the ClusterRole (and its binding) that lets
 // the interceptor publish its CA.
@@ -212,11 +223,30 @@ func (b builder) interceptor() []Object {
 			},
 		},
 	}
+	// Only the project's EventListener Pods may call the interceptor, and
+	// only on its TLS port: not the PR runs in the same namespace (fork
+	// code), nor anything else in the cluster. Enforced only by a CNI that
+	// implements NetworkPolicy.
+	tcp := corev1.ProtocolTCP
+	tlsPort := intstr.FromInt32(port)
+	np := &networkingv1.NetworkPolicy{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "networking.k8s.io/v1", Kind: "NetworkPolicy"},
+		ObjectMeta: meta(name),
+		Spec: networkingv1.NetworkPolicySpec{
+			PodSelector: metav1.LabelSelector{MatchLabels: selector},
+			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress},
+			Ingress: []networkingv1.NetworkPolicyIngressRule{{
+				Ports: []networkingv1.NetworkPolicyPort{{Protocol: &tcp, Port: &tlsPort}},
+				From:  []networkingv1.NetworkPolicyPeer{{PodSelector: &metav1.LabelSelector{MatchLabels: EventListenerPodLabels(ListenerName(c))}}},
+			}},
+		},
+	}
 	return []Object{
 		{File: "triggers/interceptor/clusterinterceptor.yaml", Obj: ci},
 		{File: "triggers/interceptor/clusterrole.yaml", Obj: cr},
 		{File: "triggers/interceptor/clusterrolebinding.yaml", Obj: crb},
 		{File: "triggers/interceptor/deployment.yaml", Obj: deploy},
+		{File: "triggers/interceptor/networkpolicy.yaml", Obj: np},
 		{File: "triggers/interceptor/role.yaml", Obj: role},
 		{File: "triggers/interceptor/rolebinding.yaml", Obj: rb},
 		{File: "triggers/interceptor/service.yaml", Obj: svc},

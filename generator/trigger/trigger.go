@@ -465,7 +465,7 @@ func (b builder) listener(paths []string) *triggersv1.EventListener {
 	})
 	return &triggersv1.EventListener{
 		TypeMeta:   typeMeta("EventListener"),
-		ObjectMeta: b.meta(b.app + "-listener"),
+		ObjectMeta: b.meta(ListenerName(b.c)),
 		Spec:       triggersv1.EventListenerSpec{ServiceAccountName: b.serviceAccount(), Triggers: triggers},
 	}
 }

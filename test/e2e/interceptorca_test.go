@@ -10,6 +10,9 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 )
 
 // TestInterceptorRestartKeepsTrust: the generated interceptor keeps its CA
@@ -24,6 +27,8 @@ func TestInterceptorRestartKeepsTrust(t *testing.T) {
 	ctx := context.Background()
 	name := s.app + "-interceptor"
 	caSecret := name + "-tls"
+
+	checkNetworkPolicy(t, s.ns, name, s.app+"-listener")
 
 	caBefore := secretKey(t, s.ns, caSecret, "ca.crt")
 	bundleBefore := caBundle(t, "interceptorca."+s.app)
@@ -136,4 +141,57 @@ func caBundle(t *testing.T, name string) string {
 		t.Fatal(err)
 	}
 	return string(ci.Spec.ClientConfig.CABundle)
+}
+
+// checkNetworkPolicy: the API server accepted the generated NetworkPolicy,
+// it selects the interceptor's Pod, and it admits the EventListener Pod the
+// Triggers controller made, by the labels that Pod really carries. (The
+// node's bridge CNI does not enforce NetworkPolicy, so no traffic is
+// refused here.)
+func checkNetworkPolicy(t *testing.T, ns, interceptorName, listener string) {
+	t.Helper()
+	ctx := context.Background()
+	var np networkingv1.NetworkPolicy
+	if err := cp.Get(ctx, ns, "networkpolicy", interceptorName, &np); err != nil {
+		t.Fatalf("NetworkPolicy %s: %v", interceptorName, err)
+	}
+	sel := func(ls *metav1.LabelSelector) labels.Selector {
+		s, err := metav1.LabelSelectorAsSelector(ls)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	pods := interceptorPods(t, ns, interceptorName)
+	if len(pods) == 0 || !sel(&np.Spec.PodSelector).Matches(labels.Set(pods[0].Labels)) {
+		t.Errorf("the NetworkPolicy does not select the interceptor's Pod")
+	}
+	var all corev1.PodList
+	if err := cp.Get(ctx, ns, "pods", "", &all); err != nil {
+		t.Fatal(err)
+	}
+	if len(np.Spec.Ingress) != 1 || len(np.Spec.Ingress[0].From) != 1 || np.Spec.Ingress[0].From[0].PodSelector == nil {
+		t.Fatalf("ingress %+v", np.Spec.Ingress)
+	}
+	from := sel(np.Spec.Ingress[0].From[0].PodSelector)
+	admitted := 0
+	for _, p := range all.Items {
+		if from.Matches(labels.Set(p.Labels)) {
+			admitted++
+			if p.Labels["eventlistener"] != listener {
+				t.Errorf("Pod %s (%v) is admitted, not an EventListener Pod", p.Name, p.Labels)
+			}
+		}
+	}
+	if admitted == 0 {
+		t.Errorf("no Pod in %s is admitted by %v; Pods: %v", ns, from, podLabels(all.Items))
+	}
+}
+
+func podLabels(pods []corev1.Pod) map[string]map[string]string {
+	out := map[string]map[string]string{}
+	for _, p := range pods {
+		out[p.Name] = p.Labels
+	}
+	return out
 }
