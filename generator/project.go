@@ -744,11 +744,15 @@ func projectReadme(p *project, pack buildpack.Pack, tasks, resources []string, p
 	fmt.Fprintf(&b, "| `%s` | `secret` | The EventListener's GitHub interceptor, to check each delivery's `X-Hub-Signature-256`; the repository's webhook gets the same value. |\n", c.GitHub.WebhookSecret)
 	tokenUse, scopes := "The commit statuses (task github-set-status, read into its step's environment by the kubelet)", "commit statuses: read and write (classic token: `repo:status`)"
 	var lookups []string
-	if len(c.Paths) > 0 {
+	if len(c.Paths) > 0 && !trigger.HasChatOps(c) {
 		lookups = append(lookups, "the `paths` filter's lookup of a pull request's changed files")
 	}
 	if trigger.HasChatOps(c) {
-		lookups = append(lookups, "the ChatOps interceptor's lookups of pull requests, collaborator permissions and the OWNERS file (mounted into its Pod as a file)")
+		what := "pull requests"
+		if len(c.Paths) > 0 {
+			what = "pull requests and their changed files (`paths`)"
+		}
+		lookups = append(lookups, "the ChatOps interceptor's lookups of "+what+", collaborator permissions and the OWNERS file (mounted into its Pod as a file)")
 		scopes += ", contents: read"
 	}
 	if len(lookups) > 0 {
@@ -787,6 +791,9 @@ func projectReadme(p *project, pack buildpack.Pack, tasks, resources []string, p
 		b.WriteString("The EventListener re-reads the `caBundle` only about once a minute: in the first minute after a fresh install (or after deleting that Secret) deliveries may fail TLS; redeliver them from GitHub's UI (the webhook's Recent Deliveries, Redeliver).\n\n")
 	} else {
 		b.WriteString("Off: the pipewright interceptor (ChatOps `/retest`, `/test`, `/cancel`, `/ok-to-test <sha>`; replay protection; cancelling superseded runs) runs from the pipewright tool image, and `tools.image` is not set. The EventListener has no ChatOps trigger: comments start no runs, and a pull request from a fork whose author is not trusted does not run at all; a replayed delivery is not refused (runs still carry its id in `pipewright.dev/delivery`). Set `tools.image` (see pipewright's README) and generate again to turn it on.\n\n")
+		if len(c.Paths) > 0 {
+			b.WriteString("Without it, `paths` on pull requests read Triggers' changed-files list, one comma-joined string: a file whose name has a comma is split in two there, and may make the pull-request trigger fire or not wrongly (pushes read each commit's own file lists and are not affected).\n\n")
+		}
 	}
 
 	b.WriteString("## Pipelines\n\n")
