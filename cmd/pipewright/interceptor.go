@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -28,6 +27,7 @@ type interceptorFlags struct {
 	namespace          string
 	timeout            time.Duration
 	keepRuns           int
+	drain              time.Duration
 }
 
 // check refuses contradictory TLS options: certificate files or a
@@ -145,12 +145,7 @@ With neither it serves plain HTTP, for local tests.`,
 			}
 
 			srv := interceptor.NewServer(f.addr, ic, ready, tlsConfig)
-			go func() {
-				<-ctx.Done()
-				shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				defer cancel()
-				_ = srv.Shutdown(shutdown)
-			}()
+			go interceptor.ShutdownAfterDrain(ctx, srv, f.drain)
 			scheme := "HTTP"
 			if tlsConfig != nil {
 				scheme = "HTTPS"
@@ -178,6 +173,7 @@ With neither it serves plain HTTP, for local tests.`,
 	fl.StringSliceVar(&f.repositories, "repository", nil, "OWNER/NAME the interceptor answers for (repeat for more); requests naming others are refused")
 	fl.StringVar(&f.namespace, "namespace", "", "the namespace whose triggers it serves; replay checks list PipelineRuns there (in cluster)")
 	fl.IntVar(&f.keepRuns, "keep-runs", 0, "with --namespace: finished runs kept per kind (pull-request, release); older ones are deleted (0 keeps all)")
+	fl.DurationVar(&f.drain, "drain", interceptor.DefaultDrain, "on SIGTERM, keep serving this long (keep-alives off) before shutting down, while the Service stops routing here")
 	fl.DurationVar(&f.timeout, "decision-timeout", interceptor.DefaultTimeout, "answer within this time, GitHub calls included (below the EventListener's timeout)")
 	c := &cobra.Command{Use: "interceptor", Short: "The pipewright Triggers ClusterInterceptor"}
 	c.AddCommand(serve)

@@ -21,7 +21,8 @@ import (
 // new Pod is Ready goes through the interceptor (every trigger ends with
 // it) and starts the release run: no TLS failure, no minute-long wait for
 // the EventListener to re-read the caBundle (a new CA per Pod, as before,
-// failed here for about 64 s).
+// failed here for about 64 s). The old Pod drains first: closing at once,
+// it reset the EventListener's kept-alive connection (seen here).
 func TestInterceptorRestartKeepsTrust(t *testing.T) {
 	s := newStory(t, "interceptorca", "Codertocat/Interceptor-CA", storyRepo, "")
 	ctx := context.Background()
@@ -44,26 +45,33 @@ func TestInterceptorRestartKeepsTrust(t *testing.T) {
 	if out, err := cp.Kubectl(ctx, nil, "delete", "pod", "-n", s.ns, old[0].Name, "--wait=false"); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
+	// The old Pod drains (it serves on for a few seconds with keep-alives
+	// off) and goes; the delivery waits until the Service routes to the
+	// new Pod only, so the new Pod, not the old one, must be trusted.
 	var ready string
 	err := cp.WaitFor(ctx, 3*time.Minute, func() (bool, error) {
+		ready = ""
 		for _, p := range interceptorPods(t, s.ns, name) {
-			if p.Name == old[0].Name || p.DeletionTimestamp != nil {
-				continue
+			if p.Name == old[0].Name {
+				return false, nil // still draining
 			}
 			for _, c := range p.Status.Conditions {
-				if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue {
+				if p.DeletionTimestamp == nil && c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue {
 					ready = p.Name
-					return true, nil
 				}
 			}
 		}
-		return false, nil
+		if ready == "" {
+			return false, nil
+		}
+		ips := serviceEndpoints(t, s.ns, name)
+		return len(ips) == 1, nil
 	})
 	if err != nil {
 		desc, _ := cp.Kubectl(ctx, nil, "describe", "pods", "-n", s.ns, "-l", "app.kubernetes.io/name="+name)
-		t.Fatalf("no new interceptor Pod became Ready: %v\n%s", err, desc)
+		t.Fatalf("no new interceptor Pod alone behind the Service: %v\n%s", err, desc)
 	}
-	t.Logf("interceptor Pod %s deleted, %s Ready after %s", old[0].Name, ready, time.Since(deleted).Round(100*time.Millisecond))
+	t.Logf("interceptor Pod %s deleted, %s alone Ready behind the Service after %s", old[0].Name, ready, time.Since(deleted).Round(100*time.Millisecond))
 
 	// Right away: a signed push of the branch head.
 	before, _ := pipelineRuns(ctx, s.ns)
@@ -194,4 +202,35 @@ func podLabels(pods []corev1.Pod) map[string]map[string]string {
 		out[p.Name] = p.Labels
 	}
 	return out
+}
+
+// serviceEndpoints are the ready addresses of Service name's EndpointSlices.
+func serviceEndpoints(t *testing.T, ns, name string) []string {
+	t.Helper()
+	var slices struct {
+		Items []struct {
+			Endpoints []struct {
+				Addresses  []string `json:"addresses"`
+				Conditions struct {
+					Ready *bool `json:"ready"`
+				} `json:"conditions"`
+			} `json:"endpoints"`
+		} `json:"items"`
+	}
+	out, err := cp.Kubectl(context.Background(), nil, "get", "endpointslices", "-n", ns, "-l", "kubernetes.io/service-name="+name, "-o", "json")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if err := json.Unmarshal(out, &slices); err != nil {
+		t.Fatal(err)
+	}
+	var ips []string
+	for _, sl := range slices.Items {
+		for _, e := range sl.Endpoints {
+			if e.Conditions.Ready == nil || *e.Conditions.Ready {
+				ips = append(ips, e.Addresses...)
+			}
+		}
+	}
+	return ips
 }
