@@ -815,11 +815,15 @@ func projectReadme(p *project, pack buildpack.Pack, tasks, resources []string, p
 	fmt.Fprintf(&b, "| `%s` | `secret` | The EventListener's GitHub interceptor, to check each delivery's `X-Hub-Signature-256`; the repository's webhook gets the same value. |\n", c.GitHub.WebhookSecret)
 	tokenUse, scopes := "The commit statuses (task github-set-status, read into its step's environment by the kubelet)", "commit statuses: read and write (classic token: `repo:status`)"
 	var lookups []string
-	if len(c.Paths) > 0 {
+	if len(c.Paths) > 0 && !trigger.HasChatOps(c) {
 		lookups = append(lookups, "the `paths` filter's lookup of a pull request's changed files")
 	}
 	if trigger.HasChatOps(c) {
-		lookups = append(lookups, "the ChatOps interceptor's lookups of pull requests, collaborator permissions and the OWNERS file (mounted into its Pod as a file)")
+		what := "pull requests"
+		if len(c.Paths) > 0 {
+			what = "pull requests and their changed files (`paths`)"
+		}
+		lookups = append(lookups, "the ChatOps interceptor's lookups of "+what+", collaborator permissions and the OWNERS file (mounted into its Pod as a file)")
 		scopes += ", contents: read"
 	}
 	if len(lookups) > 0 {
@@ -851,11 +855,16 @@ func projectReadme(p *project, pack buildpack.Pack, tasks, resources []string, p
 	if trigger.HasChatOps(c) {
 		fmt.Fprintf(&b, "Every trigger ends with the pipewright interceptor (replay checks, the branch head of a push, cancelling the runs a new one replaces, pruning); the ChatOps trigger (`/retest`, `/test`, `/cancel`, `/ok-to-test <sha>` on a pull request) needs it too. It is ClusterInterceptor `%s` (`triggers/interceptor/`): `pipewright interceptor serve` from the tool image, in Deployment `%s` behind Service `%s` (port %d) in namespace `%s`, with Secret `%s` mounted read-only as its token file. ",
 			trigger.InterceptorName(c), trigger.InterceptorService(c), trigger.InterceptorService(c), trigger.InterceptorPort, ns, c.GitHub.TokenSecret)
-		fmt.Fprintf(&b, "Triggers calls it over HTTPS: at startup it makes a CA and a serving certificate for `%s.%s.svc`, and writes the CA into the ClusterInterceptor's `caBundle` (with the label `server/type: https`) with its own service account, which may get and patch that one ClusterInterceptor and nothing else. ",
-			trigger.InterceptorService(c), ns)
-		b.WriteString("Until it has, and for up to a minute after it restarts (a new CA, which EventListeners reload every minute), ChatOps commands fail; the other triggers do not depend on it.\n\n")
+		fmt.Fprintf(&b, "Triggers calls it over HTTPS: on first start it makes a CA and a serving certificate for `%s.%s.svc`, keeps them in Secret `%s` (which it creates; its service account may read and update that one Secret), and writes the CA into the ClusterInterceptor's `caBundle` (with the label `server/type: https`); it may get and patch that one ClusterInterceptor and nothing else. A restarted Pod reads the Secret and serves under the same CA, so the EventListener keeps trusting it; the serving certificate is issued again from the kept CA before it expires. ",
+			trigger.InterceptorService(c), ns, trigger.InterceptorCASecret(c))
+		fmt.Fprintf(&b, "NetworkPolicy `%s` lets only the EventListener's Pods (labels `eventlistener: %s`, `app.kubernetes.io/managed-by: EventListener`, as Triggers sets them) reach it, on port %d: not the pull-request runs in the same namespace. It takes effect only with a CNI that enforces NetworkPolicy (Calico, Cilium, ...); the plain bridge CNI ignores it. ",
+			trigger.InterceptorService(c), trigger.ListenerName(c), trigger.InterceptorPort)
+		b.WriteString("The EventListener re-reads the `caBundle` only about once a minute: in the first minute after a fresh install (or after deleting that Secret) deliveries may fail TLS; redeliver them from GitHub's UI (the webhook's Recent Deliveries, Redeliver).\n\n")
 	} else {
 		b.WriteString("Off: the pipewright interceptor (ChatOps `/retest`, `/test`, `/cancel`, `/ok-to-test <sha>`; replay protection; cancelling superseded runs) runs from the pipewright tool image, and `tools.image` is not set. The EventListener has no ChatOps trigger: comments start no runs, and a pull request from a fork whose author is not trusted does not run at all; a replayed delivery is not refused (runs still carry its id in `pipewright.dev/delivery`). Set `tools.image` (see pipewright's README) and generate again to turn it on.\n\n")
+		if len(c.Paths) > 0 {
+			b.WriteString("Without it, `paths` on pull requests read Triggers' changed-files list, one comma-joined string: a file whose name has a comma is split in two there, and may make the pull-request trigger fire or not wrongly (pushes read each commit's own file lists and are not affected).\n\n")
+		}
 	}
 
 	b.WriteString("## Pipelines\n\n")

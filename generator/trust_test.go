@@ -23,7 +23,10 @@ import (
 	triggersv1 "github.com/tektoncd/triggers/pkg/apis/triggers/v1beta1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 	"sigs.k8s.io/yaml"
@@ -62,6 +65,8 @@ func objectsOf(t *testing.T, tree render.Tree) map[string]any {
 					typed = &rbacv1.ClusterRole{}
 				case "ClusterRoleBinding":
 					typed = &rbacv1.ClusterRoleBinding{}
+				case "NetworkPolicy":
+					typed = &networkingv1.NetworkPolicy{}
 				default:
 					t.Fatalf("%s: no Go type for kind %s", p, o.Kind)
 				}
@@ -253,7 +258,7 @@ func TestChatOpsInterceptorIsInstalled(t *testing.T) {
 		t.Errorf("command %v", ctr.Command)
 	}
 	args := strings.Join(ctr.Args, " ")
-	for _, want := range []string{"interceptor serve", "--listen=:8443", "--self-signed-for=ci/" + svcName, "--cluster-interceptor=" + name, "--token-file=" + trigger.InterceptorTokenDir + "/token", "--api-url=https://api.github.com"} {
+	for _, want := range []string{"interceptor serve", "--listen=:8443", "--self-signed-for=ci/" + svcName, "--cluster-interceptor=" + name, "--ca-secret=" + svcName + "-tls", "--token-file=" + trigger.InterceptorTokenDir + "/token", "--api-url=https://api.github.com"} {
 		if !strings.Contains(args, want) {
 			t.Errorf("args %q lack %q", args, want)
 		}
@@ -322,7 +327,12 @@ func TestChatOpsInterceptorIsInstalled(t *testing.T) {
 		t.Errorf("%s is bound by %v, want only RoleBinding/%s and ClusterRoleBinding/%s", svcName, got, svcName, crs[0].Name)
 	}
 	role := objs["Role/"+svcName].(*rbacv1.Role)
-	if want := []rbacv1.PolicyRule{{APIGroups: []string{"tekton.dev"}, Resources: []string{"pipelineruns"}, Verbs: []string{"list", "patch", "delete"}}}; !reflect.DeepEqual(role.Rules, want) {
+	// Its CA Secret: get and update by name; create cannot be named.
+	if want := []rbacv1.PolicyRule{
+		{APIGroups: []string{"tekton.dev"}, Resources: []string{"pipelineruns"}, Verbs: []string{"list", "patch", "delete"}},
+		{APIGroups: []string{""}, Resources: []string{"secrets"}, ResourceNames: []string{svcName + "-tls"}, Verbs: []string{"get", "update"}},
+		{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"create"}},
+	}; !reflect.DeepEqual(role.Rules, want) {
 		t.Errorf("Role %s rules %+v, want %+v", svcName, role.Rules, want)
 	}
 	if crb := objs["ClusterRoleBinding/"+crs[0].Name].(*rbacv1.ClusterRoleBinding); crb.RoleRef.Name != crs[0].Name || crb.Subjects[0].Namespace != "ci" {
@@ -335,7 +345,7 @@ func TestChatOpsInterceptorIsInstalled(t *testing.T) {
 		}
 	}
 	readme := string(tree["README.md"])
-	for _, want := range []string{"ClusterInterceptor `ci.api`", "needs cluster-admin", "`caBundle`", "get and patch that one ClusterInterceptor"} {
+	for _, want := range []string{"ClusterInterceptor `ci.api`", "needs cluster-admin", "`caBundle`", "get and patch that one ClusterInterceptor", "Secret `" + svcName + "-tls`", "redeliver them from GitHub's UI"} {
 		if !strings.Contains(readme, want) {
 			t.Errorf("README lacks %q", want)
 		}
@@ -372,7 +382,7 @@ func TestChatOpsKustomization(t *testing.T) {
 	}
 	want := map[string]int{"Task": 6, "Pipeline": 2, "ServiceAccount": 4, "Role": 3, "RoleBinding": 3,
 		"ClusterRole": 2, "ClusterRoleBinding": 2, "EventListener": 1, "TriggerBinding": 3, "TriggerTemplate": 2,
-		"ClusterInterceptor": 1, "Deployment": 1, "Service": 1}
+		"ClusterInterceptor": 1, "Deployment": 1, "Service": 1, "NetworkPolicy": 1}
 	if !reflect.DeepEqual(kinds, want) {
 		t.Fatalf("kustomize rendered %v, want %v", kinds, want)
 	}
@@ -425,5 +435,96 @@ func TestNoChatOpsWithoutToolImage(t *testing.T) {
 		if readme := string(tree["README.md"]); !strings.Contains(readme, "## ChatOps\n\nOff: ") || !strings.Contains(readme, "Set `tools.image`") {
 			t.Errorf("%s: README does not say ChatOps is off and why", ex)
 		}
+	}
+}
+
+// triggersEventListenerPodLabels are the labels Tekton Triggers v0.37.0
+// puts on an EventListener's Pods: MakeDeployment
+// (pkg/reconciler/eventlistener/resources/deployment.go) sets
+// kmeta.UnionMaps(FilterLabels(el.Labels), GenerateLabels(el.Name,
+// c.StaticResourceLabels)); GenerateLabels (meta.go) adds "eventlistener":
+// el.Name to the static labels, DefaultStaticResourceLabels (config.go)
+// unless the controller is configured otherwise. The resources package
+// cannot be imported here (it needs knative.dev/eventing, which the module
+// proxy does not serve), so this follows its code; the node test checks
+// the selector against a real EventListener Pod.
+func triggersEventListenerPodLabels(el *triggersv1.EventListener) map[string]string {
+	out := map[string]string{}
+	for k, v := range el.Labels {
+		out[k] = v
+	}
+	for k, v := range map[string]string{"app.kubernetes.io/managed-by": "EventListener", "app.kubernetes.io/part-of": "Triggers"} {
+		out[k] = v
+	}
+	out["eventlistener"] = el.Name
+	return out
+}
+
+// The interceptor's NetworkPolicy: it selects the interceptor's Pods only,
+// and lets in only the project's EventListener Pods (as Triggers labels
+// them), on the TLS port; not its own kind, not the PR runs' Pods (fork
+// code in the same namespace), not another project's EventListener.
+func TestInterceptorNetworkPolicy(t *testing.T) {
+	_, tree := chatOpsProject(t, "ci", "api")
+	objs := objectsOf(t, tree)
+	np, ok := objs["NetworkPolicy/api-interceptor"].(*networkingv1.NetworkPolicy)
+	if !ok {
+		t.Fatal("no NetworkPolicy api-interceptor")
+	}
+	d := objs["Deployment/api-interceptor"].(*appsv1.Deployment)
+	el := objs["EventListener/api-listener"].(*triggersv1.EventListener)
+	selector := func(ls *metav1.LabelSelector) labels.Selector {
+		t.Helper()
+		sel, err := metav1.LabelSelectorAsSelector(ls)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sel
+	}
+	if !selector(&np.Spec.PodSelector).Matches(labels.Set(d.Spec.Template.Labels)) {
+		t.Errorf("the policy does not select the interceptor's Pods (%v)", d.Spec.Template.Labels)
+	}
+	elPod := triggersEventListenerPodLabels(el)
+	if selector(&np.Spec.PodSelector).Matches(labels.Set(elPod)) {
+		t.Error("the policy selects the EventListener's Pods too")
+	}
+	if !reflect.DeepEqual(np.Spec.PolicyTypes, []networkingv1.PolicyType{networkingv1.PolicyTypeIngress}) || len(np.Spec.Ingress) != 1 {
+		t.Fatalf("policy types %v, %d ingress rules: want Ingress, one rule", np.Spec.PolicyTypes, len(np.Spec.Ingress))
+	}
+	rule := np.Spec.Ingress[0]
+	ctrPort := d.Spec.Template.Spec.Containers[0].Ports[0]
+	if len(rule.Ports) != 1 || rule.Ports[0].Port == nil || rule.Ports[0].Port.IntValue() != int(ctrPort.ContainerPort) ||
+		rule.Ports[0].Protocol == nil || *rule.Ports[0].Protocol != corev1.ProtocolTCP || ctrPort.Name != "https" {
+		t.Errorf("ingress ports %+v, want the TLS port %d/TCP only", rule.Ports, ctrPort.ContainerPort)
+	}
+	if len(rule.From) != 1 || rule.From[0].PodSelector == nil || rule.From[0].NamespaceSelector != nil || rule.From[0].IPBlock != nil {
+		t.Fatalf("ingress from %+v, want one Pod selector in the namespace", rule.From)
+	}
+	from := selector(rule.From[0].PodSelector)
+	if !from.Matches(labels.Set(elPod)) {
+		t.Errorf("the EventListener's Pods (%v) may not call the interceptor (from %v)", elPod, from)
+	}
+	// PR run Pods carry the run's labels (Tekton copies them) and Tekton's.
+	tt := objs["TriggerTemplate/api-pull-request"].(*triggersv1.TriggerTemplate)
+	var run struct {
+		Metadata metav1.ObjectMeta `json:"metadata"`
+	}
+	if err := yaml.Unmarshal(tt.Spec.ResourceTemplates[0].Raw, &run); err != nil {
+		t.Fatal(err)
+	}
+	prPod := map[string]string{"tekton.dev/pipelineRun": "x", "tekton.dev/taskRun": "y", "app.kubernetes.io/managed-by": "tekton-pipelines"}
+	for k, v := range run.Metadata.Labels {
+		prPod[k] = v
+	}
+	other := triggersEventListenerPodLabels(el)
+	other["eventlistener"] = "web-listener"
+	for what, l := range map[string]map[string]string{"a PR run's Pod": prPod, "the interceptor's Pod": d.Spec.Template.Labels, "another project's EventListener": other} {
+		if from.Matches(labels.Set(l)) {
+			t.Errorf("%s (%v) may call the interceptor", what, l)
+		}
+	}
+	readme := string(tree["README.md"])
+	if !strings.Contains(readme, "NetworkPolicy") {
+		t.Error("the README does not mention the NetworkPolicy")
 	}
 }

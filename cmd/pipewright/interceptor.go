@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -23,10 +22,12 @@ type interceptorFlags struct {
 	certFile, keyFile  string
 	selfSignedFor      string // NAMESPACE/SERVICE
 	clusterInterceptor string
+	caSecret           string
 	repositories       []string
 	namespace          string
 	timeout            time.Duration
 	keepRuns           int
+	drain              time.Duration
 }
 
 // check refuses contradictory TLS options: certificate files or a
@@ -41,6 +42,8 @@ func (f interceptorFlags) check() error {
 		return errors.New("--self-signed-for needs --cluster-interceptor NAME, the ClusterInterceptor whose caBundle gets the CA")
 	case f.clusterInterceptor != "" && f.selfSignedFor == "":
 		return errors.New("--cluster-interceptor goes with --self-signed-for NAMESPACE/SERVICE")
+	case f.caSecret != "" && f.selfSignedFor == "":
+		return errors.New("--ca-secret goes with --self-signed-for NAMESPACE/SERVICE")
 	}
 	if f.selfSignedFor != "" {
 		if _, _, err := interceptor.ParseServiceRef(f.selfSignedFor); err != nil {
@@ -64,7 +67,10 @@ Triggers calls a ClusterInterceptor over HTTPS, trusting the CA in its spec.clie
 In a cluster, --self-signed-for NAMESPACE/SERVICE --cluster-interceptor NAME makes a CA and a
 serving certificate for SERVICE.NAMESPACE.svc at startup, serves with it, and writes the CA into
 that ClusterInterceptor's caBundle with the Pod's service account (get and patch on it), retrying
-until it succeeds; ` + interceptor.ReadyPath + ` answers 200 from then on. --tls-cert-file and --tls-key-file
+until it succeeds; ` + interceptor.ReadyPath + ` answers 200 from then on. With --ca-secret NAME the CA and
+the serving pair are kept in that Secret of the namespace (created on first start, read after a
+restart, so EventListeners keep trusting a restarted Pod), and the serving certificate is issued
+again from the kept CA before it expires. --tls-cert-file and --tls-key-file
 serve a certificate managed elsewhere (e.g. cert-manager, with its CA injected into the caBundle).
 With neither it serves plain HTTP, for local tests.`,
 		Args: cobra.NoArgs,
@@ -110,28 +116,36 @@ With neither it serves plain HTTP, for local tests.`,
 				tlsConfig = interceptor.TLSConfig(get)
 			case f.selfSignedFor != "":
 				ns, svc, _ := interceptor.ParseServiceRef(f.selfSignedFor) // checked above
-				certs, err := interceptor.NewSelfSigned(ns, svc, time.Now())
-				if err != nil {
-					return err
-				}
 				dc, err := dynamic.NewForConfig(incluster)
 				if err != nil {
 					return err
 				}
+				var ca []byte
+				var getCert func(*tls.ClientHelloInfo) (*tls.Certificate, error)
+				if f.caSecret != "" {
+					kept := &interceptor.KeptCerts{Client: dc, Namespace: ns, Service: svc, Secret: f.caSecret, Logf: logf}
+					if err := kept.Load(ctx); err != nil {
+						return err // the kubelet restarts the Pod
+					}
+					go kept.Run(ctx, time.Hour)
+					ca, getCert = kept.Current().CAPEM, kept.GetCertificate
+				} else {
+					certs, err := interceptor.NewSelfSigned(ns, svc, time.Now())
+					if err != nil {
+						return err
+					}
+					ca = certs.CAPEM
+					getCert = func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return &certs.Cert, nil }
+				}
 				var published atomic.Bool
 				ready = published.Load
-				p := &interceptor.Publisher{Client: dc, Name: f.clusterInterceptor, CA: certs.CAPEM, Logf: logf}
+				p := &interceptor.Publisher{Client: dc, Name: f.clusterInterceptor, CA: ca, Logf: logf}
 				go p.Run(ctx, func() { published.Store(true) })
-				tlsConfig = interceptor.TLSConfig(func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return &certs.Cert, nil })
+				tlsConfig = interceptor.TLSConfig(getCert)
 			}
 
 			srv := interceptor.NewServer(f.addr, ic, ready, tlsConfig)
-			go func() {
-				<-ctx.Done()
-				shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				defer cancel()
-				_ = srv.Shutdown(shutdown)
-			}()
+			go interceptor.ShutdownAfterDrain(ctx, srv, f.drain)
 			scheme := "HTTP"
 			if tlsConfig != nil {
 				scheme = "HTTPS"
@@ -155,9 +169,11 @@ With neither it serves plain HTTP, for local tests.`,
 	fl.StringVar(&f.keyFile, "tls-key-file", "", "the key of --tls-cert-file (PEM)")
 	fl.StringVar(&f.selfSignedFor, "self-signed-for", "", "NAMESPACE/SERVICE: serve HTTPS with a certificate for SERVICE.NAMESPACE.svc from a CA made at startup")
 	fl.StringVar(&f.clusterInterceptor, "cluster-interceptor", "", "with --self-signed-for: the ClusterInterceptor whose spec.clientConfig.caBundle gets the CA")
+	fl.StringVar(&f.caSecret, "ca-secret", "", "with --self-signed-for: keep the CA and serving pair in this Secret of NAMESPACE (made on first start), so a restart keeps the CA")
 	fl.StringSliceVar(&f.repositories, "repository", nil, "OWNER/NAME the interceptor answers for (repeat for more); requests naming others are refused")
 	fl.StringVar(&f.namespace, "namespace", "", "the namespace whose triggers it serves; replay checks list PipelineRuns there (in cluster)")
 	fl.IntVar(&f.keepRuns, "keep-runs", 0, "with --namespace: finished runs kept per kind (pull-request, release); older ones are deleted (0 keeps all)")
+	fl.DurationVar(&f.drain, "drain", interceptor.DefaultDrain, "on SIGTERM, keep serving this long (keep-alives off) before shutting down, while the Service stops routing here")
 	fl.DurationVar(&f.timeout, "decision-timeout", interceptor.DefaultTimeout, "answer within this time, GitHub calls included (below the EventListener's timeout)")
 	c := &cobra.Command{Use: "interceptor", Short: "The pipewright Triggers ClusterInterceptor"}
 	c.AddCommand(serve)

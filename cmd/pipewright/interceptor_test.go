@@ -41,6 +41,7 @@ func TestInterceptorServeFlags(t *testing.T) {
 		{[]string{"--tls-cert-file=c.pem", "--tls-key-file=k.pem", "--self-signed-for=ci/api-interceptor", "--cluster-interceptor=ci.api"}, "--self-signed-for makes its own certificate"},
 		{[]string{"--self-signed-for=ci/api-interceptor"}, "--self-signed-for needs --cluster-interceptor NAME"},
 		{[]string{"--cluster-interceptor=ci.api"}, "--cluster-interceptor goes with --self-signed-for"},
+		{[]string{"--ca-secret=api-interceptor-tls"}, "--ca-secret goes with --self-signed-for"},
 		{[]string{"--self-signed-for=api-interceptor", "--cluster-interceptor=ci.api"}, `--self-signed-for "api-interceptor": want NAMESPACE/SERVICE`},
 	} {
 		root := newRoot()

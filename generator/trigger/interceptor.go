@@ -9,6 +9,7 @@ import (
 	triggersv1alpha1 "github.com/tektoncd/triggers/pkg/apis/triggers/v1alpha1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -21,9 +22,11 @@ import (
 // tool image (tools.image), in a Deployment behind a Service in the app
 // namespace. Triggers calls it over HTTPS, trusting the CA in the
 // ClusterInterceptor's caBundle: the interceptor makes a CA and a serving
-// certificate at startup and writes the CA there itself (get and patch on
-// that one ClusterInterceptor, nothing else). Without tools.image there is
-// nothing to run it from, and the project gets no ChatOps trigger.
+// certificate on first start, keeps them in a Secret of its own
+// (InterceptorCASecret) so that a restarted Pod is trusted at once, and
+// writes the CA into the caBundle itself (get and patch on that one
+// ClusterInterceptor, nothing else). Without tools.image there is nothing
+// to run it from, and the project gets no ChatOps trigger.
 
 // HasChatOps reports whether the project gets the ChatOps trigger and its
 // interceptor: it runs from the pipewright tool image.
@@ -49,6 +52,21 @@ func InterceptorName(c *config.Config) string { return c.App.Namespace + "." + c
 // ServiceAccount in the app namespace.
 func InterceptorService(c *config.Config) string { return c.App.Name + "-interceptor" }
 
+// InterceptorCASecret is the Secret where the interceptor keeps its CA and
+// serving pair. It creates it itself (nothing generated holds it, so
+// kubectl apply never empties it).
+func InterceptorCASecret(c *config.Config) string { return InterceptorService(c) + "-tls" }
+
+// EventListenerPodLabels are labels Triggers (v0.37.0, GenerateLabels with
+// its default static resource labels) puts on the Pods of EventListener
+// name: the only callers the interceptor's NetworkPolicy admits.
+func EventListenerPodLabels(name string) map[string]string {
+	return map[string]string{"eventlistener": name, "app.kubernetes.io/managed-by": "EventListener"}
+}
+
+// ListenerName is the project's EventListener.
+func ListenerName(c *config.Config) string { return c.App.Name + "-listener" }
+
 // interceptorClusterRole names the ClusterRole (and its binding) that lets
 // the interceptor publish its CA.
 func interceptorClusterRole(c *config.Config) string { return InterceptorName(c) + "-interceptor" }
@@ -61,6 +79,7 @@ func InterceptorArgs(c *config.Config) []string {
 		"--listen=:" + strconv.Itoa(InterceptorPort),
 		"--self-signed-for=" + c.App.Namespace + "/" + InterceptorService(c),
 		"--cluster-interceptor=" + InterceptorName(c),
+		"--ca-secret=" + InterceptorCASecret(c),
 		"--token-file=" + InterceptorTokenDir + "/token",
 		"--api-url=" + c.GitHub.APIURL,
 		// It answers for this repository only, for triggers in its own
@@ -101,11 +120,16 @@ func (b builder) interceptor() []Object {
 	account := &corev1.ServiceAccount{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ServiceAccount"}, ObjectMeta: meta(name)}
 	// Replay checks list the namespace's PipelineRuns by label; a new run
 	// cancels (patch) the older ones it replaces and prunes (delete) the
-	// oldest finished ones.
+	// oldest finished ones. Its CA Secret: read and renewed by name;
+	// create cannot be limited by name (the object does not exist yet).
 	role := &rbacv1.Role{
 		TypeMeta:   metav1.TypeMeta{APIVersion: group + "/v1", Kind: "Role"},
 		ObjectMeta: meta(name),
-		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{"tekton.dev"}, Resources: []string{"pipelineruns"}, Verbs: []string{"list", "patch", "delete"}}},
+		Rules: []rbacv1.PolicyRule{
+			{APIGroups: []string{"tekton.dev"}, Resources: []string{"pipelineruns"}, Verbs: []string{"list", "patch", "delete"}},
+			{APIGroups: []string{""}, Resources: []string{"secrets"}, ResourceNames: []string{InterceptorCASecret(c)}, Verbs: []string{"get", "update"}},
+			{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"create"}},
+		},
 	}
 	rb := &rbacv1.RoleBinding{
 		TypeMeta:   metav1.TypeMeta{APIVersion: group + "/v1", Kind: "RoleBinding"},
@@ -143,8 +167,8 @@ func (b builder) interceptor() []Object {
 		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
 		ObjectMeta: meta(name),
 		Spec: appsv1.DeploymentSpec{
-			// One replica: each process makes its own CA, and the
-			// ClusterInterceptor holds one caBundle.
+			// One replica: the caBundle holds one CA. (Pods share the
+			// kept CA, so a rolling update's second Pod is trusted too.)
 			Replicas: ptr.To[int32](1),
 			Selector: &metav1.LabelSelector{MatchLabels: selector},
 			Template: corev1.PodTemplateSpec{
@@ -199,11 +223,30 @@ func (b builder) interceptor() []Object {
 			},
 		},
 	}
+	// Only the project's EventListener Pods may call the interceptor, and
+	// only on its TLS port: not the PR runs in the same namespace (fork
+	// code), nor anything else in the cluster. Enforced only by a CNI that
+	// implements NetworkPolicy.
+	tcp := corev1.ProtocolTCP
+	tlsPort := intstr.FromInt32(port)
+	np := &networkingv1.NetworkPolicy{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "networking.k8s.io/v1", Kind: "NetworkPolicy"},
+		ObjectMeta: meta(name),
+		Spec: networkingv1.NetworkPolicySpec{
+			PodSelector: metav1.LabelSelector{MatchLabels: selector},
+			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress},
+			Ingress: []networkingv1.NetworkPolicyIngressRule{{
+				Ports: []networkingv1.NetworkPolicyPort{{Protocol: &tcp, Port: &tlsPort}},
+				From:  []networkingv1.NetworkPolicyPeer{{PodSelector: &metav1.LabelSelector{MatchLabels: EventListenerPodLabels(ListenerName(c))}}},
+			}},
+		},
+	}
 	return []Object{
 		{File: "triggers/interceptor/clusterinterceptor.yaml", Obj: ci},
 		{File: "triggers/interceptor/clusterrole.yaml", Obj: cr},
 		{File: "triggers/interceptor/clusterrolebinding.yaml", Obj: crb},
 		{File: "triggers/interceptor/deployment.yaml", Obj: deploy},
+		{File: "triggers/interceptor/networkpolicy.yaml", Obj: np},
 		{File: "triggers/interceptor/role.yaml", Obj: role},
 		{File: "triggers/interceptor/rolebinding.yaml", Obj: rb},
 		{File: "triggers/interceptor/service.yaml", Obj: svc},

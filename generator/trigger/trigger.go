@@ -282,24 +282,21 @@ func (b builder) githubInterceptor(event string) *triggersv1.TriggerInterceptor 
 }
 
 // changedFiles is the github interceptor again, after the filters, listing
-// the changed files in extensions.changed_files: a pull request's from
-// GitHub's PR files API, a push's from the payload's commits. It comes
-// after the filters so that GitHub is asked (with the token) only about
-// the configured repository.
-func (b builder) changedFiles(event string) *triggersv1.TriggerInterceptor {
-	ic := &triggersv1.TriggerInterceptor{Ref: triggersv1.InterceptorRef{Name: "github", Kind: triggersv1.ClusterInterceptorKind}}
-	switch event {
-	case "pull_request":
-		// GitHub's PR files API; the token makes it work for private
-		// repositories and lifts the anonymous rate limit.
-		ic.Params = append(ic.Params, param("addChangedFiles", map[string]any{
+// a pull request's changed files (GitHub's PR files API) in
+// extensions.changed_files, joined with commas. It comes after the filters
+// so that GitHub is asked (with the token) only about the configured
+// repository. Only projects without the pipewright interceptor use it:
+// with it, the interceptor lists the files itself, each name whole.
+func (b builder) changedFiles() *triggersv1.TriggerInterceptor {
+	// The token makes it work for private repositories and lifts the
+	// anonymous rate limit.
+	return &triggersv1.TriggerInterceptor{
+		Ref: triggersv1.InterceptorRef{Name: "github", Kind: triggersv1.ClusterInterceptorKind},
+		Params: []triggersv1.InterceptorParams{param("addChangedFiles", map[string]any{
 			"enabled":             true,
 			"personalAccessToken": triggersv1.SecretRef{SecretName: b.c.GitHub.TokenSecret, SecretKey: "token"},
-		}))
-	default:
-		ic.Params = append(ic.Params, param("addChangedFiles", map[string]any{"enabled": true}))
+		})},
 	}
-	return ic
 }
 
 func celInterceptor(filter string) *triggersv1.TriggerInterceptor {
@@ -377,10 +374,20 @@ func ReleaseFilter(c *config.Config) string {
 }
 
 // PathFilter is the CEL condition on the changed files the github
-// interceptor's addChangedFiles put in extensions.changed_files (a
-// comma-separated list).
+// interceptor's addChangedFiles put in extensions.changed_files, a
+// comma-joined string: a file whose name has a comma is split in two, so
+// projects with the pipewright interceptor decide pull requests' paths
+// there instead (Params.Paths).
 func PathFilter(res []string) string {
 	return "extensions.changed_files.split(',').exists(f, " + orMatches("f", res) + ")"
+}
+
+// PushPathFilter is the CEL condition on the files a push's commits add,
+// modify or remove, read from the payload's lists, where each name is
+// whole (commas included).
+func PushPathFilter(res []string) string {
+	m := orMatches("f", res)
+	return "body.commits.exists(c, c.added.exists(f, " + m + ") || c.modified.exists(f, " + m + ") || c.removed.exists(f, " + m + "))"
 }
 
 func orMatches(v string, res []string) string {
@@ -422,17 +429,24 @@ func (b builder) listener(paths []string) *triggersv1.EventListener {
 	// With the pipewright interceptor installed, every chain ends with it:
 	// replay checks against earlier runs and, for releases, the branch
 	// head (GitHub), after the cheap filters.
-	pipewright := func(ics []*triggersv1.TriggerInterceptor) []*triggersv1.TriggerInterceptor {
+	pipewright := func(ics []*triggersv1.TriggerInterceptor, extra ...triggersv1.InterceptorParams) []*triggersv1.TriggerInterceptor {
 		if !HasChatOps(b.c) {
 			return ics
 		}
-		return append(ics, &triggersv1.TriggerInterceptor{Ref: triggersv1.InterceptorRef{Name: InterceptorName(b.c), Kind: triggersv1.ClusterInterceptorKind}, Params: chatParams})
+		params := append(slices.Clone(chatParams), extra...)
+		return append(ics, &triggersv1.TriggerInterceptor{Ref: triggersv1.InterceptorRef{Name: InterceptorName(b.c), Kind: triggersv1.ClusterInterceptorKind}, Params: params})
 	}
 	prICs := []*triggersv1.TriggerInterceptor{b.githubInterceptor("pull_request"), celInterceptor(PRFilter(b.c))}
-	if len(paths) > 0 {
-		prICs = append(prICs, b.changedFiles("pull_request"), celInterceptor(PathFilter(paths)))
+	switch {
+	case len(paths) > 0 && HasChatOps(b.c):
+		// The pipewright interceptor lists the PR's files and matches
+		// the globs itself: each name whole.
+		prICs = pipewright(prICs, param("paths", b.c.Paths))
+	case len(paths) > 0:
+		prICs = append(prICs, b.changedFiles(), celInterceptor(PathFilter(paths)))
+	default:
+		prICs = pipewright(prICs)
 	}
-	prICs = pipewright(prICs)
 	triggers := []triggersv1.EventListenerTrigger{{
 		Name:         PullRequest,
 		Interceptors: prICs,
@@ -454,7 +468,7 @@ func (b builder) listener(paths []string) *triggersv1.EventListener {
 	// service's folder does not release this one.
 	releaseICs := []*triggersv1.TriggerInterceptor{b.githubInterceptor("push"), celInterceptor(ReleaseFilter(b.c))}
 	if len(paths) > 0 {
-		releaseICs = append(releaseICs, b.changedFiles("push"), celInterceptor(PathFilter(paths)))
+		releaseICs = append(releaseICs, celInterceptor(PushPathFilter(paths)))
 	}
 	releaseICs = pipewright(releaseICs)
 	triggers = append(triggers, triggersv1.EventListenerTrigger{
@@ -465,7 +479,7 @@ func (b builder) listener(paths []string) *triggersv1.EventListener {
 	})
 	return &triggersv1.EventListener{
 		TypeMeta:   typeMeta("EventListener"),
-		ObjectMeta: b.meta(b.app + "-listener"),
+		ObjectMeta: b.meta(ListenerName(b.c)),
 		Spec:       triggersv1.EventListenerSpec{ServiceAccountName: b.serviceAccount(), Triggers: triggers},
 	}
 }

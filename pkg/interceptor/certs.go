@@ -22,22 +22,33 @@ import (
 // spec.clientConfig.caBundle is set, at SERVICE.NAMESPACE.svc, and trust the
 // CAs in the caBundles of ClusterInterceptors labelled server/type: https.
 // SelfSigned makes what the pipewright interceptor serves with in that
-// setting: a CA of its own, kept in memory only, and a serving certificate
-// it signed for the Service's DNS names. The CA goes to the
-// ClusterInterceptor's caBundle (see Publisher).
+// setting: a CA of its own and a serving certificate it signed for the
+// Service's DNS names. The CA goes to the ClusterInterceptor's caBundle (see
+// Publisher); KeptCerts keeps both in a Secret, so a restarted Pod serves
+// under the CA the EventListeners already trust.
 
 // SelfSigned is a CA and the serving certificate it signed.
 type SelfSigned struct {
 	// CAPEM is the CA certificate, PEM encoded: the caBundle.
 	CAPEM []byte
+	// CA and CAKey sign serving certificates (Issue).
+	CA    *x509.Certificate
+	CAKey *ecdsa.PrivateKey
 	// Cert is the serving certificate with its key, for tls.Config.
 	Cert tls.Certificate
 }
 
-// certValidity is how long the CA and the serving certificate are valid.
-// Both live as long as the process (a restart makes new ones and publishes
-// the new CA), so the figure only has to outlast any process.
-const certValidity = 10 * 365 * 24 * time.Hour
+// caValidity is how long the CA is valid: it is kept (KeptCerts) and
+// trusted through the caBundle, which Triggers re-reads only about once a
+// minute, so it outlives any install.
+const caValidity = 10 * 365 * 24 * time.Hour
+
+// ServingValidity is how long a serving certificate is valid; KeptCerts
+// issues a new one from the kept CA RenewBefore its end.
+const (
+	ServingValidity = 90 * 24 * time.Hour
+	RenewBefore     = 30 * 24 * time.Hour
+)
 
 // ServiceDNSNames are the names a Service is reached by inside the cluster;
 // Triggers uses SERVICE.NAMESPACE.svc.
@@ -72,7 +83,6 @@ func NewSelfSigned(namespace, service string, now time.Time) (*SelfSigned, error
 	if err != nil {
 		return nil, fmt.Errorf("CA key: %w", err)
 	}
-	notBefore, notAfter := now.Add(-time.Hour), now.Add(certValidity)
 	caSerial, err := serial()
 	if err != nil {
 		return nil, err
@@ -80,8 +90,8 @@ func NewSelfSigned(namespace, service string, now time.Time) (*SelfSigned, error
 	caTmpl := &x509.Certificate{
 		SerialNumber:          caSerial,
 		Subject:               pkix.Name{CommonName: "pipewright interceptor CA for " + namespace + "/" + service},
-		NotBefore:             notBefore,
-		NotAfter:              notAfter,
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.Add(caValidity),
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
 		BasicConstraintsValid: true,
 		IsCA:                  true,
@@ -95,37 +105,49 @@ func NewSelfSigned(namespace, service string, now time.Time) (*SelfSigned, error
 	if err != nil {
 		return nil, err
 	}
+	s := &SelfSigned{CAPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), CA: ca, CAKey: caKey}
+	if err := s.Issue(namespace, service, now); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
 
+// Issue replaces the serving certificate (and its key) with a new one from
+// the same CA, valid ServingValidity from now (less an hour of clock skew),
+// never past the CA's own end.
+func (s *SelfSigned) Issue(namespace, service string, now time.Time) error {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return nil, fmt.Errorf("serving key: %w", err)
+		return fmt.Errorf("serving key: %w", err)
 	}
 	leafSerial, err := serial()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	names := ServiceDNSNames(namespace, service)
+	notAfter := now.Add(ServingValidity)
+	if notAfter.After(s.CA.NotAfter) {
+		notAfter = s.CA.NotAfter
+	}
 	leafTmpl := &x509.Certificate{
 		SerialNumber: leafSerial,
 		Subject:      pkix.Name{CommonName: names[0]},
 		DNSNames:     names,
-		NotBefore:    notBefore,
+		NotBefore:    now.Add(-time.Hour),
 		NotAfter:     notAfter,
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	}
-	leafDER, err := x509.CreateCertificate(rand.Reader, leafTmpl, ca, &key.PublicKey, caKey)
+	leafDER, err := x509.CreateCertificate(rand.Reader, leafTmpl, s.CA, &key.PublicKey, s.CAKey)
 	if err != nil {
-		return nil, fmt.Errorf("serving certificate: %w", err)
+		return fmt.Errorf("serving certificate: %w", err)
 	}
 	leaf, err := x509.ParseCertificate(leafDER)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return &SelfSigned{
-		CAPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
-		Cert:  tls.Certificate{Certificate: [][]byte{leafDER}, PrivateKey: key, Leaf: leaf},
-	}, nil
+	s.Cert = tls.Certificate{Certificate: [][]byte{leafDER}, PrivateKey: key, Leaf: leaf}
+	return nil
 }
 
 func serial() (*big.Int, error) {

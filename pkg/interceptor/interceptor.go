@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/pipewright/pipewright/pkg/github"
+	"github.com/pipewright/pipewright/pkg/glob"
 	triggersv1 "github.com/tektoncd/triggers/pkg/apis/triggers/v1beta1"
 	"github.com/tektoncd/triggers/pkg/interceptors"
 	"google.golang.org/grpc/codes"
@@ -44,6 +45,12 @@ type Params struct {
 	// Pipelines are the names /test <pipeline> accepts: the pipelines
 	// this trigger's template runs.
 	Pipelines []string `json:"pipelines,omitempty"`
+	// Paths are the config's path globs (pkg/glob). When set, a
+	// pull_request delivery goes through only if the pull request changes
+	// a file one of them matches: the interceptor lists the files itself
+	// (GitHub's PR files API), each name whole, where Triggers' github
+	// interceptor would join them with commas.
+	Paths []string `json:"paths,omitempty"`
 }
 
 // Interceptor answers Triggers' interceptor requests.
@@ -237,7 +244,7 @@ func (i *Interceptor) Process(ctx context.Context, r *triggersv1.InterceptorRequ
 		if !resp.Continue {
 			attrs = append(attrs, "reason", resp.Status.Message)
 		}
-		for _, k := range []string{"cancelled", "pruned", "prune_error"} {
+		for _, k := range []string{"path_match", "cancelled", "pruned", "prune_error"} {
 			if v, ok := resp.Extensions[k]; ok && v != "" {
 				attrs = append(attrs, k, v)
 			}
@@ -284,7 +291,7 @@ func (i *Interceptor) process(ctx context.Context, r *triggersv1.InterceptorRequ
 	}
 	var resp *triggersv1.InterceptorResponse
 	ev := h.Get("X-Github-Event")
-	if i.GitHub == nil && ev != "pull_request" {
+	if i.GitHub == nil && (ev != "pull_request" || len(p.Paths) > 0) {
 		// simulate without a token
 		return refuse("the pipewright interceptor needs a GitHub token for %s: pass --token-file or set GITHUB_TOKEN", ev), p.Repository
 	}
@@ -294,7 +301,7 @@ func (i *Interceptor) process(ctx context.Context, r *triggersv1.InterceptorRequ
 	case "push":
 		resp = i.push(ctx, r, p)
 	case "pull_request":
-		resp = &triggersv1.InterceptorResponse{Continue: true}
+		resp = i.pullRequestPaths(ctx, r, p)
 	default:
 		resp = refuse("event %q: the pipewright interceptor decides pull_request, push and issue_comment", ev)
 	}
@@ -396,6 +403,46 @@ func (i *Interceptor) push(ctx context.Context, r *triggersv1.InterceptorRequest
 		return refuse("push of %s, but %s is at %s now: a replayed or superseded push is not released", ev.After, p.DefaultBranch, head)
 	}
 	return &triggersv1.InterceptorResponse{Continue: true}
+}
+
+// pullRequestPaths lets a pull_request delivery through when p.Paths is
+// empty, or when the pull request changes a file they match (listed from
+// GitHub, at most github.MaxPullRequestFiles). A list cut at that bound
+// with no match lets it through too: CI that runs once too often is
+// better than a change that is never tested.
+func (i *Interceptor) pullRequestPaths(ctx context.Context, r *triggersv1.InterceptorRequest, p Params) *triggersv1.InterceptorResponse {
+	if len(p.Paths) == 0 {
+		return &triggersv1.InterceptorResponse{Continue: true}
+	}
+	var pats []*glob.Pattern
+	for n, g := range p.Paths {
+		pat, err := glob.Compile(g)
+		if err != nil {
+			return interceptors.Failf(codes.InvalidArgument, "pipewright interceptor params: paths[%d]: %v", n, err)
+		}
+		pats = append(pats, pat)
+	}
+	var ev struct {
+		Number int `json:"number"`
+	}
+	if err := json.Unmarshal([]byte(r.Body), &ev); err != nil || ev.Number <= 0 {
+		return interceptors.Failf(codes.InvalidArgument, "pull_request body: no pull request number (%v)", err)
+	}
+	files, truncated, err := i.GitHub.PullRequestFiles(ctx, p.Repository, ev.Number, github.MaxPullRequestFiles)
+	if err != nil {
+		return interceptors.Failf(codes.Unavailable, "%v", err)
+	}
+	for _, f := range files {
+		for _, pat := range pats {
+			if pat.Match(f) {
+				return &triggersv1.InterceptorResponse{Continue: true, Extensions: map[string]any{"path_match": f + " (" + pat.String() + ")"}}
+			}
+		}
+	}
+	if truncated {
+		return &triggersv1.InterceptorResponse{Continue: true, Extensions: map[string]any{"path_match": fmt.Sprintf("none of the first %d files; GitHub lists no more", len(files))}}
+	}
+	return refuse("pull request #%d changes %d file(s), none under paths %v", ev.Number, len(files), p.Paths)
 }
 
 // comment decides one ChatOps comment.

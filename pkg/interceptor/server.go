@@ -1,6 +1,7 @@
 package interceptor
 
 import (
+	"context"
 	"crypto/tls"
 	"net/http"
 	"time"
@@ -54,4 +55,24 @@ func NewServer(addr string, h http.Handler, ready func() bool, tlsConfig *tls.Co
 // Triggers' EventListener client asks for).
 func TLSConfig(getCert func(*tls.ClientHelloInfo) (*tls.Certificate, error)) *tls.Config {
 	return &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: getCert}
+}
+
+// DefaultDrain is how long a stopping interceptor keeps serving: the
+// EventListener holds keep-alive connections to the old Pod, and the
+// Service keeps routing new ones to it until its endpoint is removed; a
+// Pod that closed them at once answered a delivery with a connection reset
+// (seen on the node right after a Pod restart).
+const DefaultDrain = 5 * time.Second
+
+// ShutdownAfterDrain stops srv when ctx ends: it first serves on for drain
+// with keep-alives off (every answer closes its connection, so callers
+// reconnect, to the new Pod once the Service routes there), then shuts
+// down, waiting up to ten seconds for requests in flight.
+func ShutdownAfterDrain(ctx context.Context, srv *http.Server, drain time.Duration) {
+	<-ctx.Done()
+	srv.SetKeepAlivesEnabled(false)
+	time.Sleep(drain)
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(shutdown)
 }

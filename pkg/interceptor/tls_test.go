@@ -77,7 +77,7 @@ func TestSelfSignedVerifiesForTheService(t *testing.T) {
 	if !ca.IsCA || ca.KeyUsage&x509.KeyUsageCertSign == 0 || ca.PublicKeyAlgorithm != x509.ECDSA {
 		t.Errorf("CA: IsCA %v, key usage %v, key %v", ca.IsCA, ca.KeyUsage, ca.PublicKeyAlgorithm)
 	}
-	if leaf.IsCA || !leaf.NotBefore.Before(now) || leaf.NotAfter.Before(now.Add(365*24*time.Hour)) {
+	if leaf.IsCA || !leaf.NotBefore.Before(now) || leaf.NotAfter.Before(now.Add(interceptor.ServingValidity-time.Minute)) || !ca.NotAfter.After(now.Add(5*365*24*time.Hour)) {
 		t.Errorf("serving certificate: IsCA %v, valid %s to %s", leaf.IsCA, leaf.NotBefore, leaf.NotAfter)
 	}
 }

@@ -701,3 +701,67 @@ func deliveries(t *testing.T, tree render.Tree, opts simulate.Options) func(even
 		return res
 	}
 }
+
+// Comma file names (issue 18, item 6): Triggers' addChangedFiles joins the
+// changed files with commas, so `services/api/a,b.go` would split into
+// `services/api/a` and `b.go` (matching no *.go glob), and
+// `docs/x,services/api/y.go` into a `services/api/y.go` nobody changed.
+// A push is matched on its commits' own lists (CEL), with or without the
+// interceptor; a pull request, with the interceptor, on the files it lists
+// from GitHub itself. Real payloads, derived.
+func TestCommaFileNames(t *testing.T) {
+	const paths = "paths:\n  - services/api/*.go\n"
+	withInterceptor := project(t, paths)
+	withoutInterceptor := generatortest.Project(t, paths)
+	push := func(files ...any) []byte {
+		return derive(t, "push.json", map[string]any{"ref": "refs/heads/master", "deleted": false, "after": newHead,
+			"commits": []any{map[string]any{"id": newHead, "added": files, "removed": []any{}, "modified": []any{"README.md"}}}})
+	}
+	for _, c := range []struct {
+		name  string
+		tree  render.Tree
+		event string
+		body  []byte
+		files []string // the PR's files on the fake GitHub
+		fires string
+		why   string // in the skipped trigger's reason
+	}{
+		{name: "push adding a,b.go", tree: withInterceptor, event: "push", body: push("services/api/a,b.go"), fires: "release"},
+		{name: "push adding x,services/api/y.go in docs", tree: withInterceptor, event: "push", body: push("docs/x,services/api/y.go")},
+		{name: "push adding a,b.go, no interceptor", tree: withoutInterceptor, event: "push", body: push("services/api/a,b.go"), fires: "release"},
+		{name: "push adding x,services/api/y.go in docs, no interceptor", tree: withoutInterceptor, event: "push", body: push("docs/x,services/api/y.go")},
+		{name: "PR changing a,b.go", tree: withInterceptor, event: "pull_request", body: read(t, "pull_request.opened.json"),
+			files: []string{"README.md", "services/api/a,b.go"}, fires: "pull-request"},
+		{name: "PR changing x,services/api/y.go in docs", tree: withInterceptor, event: "pull_request", body: read(t, "pull_request.opened.json"),
+			files: []string{"README.md", "docs/x,services/api/y.go"}, why: "none under paths [services/api/*.go]"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			gh := githubtest.New(t)
+			gh.AddRepo(repo)
+			gh.AddPull(repo, githubtest.Pull{Number: 2, HeadSHA: prHead, BaseRef: "master", Files: c.files})
+			gh.SetBranch(repo, "master", newHead)
+			res, err := simulate.Run(context.Background(), c.tree, simulate.Delivery{Event: c.event, Payload: c.body, Secret: secret},
+				simulate.Options{GitHubAPI: gh.URL, GitHubToken: gh.Token})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var fired []string
+			for _, f := range res.Fired {
+				fired = append(fired, f.Trigger)
+			}
+			if c.fires == "" && len(fired) > 0 || c.fires != "" && !reflect.DeepEqual(fired, []string{c.fires}) {
+				t.Fatalf("fired %v, want %q; skipped %+v", fired, c.fires, res.Skipped)
+			}
+			if c.why != "" && !strings.Contains(fmt.Sprint(res.Skipped), c.why) {
+				t.Errorf("skipped %+v, want a reason with %q", res.Skipped, c.why)
+			}
+			if c.event == "push" {
+				for _, r := range gh.Requests() {
+					if strings.Contains(r.Path, "/files") {
+						t.Errorf("a push asked GitHub for files: %s", r.Path)
+					}
+				}
+			}
+		})
+	}
+}
