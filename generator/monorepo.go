@@ -23,6 +23,7 @@ import (
 	"github.com/tektoncd/pipeline/pkg/apis/pipeline/pod"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	triggersv1 "github.com/tektoncd/triggers/pkg/apis/triggers/v1beta1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 )
@@ -39,7 +40,7 @@ import (
 // twenty per repository).
 const (
 	// ServiceLabel names the service a Trigger or run is for.
-	ServiceLabel = keys.Prefix + "service"
+	ServiceLabel = keys.Service
 	// ListenerLabel marks the Triggers the monorepo's EventListener
 	// selects (Triggers' labelSelector).
 	ListenerLabel = keys.Prefix + "listener"
@@ -469,6 +470,13 @@ func serviceTriggers(c, mono *config.Config, sh *shape, values map[string]string
 		for _, ic := range tr.Interceptors {
 			if ic.Ref.Name == own {
 				ic.Ref.Name = shared // the monorepo's one interceptor
+				// It looks for replays and runs to cancel among this
+				// service's runs only: one delivery starts one per service.
+				raw, err := json.Marshal(c.App.Name)
+				if err != nil {
+					return nil, err
+				}
+				ic.Params = append(ic.Params, triggersv1.InterceptorParams{Name: "service", Value: apiextensionsv1.JSON{Raw: raw}})
 			}
 		}
 		tmpl := sh.name + "-" + string(kind)

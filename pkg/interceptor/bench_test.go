@@ -22,7 +22,7 @@ import (
 // noRuns is an empty namespace for the replay lookups.
 type noRuns struct{}
 
-func (noRuns) Exists(context.Context, string, string, string) (bool, error) { return false, nil }
+func (noRuns) Exists(context.Context, string, map[string]string) (bool, error) { return false, nil }
 func (noRuns) Cancel(context.Context, string, map[string]string) ([]string, error) {
 	return nil, nil
 }

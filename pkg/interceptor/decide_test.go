@@ -146,12 +146,12 @@ func TestClusterRuns(t *testing.T) {
 		ns, value string
 		want      bool
 	}{{"ci", delivID, true}, {"ci", "72d3162e-0000-11e3-81ab-4c9367dc0958", false}, {"other", delivID, false}} {
-		got, err := runs.Exists(context.Background(), c.ns, interceptor.DeliveryLabel, c.value)
+		got, err := runs.Exists(context.Background(), c.ns, map[string]string{interceptor.DeliveryLabel: c.value})
 		if err != nil || got != c.want {
 			t.Errorf("Exists(%s, %s) = %v, %v; want %v", c.ns, c.value, got, err, c.want)
 		}
 	}
-	if _, err := runs.Exists(context.Background(), "ci", interceptor.DeliveryLabel, "x,y=z"); err == nil {
+	if _, err := runs.Exists(context.Background(), "ci", map[string]string{interceptor.DeliveryLabel: "x,y=z"}); err == nil {
 		t.Error("a value no label can hold was listed")
 	}
 }

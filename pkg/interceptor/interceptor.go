@@ -26,6 +26,7 @@ import (
 
 	"github.com/pipewright/pipewright/pkg/github"
 	"github.com/pipewright/pipewright/pkg/glob"
+	"github.com/pipewright/pipewright/pkg/keys"
 	triggersv1 "github.com/tektoncd/triggers/pkg/apis/triggers/v1beta1"
 	"github.com/tektoncd/triggers/pkg/interceptors"
 	"google.golang.org/grpc/codes"
@@ -51,6 +52,10 @@ type Params struct {
 	// (GitHub's PR files API), each name whole, where Triggers' github
 	// interceptor would join them with commas.
 	Paths []string `json:"paths,omitempty"`
+	// Service is a monorepo service's name (its runs' keys.Service
+	// label). One delivery starts a run for each service it touches, so
+	// replay, cancel and prune look only at this service's runs.
+	Service string `json:"service,omitempty"`
 }
 
 // Interceptor answers Triggers' interceptor requests.
@@ -122,8 +127,9 @@ func PayloadHash(body []byte) string {
 
 // Runs are a namespace's PipelineRuns, as the interceptor uses them.
 type Runs interface {
-	// Exists answers whether a PipelineRun with label=value exists.
-	Exists(ctx context.Context, namespace, label, value string) (bool, error)
+	// Exists answers whether a PipelineRun carrying every label of match
+	// exists.
+	Exists(ctx context.Context, namespace string, match map[string]string) (bool, error)
 	// Cancel stops the unfinished runs carrying every label of match
 	// (CancelledRunFinally: their finally tasks still report to GitHub)
 	// and returns their names.
@@ -285,7 +291,7 @@ func (i *Interceptor) process(ctx context.Context, r *triggersv1.InterceptorRequ
 	}
 	payload := PayloadHash([]byte(r.Body))
 	if i.Runs != nil {
-		if resp := i.replayed(ctx, ns, h.Get("X-Github-Delivery"), payload); resp != nil {
+		if resp := i.replayed(ctx, ns, p.Service, h.Get("X-Github-Delivery"), payload); resp != nil {
 			return resp, p.Repository
 		}
 	}
@@ -328,6 +334,9 @@ func (i *Interceptor) process(ctx context.Context, r *triggersv1.InterceptorRequ
 // is only logged.
 func (i *Interceptor) lifecycle(ctx context.Context, ns, event string, r *triggersv1.InterceptorRequest, p Params, resp *triggersv1.InterceptorResponse) *triggersv1.InterceptorResponse {
 	match := map[string]string{RepositoryLabel: RepositoryLabelValue(p.Repository), KindLabel: "release"}
+	if p.Service != "" {
+		match[keys.Service] = p.Service
+	}
 	if event != "push" {
 		match[KindLabel] = "pull-request"
 		var n struct {
@@ -365,12 +374,16 @@ func (i *Interceptor) lifecycle(ctx context.Context, ns, event string, r *trigge
 // (GitHub's redelivery), or by its signed body (a captured delivery sent
 // again with another id). Runs survive the interceptor's restarts; pruned
 // ones no longer count, and the push check covers what matters most then.
-func (i *Interceptor) replayed(ctx context.Context, ns, delivery, payload string) *triggersv1.InterceptorResponse {
+func (i *Interceptor) replayed(ctx context.Context, ns, service, delivery, payload string) *triggersv1.InterceptorResponse {
 	for _, l := range [][2]string{{DeliveryLabel, delivery}, {PayloadLabel, payload}} {
 		if l[1] == "" {
 			continue
 		}
-		found, err := i.Runs.Exists(ctx, ns, l[0], l[1])
+		match := map[string]string{l[0]: l[1]}
+		if service != "" {
+			match[keys.Service] = service // the other services' runs of this delivery are no replay
+		}
+		found, err := i.Runs.Exists(ctx, ns, match)
 		if err != nil {
 			return interceptors.Failf(codes.Unavailable, "looking for earlier runs: %v", err)
 		}

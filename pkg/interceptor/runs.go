@@ -24,14 +24,16 @@ type ClusterRuns struct {
 	Client dynamic.Interface
 }
 
-// Exists lists at most one PipelineRun carrying label=value.
-func (c ClusterRuns) Exists(ctx context.Context, namespace, label, value string) (bool, error) {
-	if errs := validation.IsValidLabelValue(value); len(errs) > 0 {
-		// Not a value a generated run can carry (a made-up delivery
-		// header): the EventListener could not create the run either.
-		return false, fmt.Errorf("%s %q is not a label value: %s", label, value, errs[0])
+// Exists lists at most one PipelineRun carrying every label of match.
+func (c ClusterRuns) Exists(ctx context.Context, namespace string, match map[string]string) (bool, error) {
+	for label, value := range match {
+		if errs := validation.IsValidLabelValue(value); len(errs) > 0 {
+			// Not a value a generated run can carry (a made-up delivery
+			// header): the EventListener could not create the run either.
+			return false, fmt.Errorf("%s %q is not a label value: %s", label, value, errs[0])
+		}
 	}
-	sel := labels.SelectorFromSet(labels.Set{label: value}).String()
+	sel := labels.SelectorFromSet(match).String()
 	list, err := c.Client.Resource(PipelineRuns).Namespace(namespace).List(ctx, metav1.ListOptions{LabelSelector: sel, Limit: 1})
 	if err != nil {
 		return false, fmt.Errorf("list PipelineRuns in %s with %s: %w", namespace, sel, err)

@@ -22,6 +22,10 @@ const (
 	// ApprovedBy on a ChatOps run (/retest, /ok-to-test) is who started
 	// it and why they were trusted.
 	ApprovedBy = Prefix + "approved-by"
+	// Service on a monorepo service's Triggers and runs names the service:
+	// one delivery starts a run per service it touches, and the
+	// interceptor's replay and cancel lookups stay within one service.
+	Service = Prefix + "service"
 )
 
 // GitHubAPIURL is github.com's REST API root, the default wherever an API

@@ -3,6 +3,7 @@ package simulate_test
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -79,5 +80,59 @@ func TestMonorepoRelease(t *testing.T) {
 	}
 	if params["manifests"] != "services/web/deploy" || params["deployment"] != "web" || params["revision"] != newHead {
 		t.Errorf("web releases with %v", params)
+	}
+}
+
+// TestMonorepoLifecycle: one delivery starts a run per service it touches,
+// all through the one pipewright interceptor. Its replay and cancel
+// lookups stay within a service: the second service's run is no replay of
+// the first's, a new push cancels only the older runs of the services it
+// runs again, and the same delivery sent again starts nothing.
+func TestMonorepoLifecycle(t *testing.T) {
+	tree := project(t, "services:\n  - name: api\n    context: services/api\n  - name: web\n    context: services/web\n    pack: node\n")
+	gh := githubtest.New(t)
+	gh.AddRepo(repo)
+	pull := githubtest.Pull{Number: 2, HeadSHA: prHead, BaseRef: "master", Files: []string{"services/api/main.go", "services/web/index.js"}}
+	gh.AddPull(repo, pull)
+	cluster := &simulate.Cluster{}
+	opts := simulate.Options{GitHubAPI: gh.URL, GitHubToken: gh.Token, Cluster: cluster}
+	deliver := func(id string, body []byte) *simulate.Result {
+		t.Helper()
+		res, err := simulate.Run(context.Background(), tree, simulate.Delivery{Event: "pull_request", Payload: body, Secret: secret, ID: id}, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	state := func() map[string]string {
+		out := map[string]string{}
+		for _, r := range cluster.Runs {
+			out[r.Labels["pipewright.dev/service"]+"@"+r.Labels["pipewright.dev/sha"][:7]] = string(r.Spec.Status)
+		}
+		return out
+	}
+	first := read(t, "pull_request.opened.json")
+	if res := deliver("00000000-0000-0000-0000-000000000001", first); len(res.Fired) != 2 {
+		t.Fatalf("a pull request touching both services fired %d runs; skipped %+v", len(res.Fired), res.Skipped)
+	}
+	want := map[string]string{"api@" + prHead[:7]: "", "web@" + prHead[:7]: ""}
+	if got := state(); !reflect.DeepEqual(got, want) {
+		t.Errorf("after the first delivery: %v, want %v", got, want)
+	}
+	if res := deliver("00000000-0000-0000-0000-000000000001", first); len(res.Fired) != 0 {
+		t.Errorf("the same delivery again fired %d runs", len(res.Fired))
+	}
+	// A new head that changes only api's files: api's older run is
+	// cancelled, web's keeps running.
+	const shaB = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+	pull.HeadSHA, pull.Files = shaB, []string{"services/api/main.go"}
+	gh.AddPull(repo, pull)
+	sync := derive(t, "pull_request.synchronize.json", map[string]any{"number": 2, "pull_request.number": 2, "pull_request.head.sha": shaB})
+	if res := deliver("00000000-0000-0000-0000-000000000002", sync); len(res.Fired) != 1 {
+		t.Fatalf("a push touching api fired %d runs; skipped %+v", len(res.Fired), res.Skipped)
+	}
+	want = map[string]string{"api@" + prHead[:7]: "CancelledRunFinally", "web@" + prHead[:7]: "", "api@bbbbbbb": ""}
+	if got := state(); !reflect.DeepEqual(got, want) {
+		t.Errorf("after a push touching api only: %v, want %v", got, want)
 	}
 }

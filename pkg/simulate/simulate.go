@@ -83,11 +83,11 @@ type Cluster struct {
 }
 
 // Exists is interceptor.Runs over the cluster's runs.
-func (c *Cluster) Exists(_ context.Context, namespace, label, value string) (bool, error) {
+func (c *Cluster) Exists(_ context.Context, namespace string, match map[string]string) (bool, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, r := range c.Runs {
-		if r.Namespace == namespace && r.Labels[label] == value {
+		if matches(r, namespace, match) {
 			return true, nil
 		}
 	}
