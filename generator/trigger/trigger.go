@@ -454,12 +454,17 @@ func (b builder) listener(paths []string) *triggersv1.EventListener {
 		Template:     &triggersv1.EventListenerTemplate{Ref: ref(b.app + "-pull-request")},
 	}}
 	if HasChatOps(b.c) {
+		// /retest and /ok-to-test honour paths as the push did.
+		var chatPaths []triggersv1.InterceptorParams
+		if len(paths) > 0 {
+			chatPaths = append(chatPaths, param("paths", b.c.Paths))
+		}
 		triggers = append(triggers, triggersv1.EventListenerTrigger{
 			Name: ChatOps,
 			Interceptors: pipewright([]*triggersv1.TriggerInterceptor{
 				b.githubInterceptor("issue_comment"),
 				celInterceptor(ChatOpsFilter(b.c)),
-			}),
+			}, chatPaths...),
 			Bindings: binding("chatops"),
 			Template: &triggersv1.EventListenerTemplate{Ref: ref(b.app + "-pull-request")},
 		})

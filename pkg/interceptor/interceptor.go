@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"regexp"
 	"slices"
@@ -427,13 +428,9 @@ func (i *Interceptor) pullRequestPaths(ctx context.Context, r *triggersv1.Interc
 	if len(p.Paths) == 0 {
 		return &triggersv1.InterceptorResponse{Continue: true}
 	}
-	var pats []*glob.Pattern
-	for n, g := range p.Paths {
-		pat, err := glob.Compile(g)
-		if err != nil {
-			return interceptors.Failf(codes.InvalidArgument, "pipewright interceptor params: paths[%d]: %v", n, err)
-		}
-		pats = append(pats, pat)
+	pats, resp := compilePaths(p)
+	if resp != nil {
+		return resp
 	}
 	var ev struct {
 		Number int `json:"number"`
@@ -441,7 +438,13 @@ func (i *Interceptor) pullRequestPaths(ctx context.Context, r *triggersv1.Interc
 	if err := json.Unmarshal([]byte(r.Body), &ev); err != nil || ev.Number <= 0 {
 		return interceptors.Failf(codes.InvalidArgument, "pull_request body: no pull request number (%v)", err)
 	}
-	files, truncated, err := i.GitHub.PullRequestFiles(ctx, p.Repository, ev.Number, github.MaxPullRequestFiles)
+	return i.pathMatch(ctx, p, pats, ev.Number)
+}
+
+// pathMatch lets pull request number through when it changes a file one
+// of pats matches.
+func (i *Interceptor) pathMatch(ctx context.Context, p Params, pats []*glob.Pattern, number int) *triggersv1.InterceptorResponse {
+	files, truncated, err := i.GitHub.PullRequestFiles(ctx, p.Repository, number, github.MaxPullRequestFiles)
 	if err != nil {
 		return interceptors.Failf(codes.Unavailable, "%v", err)
 	}
@@ -455,7 +458,19 @@ func (i *Interceptor) pullRequestPaths(ctx context.Context, r *triggersv1.Interc
 	if truncated {
 		return &triggersv1.InterceptorResponse{Continue: true, Extensions: map[string]any{"path_match": fmt.Sprintf("none of the first %d files; GitHub lists no more", len(files))}}
 	}
-	return refuse("pull request #%d changes %d file(s), none under paths %v", ev.Number, len(files), p.Paths)
+	return refuse("pull request #%d changes %d file(s), none under paths %v", number, len(files), p.Paths)
+}
+
+func compilePaths(p Params) ([]*glob.Pattern, *triggersv1.InterceptorResponse) {
+	var pats []*glob.Pattern
+	for n, g := range p.Paths {
+		pat, err := glob.Compile(g)
+		if err != nil {
+			return nil, interceptors.Failf(codes.InvalidArgument, "pipewright interceptor params: paths[%d]: %v", n, err)
+		}
+		pats = append(pats, pat)
+	}
+	return pats, nil
 }
 
 // comment decides one ChatOps comment.
@@ -536,7 +551,23 @@ func (i *Interceptor) comment(ctx context.Context, r *triggersv1.InterceptorRequ
 			}
 		}
 	}
-	return &triggersv1.InterceptorResponse{Continue: true, Extensions: map[string]any{
+	ext := map[string]any{}
+	if len(p.Paths) > 0 && cmd.Name != "test" {
+		// /retest and /ok-to-test rerun what the pull request's push
+		// ran: in a monorepo, the services whose files it changes (each
+		// service's trigger asks), not all of them. /test <pipeline>
+		// names what it wants.
+		pats, resp := compilePaths(p)
+		if resp != nil {
+			return resp
+		}
+		m := i.pathMatch(ctx, p, pats, pr.Number)
+		if !m.Continue {
+			return m
+		}
+		ext = m.Extensions
+	}
+	resp := &triggersv1.InterceptorResponse{Continue: true, Extensions: map[string]any{
 		"head_sha":       pr.HeadSHA,
 		"head_ref":       pr.HeadRef,
 		"base_ref":       pr.BaseRef,
@@ -547,6 +578,8 @@ func (i *Interceptor) comment(ctx context.Context, r *triggersv1.InterceptorRequ
 		"approved_by":    commenter,
 		"trusted_by":     why,
 	}}
+	maps.Copy(resp.Extensions, ext)
+	return resp
 }
 
 var trustedAssociations = []string{"OWNER", "MEMBER", "COLLABORATOR"}

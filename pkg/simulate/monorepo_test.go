@@ -136,3 +136,25 @@ func TestMonorepoLifecycle(t *testing.T) {
 		t.Errorf("after a push touching api only: %v, want %v", got, want)
 	}
 }
+
+// TestMonorepoRetest: /retest on a pull request reruns the services whose
+// files it changes, each service's ChatOps trigger asking the interceptor,
+// not every service of the repository; /test names one pipeline.
+func TestMonorepoRetest(t *testing.T) {
+	tree := project(t, "services:\n  - name: api\n    context: services/api\n  - name: web\n    context: services/web\n    pack: node\n")
+	gh := fakeGitHub(t, prHead, true)
+	gh.AddPull(repo, githubtest.Pull{Number: 1, Author: "Codertocat", Association: "OWNER", HeadSHA: prHead, HeadRef: "patch-1",
+		BaseRef: "master", Files: []string{"services/web/index.js"}})
+	next := deliveries(t, tree, simulate.Options{GitHubAPI: gh.URL, GitHubToken: gh.Token, Cluster: &simulate.Cluster{}})
+	services := func(res *simulate.Result) []string {
+		var out []string
+		for _, f := range res.Fired {
+			out = append(out, f.PipelineRun.Labels["pipewright.dev/service"])
+		}
+		slices.Sort(out)
+		return out
+	}
+	if got := services(next("issue_comment", comment(t, "/retest", "Codertocat"))); !slices.Equal(got, []string{"web"}) {
+		t.Errorf("/retest of a pull request changing web only reran %v", got)
+	}
+}
