@@ -435,10 +435,12 @@ func TestCheckRunAnnotationsInBatches(t *testing.T) {
 	}
 }
 
+// A personal access token may read check runs but not write them, as on
+// GitHub.
 func TestCheckRunNeedsAppToken(t *testing.T) {
 	f := newFixture(t)
 	_, err := f.client(t, "test-token").SetCheckRun(context.Background(), CheckRun{Repo: repo, SHA: sha, Name: "ci", State: "success"})
-	want := "GET /repos/octo/app/commits/" + sha + "/check-runs: HTTP 403 You must authenticate via a GitHub App.: " +
+	want := "POST /repos/octo/app/check-runs: HTTP 403 You must authenticate via a GitHub App.: " +
 		"the token lacks the permission for this call (check runs need a GitHub App installation token with checks:write)"
 	if err == nil || err.Error() != want {
 		t.Fatalf("got %v\nwant %s", err, want)
