@@ -330,7 +330,7 @@ func TestParseTasks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []TaskOutcome{{"clone", "Succeeded"}, {"test", "Failed"}, {"deploy", "None"}}
+	want := []TaskOutcome{{Name: "clone", Outcome: "Succeeded"}, {Name: "test", Outcome: "Failed"}, {Name: "deploy", Outcome: "None"}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
@@ -347,10 +347,10 @@ func TestParseTasks(t *testing.T) {
 	}
 }
 
-const wantSummary = "| Task | Outcome |\n| --- | --- |\n" +
-	"| clone | ✅ Succeeded |\n| test | ❌ Failed |\n| deploy | ⏭️ None (did not run) |\n"
+const wantSummary = "| Task | Outcome | Duration |\n| --- | --- | --- |\n" +
+	"| clone | ✅ Succeeded | 4s |\n| test | ❌ Failed | 1m12s |\n| deploy | ⏭️ None (did not run) | — |\n"
 
-var pipelineTasks = []TaskOutcome{{"clone", "Succeeded"}, {"test", "Failed"}, {"deploy", "None"}}
+var pipelineTasks = []TaskOutcome{{"clone", "Succeeded", 4 * time.Second}, {"test", "Failed", 72 * time.Second}, {"deploy", "None", 0}}
 
 func annotationJSON(path string, line, col int, msg string) string {
 	cols := ""

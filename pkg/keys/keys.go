@@ -73,3 +73,13 @@ const (
 	ParamNamespace         = "namespace"
 	ParamPipewrightImage   = "pipewright-image"
 )
+
+// TaskLogDir is where catalog steps that keep their output (test and lint)
+// write it, relative to the checkout: NAME.log, the last TaskLogBytes of
+// it, and NAME.status, "START END EXIT". Inside .git, so it is no change
+// git or a build sees as part of the tree; a finally task reads it for the
+// check run.
+const TaskLogDir = ".git/pipewright/logs"
+
+// TaskLogBytes is how much of a task's output is kept.
+const TaskLogBytes = 64 << 10
