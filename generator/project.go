@@ -409,7 +409,7 @@ func (p *project) spec(kind pipeline.Kind) pipeline.Spec {
 			timeouts[k] = d
 		}
 	}
-	return pipeline.Spec{
+	spec := pipeline.Spec{
 		Name:          p.name(kind),
 		Pack:          p.pack,
 		LintParams:    c.Build.Lint.Params,
@@ -438,10 +438,17 @@ func (p *project) spec(kind pipeline.Kind) pipeline.Spec {
 			"namespace":           c.Deploy.Namespace,
 			"pipewright-image":    c.Tools.Image,
 		},
-		TaskRef:  p.taskRef(),
-		Timeouts: timeouts,
-		Labels:   p.labels(),
+		CheckRuns: c.GitHub.App != nil,
+		TaskRef:   p.taskRef(),
+		Timeouts:  timeouts,
+		Labels:    p.labels(),
 	}
+	if a := c.GitHub.App; a != nil {
+		spec.Defaults[keys.ParamGitHubAppID] = strconv.FormatInt(a.ID, 10)
+		spec.Defaults[keys.ParamGitHubAppInstallation] = strconv.FormatInt(a.InstallationID, 10)
+		spec.Defaults[keys.ParamGitHubAppKeySecret] = a.KeySecret
+	}
+	return spec
 }
 
 func (p *project) goImageParams() map[string]string {
@@ -613,6 +620,10 @@ func (p *project) catalogTaskOf(pt string) string {
 		return p.imageTask()
 	case keys.TaskDeploy:
 		return p.deployTask()
+	case keys.TaskSetPending, keys.TaskReportSuccess, keys.TaskReportFailure, keys.TaskReportCloneFailure:
+		if p.c.GitHub.App != nil {
+			return "github-check-run"
+		}
 	}
 	return "github-set-status"
 }
@@ -632,7 +643,12 @@ func (p *project) deployTask() string {
 }
 
 func (p *project) usedTasks() []string {
-	set := map[string]bool{"git-clone": true, "github-set-status": true, p.imageTask(): true}
+	set := map[string]bool{"git-clone": true, p.imageTask(): true}
+	if p.c.GitHub.App != nil {
+		set["github-check-run"] = true
+	} else {
+		set["github-set-status"] = true
+	}
 	if p.pack.Lint != "" && !p.c.Build.Lint.Disabled {
 		set[p.pack.Lint] = true
 	}
@@ -641,6 +657,10 @@ func (p *project) usedTasks() []string {
 	}
 	if !p.c.Deploy.Disabled {
 		set[p.deployTask()] = true
+		if p.c.Deploy.Strategy == "canary" {
+			// The canary's decision is a commit status of its own.
+			set["github-set-status"] = true
+		}
 		if p.c.Deploy.Strategy == "canary" && p.c.Deploy.Canary.Controller == "pipewright" {
 			set["canary-restore"] = true
 		}
@@ -743,6 +763,9 @@ func projectReadme(p *project, pack buildpack.Pack, tasks, resources []string, p
 	b.WriteString("| Secret | Key | Used by |\n|---|---|---|\n")
 	fmt.Fprintf(&b, "| `%s` | `secret` | The EventListener's GitHub interceptor, to check each delivery's `X-Hub-Signature-256`; the repository's webhook gets the same value. |\n", c.GitHub.WebhookSecret)
 	tokenUse, scopes := "The commit statuses (task github-set-status, read into its step's environment by the kubelet)", "commit statuses: read and write (classic token: `repo:status`)"
+	if c.GitHub.App != nil {
+		tokenUse = "The canary's commit status in release runs (the pipelines report as the GitHub App otherwise)"
+	}
 	var lookups []string
 	if len(c.Paths) > 0 {
 		lookups = append(lookups, "the `paths` filter's lookup of a pull request's changed files")
@@ -756,11 +779,17 @@ func projectReadme(p *project, pack buildpack.Pack, tasks, resources []string, p
 		scopes += ", pull requests: read"
 	}
 	fmt.Fprintf(&b, "| `%s` | `token` | %s. Scopes: %s. |\n", c.GitHub.TokenSecret, tokenUse, scopes)
+	if a := c.GitHub.App; a != nil {
+		fmt.Fprintf(&b, "| `%s` | `%s` | The check runs (task github-check-run, mounted read-only into its step, which trades it for an installation token): the private key of GitHub App %d, which needs Checks: read and write on the repository. |\n", a.KeySecret, catalog.AppKeyFile, a.ID)
+	}
 	fmt.Fprintf(&b, "| `%s` | `%s` | The image push of `build-image` in release runs, mounted as its `dockerconfig` workspace (as `config.json`). It is not attached to the service account, so no other step sees it, and pull-request runs never get it. |\n\n",
 		c.Image.PushSecret, corev1.DockerConfigJsonKey)
 	fmt.Fprintf(&b, "```sh\n# the webhook secret: a random value, kept in a file for the webhook below\nopenssl rand -hex 32 | tr -d '\\n' > webhook-secret\n")
 	fmt.Fprintf(&b, "kubectl create secret generic %s -n %s --from-file=secret=webhook-secret\n", c.GitHub.WebhookSecret, ns)
 	fmt.Fprintf(&b, "kubectl create secret generic %s -n %s --from-literal=token=<GitHub token>\n", c.GitHub.TokenSecret, ns)
+	if a := c.GitHub.App; a != nil {
+		fmt.Fprintf(&b, "kubectl create secret generic %s -n %s --from-file=%s=<the App's private key, .pem>\n", a.KeySecret, ns, catalog.AppKeyFile)
+	}
 	fmt.Fprintf(&b, "kubectl create secret docker-registry %s -n %s --docker-server=%s --docker-username=<registry user> --docker-password=<registry token with push rights>\n```\n\n",
 		c.Image.PushSecret, ns, registryServer(c.Image.Repository))
 	if c.Image.PRTag {

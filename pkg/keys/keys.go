@@ -72,6 +72,10 @@ const (
 	ParamContainer         = "container"
 	ParamNamespace         = "namespace"
 	ParamPipewrightImage   = "pipewright-image"
+	// The GitHub App the check runs are written as (github.app).
+	ParamGitHubAppID           = "github-app-id"
+	ParamGitHubAppInstallation = "github-app-installation-id"
+	ParamGitHubAppKeySecret    = "github-app-key-secret"
 )
 
 // TaskLogDir is where catalog steps that keep their output (test and lint)
