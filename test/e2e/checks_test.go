@@ -42,10 +42,10 @@ func TestCheckRunOfFailingPullRequest(t *testing.T) {
 	for k, v := range storyRepo {
 		files[k] = v
 	}
-	// main_test.go:6 is t.Fatal(greeting()): it now fails there.
+	// main_test.go:7 is t.Fatal(greeting()): it now fails there.
 	files["main_test.go"] = strings.ReplaceAll(storyRepo["main_test.go"], `"hello from release 1"`, `"something else"`)
-	if line := strings.Split(files["main_test.go"], "\n")[5]; !strings.Contains(line, "t.Fatal(greeting())") {
-		t.Fatalf("main_test.go line 6 is %q", line)
+	if line := strings.Split(files["main_test.go"], "\n")[6]; !strings.Contains(line, "t.Fatal(greeting())") {
+		t.Fatalf("main_test.go line 7 is %q", line)
 	}
 	s := newStory(t, "checks", repo, files, fmt.Sprintf("  app: {id: %d}\n", checksAppID))
 	createAppSecret(t, s.ns, key)
@@ -86,7 +86,7 @@ func TestCheckRunOfFailingPullRequest(t *testing.T) {
 	}
 	summary, _ := c["output"].(map[string]any)["summary"].(string)
 	for _, want := range []string{"| Task | Outcome | Duration |", "| clone | ✅ Succeeded |", "| test | ❌ Failed | ",
-		"| build-image | ⏭️ None (did not run) |", "main_test.go:6: hello from release 1", "--- FAIL: TestGreeting"} {
+		"| build-image | ⏭️ None (did not run) |", "main_test.go:7: hello from release 1", "--- FAIL: TestGreeting"} {
 		if !strings.Contains(summary, want) {
 			t.Errorf("the check run's summary lacks %q:\n%s", want, summary)
 		}
@@ -94,12 +94,12 @@ func TestCheckRunOfFailingPullRequest(t *testing.T) {
 	var found bool
 	for _, a := range cp.GitHub.Annotations(repo, c["id"].(int64)) {
 		a := a.(map[string]any)
-		if a["path"] == "main_test.go" && a["start_line"] == float64(6) && a["message"] == "hello from release 1" {
+		if a["path"] == "main_test.go" && a["start_line"] == float64(7) && a["message"] == "hello from release 1" {
 			found = true
 		}
 	}
 	if !found {
-		t.Errorf("no annotation at main_test.go:6: %v", cp.GitHub.Annotations(repo, c["id"].(int64)))
+		t.Errorf("no annotation at main_test.go:7: %v", cp.GitHub.Annotations(repo, c["id"].(int64)))
 	}
 	if got := statesFor(sha, "pipewright/"+s.app); len(got) != 0 {
 		t.Errorf("commit statuses %v set besides the check run", got)
