@@ -10,6 +10,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -269,3 +271,30 @@ func TestParseAppKey(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// The App's JWT and its installation tokens stay on the API host too: a
+// redirect of the installation lookup to another host is not followed.
+func TestAppCredentialsStayOnAPIHost(t *testing.T) {
+	var other authLog
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		other.record(r)
+		w.Write([]byte(`{"id": 1}`))
+	}))
+	defer elsewhere.Close()
+	apiSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, elsewhere.URL+r.URL.Path, http.StatusTemporaryRedirect)
+	}))
+	defer apiSrv.Close()
+	key, _ := appKeys(t)
+	c, err := New(Options{APIURL: apiSrv.URL, App: &App{ID: appID, Key: key}, Retry: &Retry{Attempts: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.SetCheckRun(context.Background(), run())
+	if err == nil || !strings.Contains(err.Error(), "not following a GitHub API redirect to another host") {
+		t.Errorf("err = %v, want the cross-host redirect refused", err)
+	}
+	if got := other.get(); len(got) != 0 {
+		t.Errorf("the other host got %d requests (Authorization %q), want none", len(got), got)
+	}
+}
