@@ -88,3 +88,38 @@ func TestGitHubAppPipelinesReportCheckRuns(t *testing.T) {
 		t.Errorf("README does not say how to create the App's Secret")
 	}
 }
+
+// With a canary deploy, the canary's decision is a check run of its own,
+// <pipeline>/canary, titled with the analysis summary, and no commit status
+// is left in the release pipeline.
+func TestGitHubAppCanaryDecisionIsACheckRun(t *testing.T) {
+	tree := generatortest.Project(t, "  app: {id: 4242}\ntools: {image: ghcr.io/acme/pipewright@sha256:"+strings.Repeat("ab", 32)+"}\ndeploy:\n  strategy: canary\n")
+	const f = "pipelines/hello-world-release.yaml"
+	objs, err := tekton.Decode(f, tree[f])
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, pt := range objs[0].Obj.(*v1.Pipeline).Spec.Finally {
+		if pt.TaskRef.Name == "github-set-status" {
+			t.Errorf("%s still sets a commit status", pt.Name)
+		}
+		if pt.Name != "report-canary-success" && pt.Name != "report-canary-failure" {
+			continue
+		}
+		ps := map[string]v1.ParamValue{}
+		for _, p := range pt.Params {
+			ps[p.Name] = p.Value
+		}
+		got[pt.Name] = ps["name"].StringVal + " " + ps["state"].StringVal + " " + ps["title"].StringVal + " " + strings.Join(ps["tasks"].ArrayVal, ",")
+	}
+	for name, state := range map[string]string{"report-canary-success": "success", "report-canary-failure": "failure"} {
+		want := "$(context.pipeline.name)/canary " + state + " $(tasks.deploy.results.summary) deploy=$(tasks.deploy.status)"
+		if got[name] != want {
+			t.Errorf("%s: %q, want %q", name, got[name], want)
+		}
+	}
+	if _, ok := tree["tasks/github-set-status.yaml"]; ok {
+		t.Errorf("github-set-status written though nothing uses it")
+	}
+}

@@ -620,7 +620,8 @@ func (p *project) catalogTaskOf(pt string) string {
 		return p.imageTask()
 	case keys.TaskDeploy:
 		return p.deployTask()
-	case keys.TaskSetPending, keys.TaskReportSuccess, keys.TaskReportFailure, keys.TaskReportCloneFailure:
+	case keys.TaskSetPending, keys.TaskReportSuccess, keys.TaskReportFailure, keys.TaskReportCloneFailure,
+		keys.TaskReportCanarySuccess, keys.TaskReportCanaryFailure:
 		if p.c.GitHub.App != nil {
 			return "github-check-run"
 		}
@@ -657,10 +658,6 @@ func (p *project) usedTasks() []string {
 	}
 	if !p.c.Deploy.Disabled {
 		set[p.deployTask()] = true
-		if p.c.Deploy.Strategy == "canary" {
-			// The canary's decision is a commit status of its own.
-			set["github-set-status"] = true
-		}
 		if p.c.Deploy.Strategy == "canary" && p.c.Deploy.Canary.Controller == "pipewright" {
 			set["canary-restore"] = true
 		}
@@ -763,9 +760,6 @@ func projectReadme(p *project, pack buildpack.Pack, tasks, resources []string, p
 	b.WriteString("| Secret | Key | Used by |\n|---|---|---|\n")
 	fmt.Fprintf(&b, "| `%s` | `secret` | The EventListener's GitHub interceptor, to check each delivery's `X-Hub-Signature-256`; the repository's webhook gets the same value. |\n", c.GitHub.WebhookSecret)
 	tokenUse, scopes := "The commit statuses (task github-set-status, read into its step's environment by the kubelet)", "commit statuses: read and write (classic token: `repo:status`)"
-	if c.GitHub.App != nil {
-		tokenUse = "The canary's commit status in release runs (the pipelines report as the GitHub App otherwise)"
-	}
 	var lookups []string
 	if len(c.Paths) > 0 {
 		lookups = append(lookups, "the `paths` filter's lookup of a pull request's changed files")
@@ -774,7 +768,10 @@ func projectReadme(p *project, pack buildpack.Pack, tasks, resources []string, p
 		lookups = append(lookups, "the ChatOps interceptor's lookups of pull requests, collaborator permissions and the OWNERS file (mounted into its Pod as a file)")
 		scopes += ", contents: read"
 	}
-	if len(lookups) > 0 {
+	if c.GitHub.App != nil && len(lookups) > 0 {
+		// The pipelines report as the App; the token only reads.
+		tokenUse, scopes = strings.ToUpper(lookups[0][:1])+strings.Join(lookups, " and ")[1:], strings.TrimPrefix(scopes, "commit statuses: read and write (classic token: `repo:status`), ")+", pull requests: read"
+	} else if len(lookups) > 0 {
 		tokenUse += " and " + strings.Join(lookups, " and ")
 		scopes += ", pull requests: read"
 	}

@@ -515,17 +515,28 @@ func (b *builder) canaryStatus(state string) v1.PipelineTask {
 	if state == "success" {
 		name = keys.TaskReportCanarySuccess
 	}
-	t := b.task(name, "github-set-status", nil, map[string]v1.ParamValue{
-		"repo-full-name":    b.p(keys.ParamRepoFullName),
-		"sha":               lit(CommitResult),
-		"state":             lit(state),
-		"context":           lit("$(params.status-context)/canary"),
-		"description":       lit("$(tasks." + keys.TaskDeploy + ".results.summary)"),
-		"target-url":        b.p(keys.ParamRunURL),
-		"github-api-url":    b.p(keys.ParamGitHubAPIURL),
-		"token-secret-name": b.p(keys.ParamGitHubTokenSecret),
-	}, nil)
-	b.used["status-context"] = true
+	var t v1.PipelineTask
+	if b.s.CheckRuns {
+		// A check run of its own, <pipeline>/canary, titled with the
+		// analysis summary.
+		t = b.checkRun(name, state)
+		t.Params = setParam(t.Params, "name", lit("$(context.pipeline.name)/canary"))
+		t.Params = setParam(t.Params, "tasks", v1.ParamValue{Type: v1.ParamTypeArray, ArrayVal: []string{keys.TaskDeploy + "=$(tasks." + keys.TaskDeploy + ".status)"}})
+		t.Params = append(t.Params, v1.Param{Name: "title", Value: lit("$(tasks." + keys.TaskDeploy + ".results.summary)")})
+		sort.Slice(t.Params, func(i, j int) bool { return t.Params[i].Name < t.Params[j].Name })
+	} else {
+		t = b.task(name, "github-set-status", nil, map[string]v1.ParamValue{
+			"repo-full-name":    b.p(keys.ParamRepoFullName),
+			"sha":               lit(CommitResult),
+			"state":             lit(state),
+			"context":           lit("$(params.status-context)/canary"),
+			"description":       lit("$(tasks." + keys.TaskDeploy + ".results.summary)"),
+			"target-url":        b.p(keys.ParamRunURL),
+			"github-api-url":    b.p(keys.ParamGitHubAPIURL),
+			"token-secret-name": b.p(keys.ParamGitHubTokenSecret),
+		}, nil)
+		b.used["status-context"] = true
+	}
 	op := selection.In
 	if state != "success" {
 		op = selection.NotIn
