@@ -493,7 +493,7 @@ func (p *project) spec(kind pipeline.Kind) pipeline.Spec {
 	if c.Image.Context != "" {
 		defaults[keys.ParamImageContext] = c.Image.Context
 	}
-	return pipeline.Spec{
+	spec := pipeline.Spec{
 		Name:          p.name(kind),
 		Pack:          p.pack,
 		LintParams:    c.Build.Lint.Params,
@@ -507,10 +507,17 @@ func (p *project) spec(kind pipeline.Kind) pipeline.Spec {
 		GoImageParams: p.goImageParams(),
 		Canary:        p.canaryParams(),
 		Defaults:      defaults,
+		CheckRuns:     c.GitHub.App != nil,
 		TaskRef:       p.taskRef(),
 		Timeouts:      timeouts,
 		Labels:        p.labels(),
 	}
+	if a := c.GitHub.App; a != nil {
+		spec.Defaults[keys.ParamGitHubAppID] = strconv.FormatInt(a.ID, 10)
+		spec.Defaults[keys.ParamGitHubAppInstallation] = strconv.FormatInt(a.InstallationID, 10)
+		spec.Defaults[keys.ParamGitHubAppKeySecret] = a.KeySecret
+	}
+	return spec
 }
 
 func (p *project) goImageParams() map[string]string {
@@ -684,6 +691,11 @@ func (p *project) catalogTaskOf(pt string) string {
 		return p.imageTask()
 	case keys.TaskDeploy:
 		return p.deployTask()
+	case keys.TaskSetPending, keys.TaskReportSuccess, keys.TaskReportFailure, keys.TaskReportCloneFailure,
+		keys.TaskReportCanarySuccess, keys.TaskReportCanaryFailure:
+		if p.c.GitHub.App != nil {
+			return "github-check-run"
+		}
 	}
 	return "github-set-status"
 }
@@ -703,7 +715,12 @@ func (p *project) deployTask() string {
 }
 
 func (p *project) usedTasks() []string {
-	set := map[string]bool{"git-clone": true, "github-set-status": true, p.imageTask(): true}
+	set := map[string]bool{"git-clone": true, p.imageTask(): true}
+	if p.c.GitHub.App != nil {
+		set["github-check-run"] = true
+	} else {
+		set["github-set-status"] = true
+	}
 	if p.pack.Lint != "" && !p.c.Build.Lint.Disabled {
 		set[p.pack.Lint] = true
 	}
@@ -826,16 +843,25 @@ func projectReadme(p *project, pack buildpack.Pack, tasks, resources []string, p
 		lookups = append(lookups, "the ChatOps interceptor's lookups of "+what+", collaborator permissions and the OWNERS file (mounted into its Pod as a file)")
 		scopes += ", contents: read"
 	}
-	if len(lookups) > 0 {
+	if c.GitHub.App != nil && len(lookups) > 0 {
+		// The pipelines report as the App; the token only reads.
+		tokenUse, scopes = strings.ToUpper(lookups[0][:1])+strings.Join(lookups, " and ")[1:], strings.TrimPrefix(scopes, "commit statuses: read and write (classic token: `repo:status`), ")+", pull requests: read"
+	} else if len(lookups) > 0 {
 		tokenUse += " and " + strings.Join(lookups, " and ")
 		scopes += ", pull requests: read"
 	}
 	fmt.Fprintf(&b, "| `%s` | `token` | %s. Scopes: %s. |\n", c.GitHub.TokenSecret, tokenUse, scopes)
+	if a := c.GitHub.App; a != nil {
+		fmt.Fprintf(&b, "| `%s` | `%s` | The check runs (task github-check-run, mounted read-only into its step, which trades it for an installation token): the private key of GitHub App %d, which needs Checks: read and write on the repository. |\n", a.KeySecret, catalog.AppKeyFile, a.ID)
+	}
 	fmt.Fprintf(&b, "| `%s` | `%s` | The image push of `build-image` in release runs, mounted as its `dockerconfig` workspace (as `config.json`). It is not attached to the service account, so no other step sees it, and pull-request runs never get it. |\n\n",
 		c.Image.PushSecret, corev1.DockerConfigJsonKey)
 	fmt.Fprintf(&b, "```sh\n# the webhook secret: a random value, kept in a file for the webhook below\nopenssl rand -hex 32 | tr -d '\\n' > webhook-secret\n")
 	fmt.Fprintf(&b, "kubectl create secret generic %s -n %s --from-file=secret=webhook-secret\n", c.GitHub.WebhookSecret, ns)
 	fmt.Fprintf(&b, "kubectl create secret generic %s -n %s --from-literal=token=<GitHub token>\n", c.GitHub.TokenSecret, ns)
+	if a := c.GitHub.App; a != nil {
+		fmt.Fprintf(&b, "kubectl create secret generic %s -n %s --from-file=%s=<the App's private key, .pem>\n", a.KeySecret, ns, catalog.AppKeyFile)
+	}
 	fmt.Fprintf(&b, "kubectl create secret docker-registry %s -n %s --docker-server=%s --docker-username=<registry user> --docker-password=<registry token with push rights>\n```\n\n",
 		c.Image.PushSecret, ns, registryServer(c.Image.Repository))
 	if c.Image.PRTag {

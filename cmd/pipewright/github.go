@@ -26,6 +26,7 @@ func githubStatusCmd() *cobra.Command {
 		st                                github.Status
 		noStatus                          bool
 		checkRun, annFile, annText, strip string
+		checkout                          string
 		tasks                             []string
 	)
 	c := &cobra.Command{
@@ -37,15 +38,35 @@ With --check-run NAME it also creates the check run NAME on the commit, or
 updates the one already there. Its summary is a table of the pipeline's tasks
 (--task NAME=$(tasks.NAME.status), from a finally) and its annotations are the
 file:line[:col]: message lines of --annotations or --annotations-file.
-Check runs need a GitHub App installation token.`,
+Tasks may also be given as arguments, NAME=OUTCOME each.
+
+With --checkout DIR (the run's checkout), what the catalog's test and lint
+steps kept there adds each task's duration, a failed task's last lines of
+output, and annotations from its file:line[:col]: message lines, with file
+names relative to a package folder found in the checkout.
+
+Check runs need a GitHub App installation token: authenticate with --app-id
+and --app-key-file, and pipewright trades the App's JWT for one.`,
 		Example: `  pipewright github status --repo octo/app --sha "$SHA" --state success --context pipewright/pr
   pipewright github status --repo octo/app --sha "$SHA" --state failure --check-run pipewright/pr \
-    --task clone=Succeeded --task test=Failed --annotations "$PROBLEMS"`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			outcomes, err := github.ParseTasks(tasks)
+    --task clone=Succeeded --task test=Failed --annotations "$PROBLEMS"
+  pipewright github status --app-id 12345 --app-key-file app.pem --repo octo/app --sha "$SHA" --state failure \
+    --no-status --check-run app-pull-request --checkout /workspace/source clone=Succeeded test=Failed`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			outcomes, err := github.ParseTasks(append(tasks, args...))
 			if err != nil {
 				return err
+			}
+			var kept github.TaskReport
+			if checkout != "" {
+				if checkRun == "" {
+					return fmt.Errorf("--checkout fills a check run: pass --check-run NAME too")
+				}
+				if kept, err = github.ReadTaskLogs(checkout, outcomes); err != nil {
+					return err
+				}
+				outcomes = kept.Tasks
 			}
 			anns, err := untilDone(cmd.Context(), func() ([]github.Annotation, error) {
 				return readAnnotations(cmd, annText, annFile, strip)
@@ -53,7 +74,8 @@ Check runs need a GitHub App installation token.`,
 			if err != nil {
 				return err
 			}
-			if checkRun == "" && (len(tasks) > 0 || len(anns) > 0) {
+			anns = append(anns, kept.Annotations...)
+			if checkRun == "" && (len(outcomes) > 0 || len(anns) > 0) {
 				return fmt.Errorf("--task and --annotations fill a check run: pass --check-run NAME too")
 			}
 			if noStatus && checkRun == "" {
@@ -74,7 +96,7 @@ Check runs need a GitHub App installation token.`,
 				return nil
 			}
 			res, err := client.SetCheckRun(cmd.Context(), github.CheckRun{Repo: st.Repo, SHA: st.SHA, Name: checkRun,
-				State: st.State, DetailsURL: st.TargetURL, Title: st.Description, Tasks: outcomes, Annotations: anns})
+				State: st.State, DetailsURL: st.TargetURL, Title: st.Description, Tasks: outcomes, Annotations: anns, Logs: kept.Logs})
 			if err != nil {
 				return fmt.Errorf("check run %s: %w", checkRun, err)
 			}
@@ -101,6 +123,7 @@ Check runs need a GitHub App installation token.`,
 	f.StringVar(&annText, "annotations", "", "text whose file:line[:col]: message lines become check run annotations")
 	f.StringVar(&annFile, "annotations-file", "", "file (or - for stdin) whose file:line[:col]: message lines become annotations")
 	f.StringVar(&strip, "annotations-strip", "", "path prefix to remove from annotation paths, e.g. the workspace path")
+	f.StringVar(&checkout, "checkout", "", "the run's checkout, where test and lint steps kept their output: durations, a failed task's last lines and its annotations")
 	for _, name := range []string{"repo", "sha", "state"} {
 		c.MarkFlagRequired(name)
 	}

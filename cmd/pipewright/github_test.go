@@ -2,12 +2,17 @@ package main
 
 import (
 	"bytes"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/pipewright/pipewright/pkg/github/githubtest"
+	"github.com/pipewright/pipewright/pkg/keys"
 )
 
 const ghSHA = "0123456789abcdef0123456789abcdef01234567"
@@ -97,5 +102,72 @@ func TestGitHubWebhookCommandTwice(t *testing.T) {
 	}
 	if got := srv.HookSecret("octo/app", 1001); got != "hmac-secret" {
 		t.Errorf("secret %q, want the file's content without its newline", got)
+	}
+}
+
+// As a finally step runs it: authenticated as a GitHub App from its key
+// file, the check run alone, tasks as arguments, and the checkout's kept
+// logs making the table's durations, the failed task's lines and its
+// annotation.
+func TestGitHubStatusCheckRunAsApp(t *testing.T) {
+	srv := githubtest.New(t)
+	srv.AddRepo("octo/app", ghSHA)
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.AddApp(77, &key.PublicKey)
+	srv.Install(77, "octo", "octo/app")
+	keyFile := writeTemp(t, "app.pem", string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})))
+	co := t.TempDir()
+	for name, content := range map[string]string{
+		"main_test.go":                     "package main\n",
+		keys.TaskLogDir + "/test.log":      "--- FAIL: TestHello (0.00s)\n    main_test.go:9: got \"hi\", want \"hello\"\nFAIL\n",
+		keys.TaskLogDir + "/test.status":   "100 131 1\n",
+		keys.TaskLogDir + "/clone.unknown": "",
+	} {
+		p := filepath.Join(co, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := runGitHub(t, "status", "--api-url", srv.URL, "--app-id", "77", "--app-key-file", keyFile,
+		"--repo", "octo/app", "--sha", ghSHA, "--state", "failure", "--no-status", "--check-run", "app-pull-request",
+		"--checkout", co, "clone=Succeeded", "test=Failed", "build-image=None")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "check run app-pull-request (") || !strings.Contains(out, "3 tasks, 1 annotations") {
+		t.Errorf("stdout: %s", out)
+	}
+	runs := srv.CheckRuns("octo/app")
+	if len(runs) != 1 || runs[0]["conclusion"] != "failure" {
+		t.Fatalf("check runs %v", runs)
+	}
+	summary := runs[0]["output"].(map[string]any)["summary"].(string)
+	for _, want := range []string{"| test | ❌ Failed | 31s |", "| clone | ✅ Succeeded | — |", "```\n--- FAIL: TestHello (0.00s)\n    main_test.go:9: got \"hi\", want \"hello\"\nFAIL\n```"} {
+		if !strings.Contains(summary, want) {
+			t.Errorf("summary lacks %q:\n%s", want, summary)
+		}
+	}
+	anns := srv.Annotations("octo/app", runs[0]["id"].(int64))
+	if len(anns) != 1 || anns[0].(map[string]any)["path"] != "main_test.go" || anns[0].(map[string]any)["start_line"] != float64(9) {
+		t.Errorf("annotations %v", anns)
+	}
+}
+
+func TestGitHubAppFlags(t *testing.T) {
+	for args, want := range map[string]string{
+		"--app-id 5":           "--app-id 5: pass the App's private key with --app-key-file",
+		"--app-key-file x.pem": "--app-key-file and --app-installation-id need --app-id",
+		"--app-id 5 --app-key-file x --token-file y": "--token-file and --app-id: give one way to authenticate",
+	} {
+		_, err := runGitHub(t, append([]string{"status", "--repo", "octo/app", "--sha", ghSHA, "--state", "success"}, strings.Fields(args)...)...)
+		if err == nil || err.Error() != want {
+			t.Errorf("%s: got %v, want %s", args, err, want)
+		}
 	}
 }

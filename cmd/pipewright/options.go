@@ -22,9 +22,12 @@ import (
 const githubAPIEnv = "GITHUB_API_URL"
 
 // githubOptions is how a command reaches GitHub: the REST API root and the
-// token (file, or GITHUB_TOKEN). Used by github, interceptor and simulate.
+// token (file, or GITHUB_TOKEN), or a GitHub App (id, private key, and
+// optionally its installation). Used by github, interceptor and simulate.
 type githubOptions struct {
-	tokenFile, apiURL string
+	tokenFile, apiURL      string
+	appID, appInstallation int64
+	appKeyFile             string
 }
 
 func (g *githubOptions) addFlags(c *cobra.Command) {
@@ -35,6 +38,33 @@ func (g *githubOptions) addFlags(c *cobra.Command) {
 	f := c.Flags()
 	f.StringVar(&g.tokenFile, "token-file", "", "file holding the GitHub token (default: the GITHUB_TOKEN env var)")
 	f.StringVar(&g.apiURL, "api-url", api, "GitHub REST API root (default $"+githubAPIEnv+" when set); GitHub Enterprise: https://HOST/api/v3")
+	f.Int64Var(&g.appID, "app-id", 0, "authenticate as this GitHub App (with --app-key-file) instead of with a token: check runs need it")
+	f.Int64Var(&g.appInstallation, "app-installation-id", 0, "the App's installation; 0 looks it up on the repository")
+	f.StringVar(&g.appKeyFile, "app-key-file", "", "the GitHub App's private key (the PEM file GitHub lets you download)")
+}
+
+// app is the GitHub App of --app-id, or nil without one.
+func (g *githubOptions) app() (*github.App, error) {
+	if g.appID == 0 {
+		if g.appKeyFile != "" || g.appInstallation != 0 {
+			return nil, fmt.Errorf("--app-key-file and --app-installation-id need --app-id")
+		}
+		return nil, nil
+	}
+	if g.appID < 0 || g.appInstallation < 0 {
+		return nil, fmt.Errorf("--app-id and --app-installation-id are positive numbers")
+	}
+	if g.appKeyFile == "" {
+		return nil, fmt.Errorf("--app-id %d: pass the App's private key with --app-key-file", g.appID)
+	}
+	if g.tokenFile != "" {
+		return nil, fmt.Errorf("--token-file and --app-id: give one way to authenticate")
+	}
+	key, err := github.ReadAppKey(g.appKeyFile)
+	if err != nil {
+		return nil, err
+	}
+	return &github.App{ID: g.appID, InstallationID: g.appInstallation, Key: key}, nil
 }
 
 // deprecatedAliases keeps older spellings of the flags working, hidden, with
@@ -50,6 +80,9 @@ func (g *githubOptions) deprecatedAliases(c *cobra.Command, tokenFile, apiURL st
 // token reads the token; with optional, no file and no GITHUB_TOKEN is not
 // an error but "".
 func (g *githubOptions) token(optional bool) (string, error) {
+	if g.appID != 0 {
+		return "", fmt.Errorf("--app-id: this command authenticates with a token (--token-file or GITHUB_TOKEN), not as a GitHub App")
+	}
 	if optional && g.tokenFile == "" && os.Getenv("GITHUB_TOKEN") == "" {
 		return "", nil
 	}
@@ -59,12 +92,18 @@ func (g *githubOptions) token(optional bool) (string, error) {
 // client is a GitHub client whose retries are reported on the command's
 // stderr.
 func (g *githubOptions) client(cmd *cobra.Command) (*github.Client, error) {
-	token, err := g.token(false)
+	app, err := g.app()
 	if err != nil {
 		return nil, err
 	}
+	var token string
+	if app == nil {
+		if token, err = g.token(false); err != nil {
+			return nil, err
+		}
+	}
 	stderr := cmd.ErrOrStderr()
-	return github.New(github.Options{APIURL: g.apiURL, Token: token, Retry: &github.Retry{
+	return github.New(github.Options{APIURL: g.apiURL, Token: token, App: app, Retry: &github.Retry{
 		Logf: func(format string, args ...any) { fmt.Fprintf(stderr, format+"\n", args...) },
 	}})
 }

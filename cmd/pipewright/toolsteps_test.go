@@ -34,6 +34,9 @@ func TestToolStepArgsParse(t *testing.T) {
 					if d, ok := defaults[v]; ok {
 						return d
 					}
+					if strings.HasSuffix(v, "-id)") {
+						return "1" // an id without default: a number
+					}
 					return "/tmp/x"
 				}))
 			}
@@ -70,7 +73,7 @@ func TestToolStepArgsParse(t *testing.T) {
 			}
 		}
 	}
-	if checked < 2 {
-		t.Errorf("checked %d tool steps; go-image and canary-release have one each", checked)
+	if checked < 3 {
+		t.Errorf("checked %d tool steps; go-image, canary-release and github-check-run have one each", checked)
 	}
 }

@@ -15,6 +15,7 @@ func bunTest() Entry {
 	params := []v1.ParamSpec{
 		contextParam(),
 		strParam("script", "The package.json script to run with bun run; empty runs bun's own test runner, bun test.", ""),
+		logNameParam(),
 	}
 	return Entry{
 		Name:        "bun-test",
@@ -34,6 +35,7 @@ func bunTest() Entry {
 				Image:      images.Bun,
 				Params:     paramNames(params),
 				Workspaces: []string{"source", "cache"},
+				KeepLog:    true,
 				CPU:        "500m", Memory: "1Gi",
 				Timeout: 20 * time.Minute,
 				Env:     []corev1.EnvVar{{Name: "CI", Value: "true"}},

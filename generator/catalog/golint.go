@@ -15,6 +15,7 @@ func goLint() Entry {
 		strParam("packages", "Packages to lint.", "./..."),
 		strParam("flags", "Extra golangci-lint run flags, space separated.", "--timeout=10m"),
 		strParam("goflags", "GOFLAGS for the Go toolchain.", "-mod=readonly"),
+		logNameParam(),
 	}
 	return Entry{
 		Name:        "go-lint",
@@ -33,6 +34,7 @@ func goLint() Entry {
 				Image:      images.GolangciLint,
 				Params:     paramNames(params),
 				Workspaces: []string{"source", "cache"},
+				KeepLog:    true,
 				CPU:        "1", Memory: "2Gi",
 				Timeout: 20 * time.Minute,
 				Script: enterSource + goCache + trustCheckout + `

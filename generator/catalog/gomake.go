@@ -17,6 +17,7 @@ func goMake() Entry {
 		contextParam(),
 		strParam("targets", "The make targets to run, in order, space separated (e.g. build test).", "test"),
 		strParam("goflags", "GOFLAGS for the Go toolchain the targets run.", "-mod=readonly"),
+		logNameParam(),
 	}
 	return Entry{
 		Name:        "go-make",
@@ -37,6 +38,7 @@ func goMake() Entry {
 				Image:      images.Golang,
 				Params:     paramNames(params),
 				Workspaces: []string{"source", "cache"},
+				KeepLog:    true,
 				CPU:        "1", Memory: "2Gi",
 				Timeout: 30 * time.Minute,
 				Script: enterSource + goCache + trustCheckout + `

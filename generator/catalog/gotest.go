@@ -19,6 +19,7 @@ func goTest() Entry {
 		strParam("junit-report", "JUnit XML report file, relative to the context folder; empty turns it off.", "junit.xml"),
 		strParam("gotestsum-version", "gotestsum version used to write the JUnit report.", "v1.13.0"),
 		strParam("goflags", "GOFLAGS for the Go toolchain.", "-mod=readonly"),
+		logNameParam(),
 	}
 	return Entry{
 		Name:        "go-test",
@@ -38,6 +39,7 @@ func goTest() Entry {
 				Image:      images.Golang,
 				Params:     paramNames(params),
 				Workspaces: []string{"source", "cache"},
+				KeepLog:    true,
 				Results:    []string{"coverage"},
 				CPU:        "1", Memory: "2Gi",
 				Timeout: 30 * time.Minute,

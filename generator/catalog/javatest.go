@@ -14,6 +14,7 @@ func javaTest() Entry {
 		contextParam(),
 		strParam("goals", "Maven goals or Gradle tasks to run, space separated.", "test"),
 		strParam("flags", "Extra Maven/Gradle flags, space separated.", ""),
+		logNameParam(),
 	}
 	return Entry{
 		Name:        "java-test",
@@ -32,6 +33,7 @@ func javaTest() Entry {
 				Image:      images.Maven,
 				Params:     paramNames(params),
 				Workspaces: []string{"source", "cache"},
+				KeepLog:    true,
 				CPU:        "1", Memory: "2Gi",
 				Timeout: 30 * time.Minute,
 				Script: enterSource + `

@@ -17,6 +17,7 @@ func nodeTest() Entry {
 		strParam("script", "The package.json script to run.", "test"),
 		strParam("package-manager", "npm, yarn or pnpm (yarn and pnpm run through corepack).", "npm"),
 		strParam("install-flags", "Extra flags for npm ci, space separated.", "--no-audit --no-fund"),
+		logNameParam(),
 	}
 	return Entry{
 		Name:        "node-test",
@@ -35,6 +36,7 @@ func nodeTest() Entry {
 				Image:      images.Node,
 				Params:     paramNames(params),
 				Workspaces: []string{"source", "cache"},
+				KeepLog:    true,
 				CPU:        "500m", Memory: "1Gi",
 				Timeout: 20 * time.Minute,
 				Env:     []corev1.EnvVar{{Name: "CI", Value: "true"}},

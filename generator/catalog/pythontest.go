@@ -18,6 +18,7 @@ func pythonTest() Entry {
 		strParam("install-project", "pip install the project itself when it has a pyproject.toml (true/false).", "true"),
 		strParam("pytest-args", "Extra pytest arguments, space separated.", ""),
 		strParam("junit-report", "JUnit XML report file, relative to the context folder; empty turns it off.", "junit.xml"),
+		logNameParam(),
 	}
 	return Entry{
 		Name:        "python-test",
@@ -35,6 +36,7 @@ func pythonTest() Entry {
 				Image:      images.Python,
 				Params:     paramNames(params),
 				Workspaces: []string{"source", "cache"},
+				KeepLog:    true,
 				CPU:        "500m", Memory: "1Gi",
 				Timeout: 20 * time.Minute,
 				Env:     []corev1.EnvVar{{Name: "PIP_DISABLE_PIP_VERSION_CHECK", Value: "1"}},

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -74,6 +75,10 @@ type stepSpec struct {
 	// OnError continue lets the next step judge the outcome after this one
 	// has written its results.
 	OnError v1.OnErrorType
+	// KeepLog keeps the end of the (shell) script's output for the
+	// pipeline's check run: the Task must have the LogNameParam param and
+	// the source workspace (see keepLog).
+	KeepLog bool
 }
 
 // EnvName maps a Tekton name (kebab or snake case) to an env var fragment.
@@ -118,6 +123,11 @@ func (s stepSpec) build() v1.Step {
 	case s.Script == "":
 	case s.Python:
 		script = "#!/usr/bin/env python3\n" + script
+	case s.KeepLog:
+		if !slices.Contains(s.Params, LogNameParam) || !slices.Contains(s.Workspaces, "source") {
+			panic("catalog: step " + s.Name + " keeps its log without the " + LogNameParam + " param or the source workspace")
+		}
+		script = shellHeader + strings.TrimLeft(keepLog, "\n") + script
 	default:
 		script = shellHeader + script
 	}

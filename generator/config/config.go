@@ -166,15 +166,23 @@ type CanaryWebhook struct {
 
 // GitHub is the repository that triggers the pipelines.
 type GitHub struct {
-	Repository    string   `json:"repository" doc:"owner/name of the GitHub repository." required:"true"`
-	DefaultBranch string   `json:"defaultBranch,omitempty" doc:"Merges to this branch run the release pipeline." default:"main"`
-	APIURL        string   `json:"apiURL,omitempty" doc:"GitHub REST API root; set for GitHub Enterprise (https://HOST/api/v3)." default:"https://api.github.com"`
-	StatusContext string   `json:"statusContext,omitempty" doc:"Commit status context the pipelines report under; defaults to pipewright/<app>."`
-	Drafts        bool     `json:"drafts,omitempty" doc:"Run the PR pipeline on draft pull requests too."`
-	Owners        []string `json:"owners,omitempty" doc:"GitHub logins trusted to run CI on pull requests from forks and to approve them with /ok-to-test (besides the OWNERS file and collaborators)."`
-	RunURL        string   `json:"runURL,omitempty" doc:"Link on the commit statuses to the run: {namespace} and {name} are the PipelineRun's, e.g. https://dashboard.example.com/#/namespaces/{namespace}/pipelineruns/{name} (Tekton Dashboard). Empty: no link."`
-	TokenSecret   string   `json:"tokenSecret,omitempty" doc:"Secret with the GitHub token (key token) for statuses." default:"github-token"`
-	WebhookSecret string   `json:"webhookSecret,omitempty" doc:"Secret with the webhook secret (key secret) the EventListener checks signatures with." default:"github-webhook"`
+	Repository    string     `json:"repository" doc:"owner/name of the GitHub repository." required:"true"`
+	DefaultBranch string     `json:"defaultBranch,omitempty" doc:"Merges to this branch run the release pipeline." default:"main"`
+	APIURL        string     `json:"apiURL,omitempty" doc:"GitHub REST API root; set for GitHub Enterprise (https://HOST/api/v3)." default:"https://api.github.com"`
+	StatusContext string     `json:"statusContext,omitempty" doc:"Commit status context the pipelines report under; defaults to pipewright/<app>."`
+	Drafts        bool       `json:"drafts,omitempty" doc:"Run the PR pipeline on draft pull requests too."`
+	Owners        []string   `json:"owners,omitempty" doc:"GitHub logins trusted to run CI on pull requests from forks and to approve them with /ok-to-test (besides the OWNERS file and collaborators)."`
+	RunURL        string     `json:"runURL,omitempty" doc:"Link on the commit statuses to the run: {namespace} and {name} are the PipelineRun's, e.g. https://dashboard.example.com/#/namespaces/{namespace}/pipelineruns/{name} (Tekton Dashboard). Empty: no link."`
+	TokenSecret   string     `json:"tokenSecret,omitempty" doc:"Secret with the GitHub token (key token) for statuses." default:"github-token"`
+	WebhookSecret string     `json:"webhookSecret,omitempty" doc:"Secret with the webhook secret (key secret) the EventListener checks signatures with." default:"github-webhook"`
+	App           *GitHubApp `json:"app,omitempty" doc:"A GitHub App the pipelines report through: each reports a check run named after it (a table of its tasks, a failed task's last lines and file:line annotations) instead of a commit status. Needs tools.image."`
+}
+
+// GitHubApp is the GitHub App the pipelines' check runs are written as.
+type GitHubApp struct {
+	ID             int64  `json:"id" doc:"The App's id (its settings page shows it)." required:"true"`
+	InstallationID int64  `json:"installationID,omitempty" doc:"The App's installation on the repository; looked up on each report when not given."`
+	KeySecret      string `json:"keySecret,omitempty" doc:"Secret with the App's private key (key private-key.pem, the PEM file GitHub lets you download)." default:"github-app"`
 }
 
 // Tasks says where pipelines get their Tasks.

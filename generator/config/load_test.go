@@ -72,6 +72,10 @@ func TestBadConfigs(t *testing.T) {
 			`pipewright.yaml:8:3: image.package: "cmd/api" is not a relative package path (hint: write it relative to build.context: ./cmd/api)`},
 		{"run URL not http", replace("  repository: acme/api", "  repository: acme/api\n  runURL: dashboard/{name}"),
 			`pipewright.yaml:10:3: github.runURL: "dashboard/{name}" is not a run URL (hint: an http(s) URL with {namespace} and {name}, e.g. https://dashboard.example.com/#/namespaces/{namespace}/pipelineruns/{name})`},
+		{"github app without tool image", replace("  repository: acme/api", "  repository: acme/api\n  app: {id: 12}"),
+			`pipewright.yaml:10:3: github.app: the check runs are written by pipewright in a step and need tools.image (hint: set tools.image: build and push the pipewright tool image with ` + "`pipewright image build --image REPO --platform linux/amd64,linux/arm64 ./cmd/pipewright`" + ` and set tools.image to the REPO@sha256:... it prints)`},
+		{"github app without id", replace("  repository: acme/api", "  repository: acme/api\n  app: {keySecret: my-app}") + "tools: {image: ghcr.io/acme/pipewright@sha256:" + strings.Repeat("a", 64) + "}\n",
+			`pipewright.yaml:10:3: github.app.id: is missing or not positive (hint: the App's id from its settings page, e.g. 123456)`},
 		// Globs that could never match are refused (pkg/glob, one meaning).
 		{"path glob with a leading slash", good + "paths:\n  - /services/api/**\n",
 			`pipewright.yaml:11:5: paths[0]: glob "/services/api/**": starts with / (hint: paths are relative to the repository root: drop the leading /)`},

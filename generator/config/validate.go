@@ -167,6 +167,17 @@ func (l *Loaded) validate() Errors {
 			k8sName(s.path, s.val, 63)
 		}
 	}
+	if a := c.GitHub.App; a != nil {
+		if a.ID <= 0 {
+			add(l.Errorf("github.app.id", "the App's id from its settings page, e.g. 123456", "is missing or not positive"))
+		}
+		if a.InstallationID < 0 {
+			add(l.Errorf("github.app.installationID", "the installation's id, or leave it out to look it up", "is negative"))
+		}
+		if a.KeySecret != "" {
+			k8sName("github.app.keySecret", a.KeySecret, 63)
+		}
+	}
 	for i, o := range c.GitHub.Owners {
 		if !regexp.MustCompile(`^[A-Za-z0-9-]+$`).MatchString(o) {
 			add(l.Errorf(fmt.Sprintf("github.owners[%d]", i), "a GitHub login, without @", "%q is not a GitHub login", o))
@@ -320,6 +331,9 @@ func (l *Loaded) validate() Errors {
 		if d.Strategy == "canary" && !d.Disabled {
 			add(l.Errorf("deploy.strategy", "set tools.image: "+toolHint, "the canary deploy runs pipewright in its step and needs tools.image"))
 		}
+		if c.GitHub.App != nil {
+			add(l.Errorf("github.app", "set tools.image: "+toolHint, "the check runs are written by pipewright in a step and need tools.image"))
+		}
 	}
 
 	names := make([]string, 0, len(c.Images))
@@ -407,5 +421,8 @@ func (c *Config) applyDefaults() {
 	def(&c.GitHub.StatusContext, "pipewright/"+c.App.Name)
 	def(&c.GitHub.TokenSecret, "github-token")
 	def(&c.GitHub.WebhookSecret, "github-webhook")
+	if c.GitHub.App != nil {
+		def(&c.GitHub.App.KeySecret, "github-app")
+	}
 	def(&c.Tasks.From, "embedded")
 }

@@ -53,6 +53,10 @@ type Spec struct {
 	// Canary, when not nil, deploys with canary-release instead of
 	// kubectl-apply; it holds that Task's analysis params.
 	Canary map[string]string
+	// CheckRuns reports to GitHub as a GitHub App: a check run named after
+	// the pipeline (github-check-run) instead of commit statuses. The App is
+	// the github-app-* params'.
+	CheckRuns bool
 	// Defaults are project values for the pipeline's params; params with no
 	// default must be given by the PipelineRun.
 	Defaults map[string]string
@@ -82,6 +86,9 @@ var params = []struct{ name, desc string }{
 	{keys.ParamContainer, "Container of that Deployment to update."},
 	{keys.ParamNamespace, "Namespace to deploy into."},
 	{keys.ParamPipewrightImage, "The pipewright tool image, pinned by digest, for steps that run pipewright."},
+	{keys.ParamGitHubAppID, "The GitHub App the check runs are written as."},
+	{keys.ParamGitHubAppInstallation, "The App's installation on the repository; 0 looks it up."},
+	{keys.ParamGitHubAppKeySecret, "Secret with the App's private key (key " + catalog.AppKeyFile + ")."},
 }
 
 // Generic defaults that are not project specific.
@@ -89,6 +96,7 @@ var genericDefaults = map[string]string{
 	keys.ParamContext: ".", keys.ParamDockerfile: "Dockerfile", keys.ParamStatusContext: "pipewright",
 	keys.ParamGitHubAPIURL: keys.GitHubAPIURL, keys.ParamGitHubTokenSecret: "github-token",
 	keys.ParamManifests: "k8s", keys.ParamPRNumber: "", keys.ParamRunURL: "",
+	keys.ParamGitHubAppInstallation: "0", keys.ParamGitHubAppKeySecret: "github-app",
 }
 
 var defaultTimeouts = map[string]time.Duration{
@@ -175,8 +183,13 @@ func (b *builder) task(name, catalogTask string, runAfter []string, ps map[strin
 	}
 }
 
-// status sets a commit status on the commit clone checked out.
+// status sets a commit status on the commit clone checked out, or with
+// CheckRuns, the pipeline's check run; a completed one tables the tasks
+// before it.
 func (b *builder) status(name, state, description string) v1.PipelineTask {
+	if b.s.CheckRuns {
+		return b.checkRun(name, state)
+	}
 	return b.task(name, "github-set-status", nil, map[string]v1.ParamValue{
 		"repo-full-name":    b.p(keys.ParamRepoFullName),
 		"sha":               lit(CommitResult),
@@ -187,6 +200,46 @@ func (b *builder) status(name, state, description string) v1.PipelineTask {
 		"github-api-url":    b.p(keys.ParamGitHubAPIURL),
 		"token-secret-name": b.p(keys.ParamGitHubTokenSecret),
 	}, nil)
+}
+
+// checkRun is a github-check-run task: the check run named after the
+// pipeline on the commit clone checked out, reading the logs the tasks kept
+// in the checkout.
+func (b *builder) checkRun(name, state string) v1.PipelineTask {
+	ps := map[string]v1.ParamValue{
+		catalog.ToolImageParam: b.p(catalog.ToolImageParam),
+		"repo-full-name":       b.p(keys.ParamRepoFullName),
+		"sha":                  lit(CommitResult),
+		"state":                lit(state),
+		"name":                 lit("$(context.pipeline.name)"),
+		"target-url":           b.p(keys.ParamRunURL),
+		"github-api-url":       b.p(keys.ParamGitHubAPIURL),
+		"app-id":               b.p(keys.ParamGitHubAppID),
+		"app-installation-id":  b.p(keys.ParamGitHubAppInstallation),
+		"app-key-secret":       b.p(keys.ParamGitHubAppKeySecret),
+	}
+	if state == "pending" {
+		// The in-progress report runs once clone has the commit.
+		ps["tasks"] = v1.ParamValue{Type: v1.ParamTypeArray, ArrayVal: []string{keys.TaskClone + "=Succeeded"}}
+	} else {
+		var outcomes []string
+		for _, t := range b.tasks {
+			if t.Name != keys.TaskSetPending {
+				outcomes = append(outcomes, t.Name+"=$(tasks."+t.Name+".status)")
+			}
+		}
+		ps["tasks"] = *v1.NewStructuredValues(outcomes[0], outcomes[1:]...)
+	}
+	return b.task(name, "github-check-run", nil, ps, map[string]ws{"source": b.src()})
+}
+
+// logName passes a pipeline task's name to a Task that keeps its output
+// for the check run.
+func (b *builder) logName(task string, ps map[string]v1.ParamValue) map[string]v1.ParamValue {
+	if b.s.CheckRuns {
+		ps[catalog.LogNameParam] = lit(task)
+	}
+	return ps
 }
 
 func withTweaks(base map[string]v1.ParamValue, tweaks map[string]string) map[string]v1.ParamValue {
@@ -214,13 +267,13 @@ func Build(kind Kind, s Spec) (*v1.Pipeline, error) {
 	lint, test := s.lints(kind), s.tests()
 	var checks []string
 	if test {
-		ps := withTweaks(map[string]v1.ParamValue{"context": b.p(keys.ParamContext)}, catalog.RoleParams(s.Pack.Test, "test"))
+		ps := b.logName(keys.TaskTest, withTweaks(map[string]v1.ParamValue{"context": b.p(keys.ParamContext)}, catalog.RoleParams(s.Pack.Test, "test")))
 		b.tasks = append(b.tasks, b.task(keys.TaskTest, s.Pack.Test, []string{keys.TaskClone}, withTweaks(ps, s.TestParams), srcCache))
 		checks = append(checks, keys.TaskTest)
 	}
 	if lint {
 		// A Task that lints and tests (node-test) is told which it does.
-		ps := withTweaks(map[string]v1.ParamValue{"context": b.p(keys.ParamContext)}, catalog.RoleParams(s.Pack.Lint, "lint"))
+		ps := b.logName(keys.TaskLint, withTweaks(map[string]v1.ParamValue{"context": b.p(keys.ParamContext)}, catalog.RoleParams(s.Pack.Lint, "lint")))
 		after := []string{keys.TaskClone}
 		if s.lintAfterTest(kind) {
 			// Both install the dependencies into the one checkout (npm ci
@@ -467,17 +520,28 @@ func (b *builder) canaryStatus(state string) v1.PipelineTask {
 	if state == "success" {
 		name = keys.TaskReportCanarySuccess
 	}
-	t := b.task(name, "github-set-status", nil, map[string]v1.ParamValue{
-		"repo-full-name":    b.p(keys.ParamRepoFullName),
-		"sha":               lit(CommitResult),
-		"state":             lit(state),
-		"context":           lit("$(params.status-context)/canary"),
-		"description":       lit("$(tasks." + keys.TaskDeploy + ".results.summary)"),
-		"target-url":        b.p(keys.ParamRunURL),
-		"github-api-url":    b.p(keys.ParamGitHubAPIURL),
-		"token-secret-name": b.p(keys.ParamGitHubTokenSecret),
-	}, nil)
-	b.used["status-context"] = true
+	var t v1.PipelineTask
+	if b.s.CheckRuns {
+		// A check run of its own, <pipeline>/canary, titled with the
+		// analysis summary.
+		t = b.checkRun(name, state)
+		t.Params = setParam(t.Params, "name", lit("$(context.pipeline.name)/canary"))
+		t.Params = setParam(t.Params, "tasks", v1.ParamValue{Type: v1.ParamTypeArray, ArrayVal: []string{keys.TaskDeploy + "=$(tasks." + keys.TaskDeploy + ".status)"}})
+		t.Params = append(t.Params, v1.Param{Name: "title", Value: lit("$(tasks." + keys.TaskDeploy + ".results.summary)")})
+		sort.Slice(t.Params, func(i, j int) bool { return t.Params[i].Name < t.Params[j].Name })
+	} else {
+		t = b.task(name, "github-set-status", nil, map[string]v1.ParamValue{
+			"repo-full-name":    b.p(keys.ParamRepoFullName),
+			"sha":               lit(CommitResult),
+			"state":             lit(state),
+			"context":           lit("$(params.status-context)/canary"),
+			"description":       lit("$(tasks." + keys.TaskDeploy + ".results.summary)"),
+			"target-url":        b.p(keys.ParamRunURL),
+			"github-api-url":    b.p(keys.ParamGitHubAPIURL),
+			"token-secret-name": b.p(keys.ParamGitHubTokenSecret),
+		}, nil)
+		b.used["status-context"] = true
+	}
 	op := selection.In
 	if state != "success" {
 		op = selection.NotIn
@@ -502,7 +566,11 @@ func description(kind Kind, s Spec) string {
 		if s.PRTag {
 			build = "build the image and push it as pr-<number>"
 		}
-		return fmt.Sprintf("Pull-request CI (%s pack): clone, %s%s, and report the outcome to GitHub as a commit status on the PR head.", s.Pack.Name, steps, build)
+		report := "a commit status"
+		if s.CheckRuns {
+			report = "a check run named after this pipeline"
+		}
+		return fmt.Sprintf("Pull-request CI (%s pack): clone, %s%s, and report the outcome to GitHub as %s on the PR head.", s.Pack.Name, steps, build, report)
 	}
 	deploy := "and deploy it with kubectl apply"
 	if s.Canary != nil {

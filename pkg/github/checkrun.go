@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	gogithub "github.com/google/go-github/v62/github"
 	"github.com/pipewright/pipewright/pkg/boundedio"
@@ -18,6 +19,8 @@ import (
 type TaskOutcome struct {
 	Name    string
 	Outcome string // Succeeded, Failed or None (did not run)
+	// Duration is how long the task's step ran; 0 when unknown.
+	Duration time.Duration
 }
 
 var outcomes = map[string]string{"succeeded": "Succeeded", "failed": "Failed", "none": "None"}
@@ -55,7 +58,8 @@ type Annotation struct {
 // problemRE matches compiler and linter lines: file:line:col: message, or
 // file:line: message. The path has no colon or space, which keeps URLs and
 // prose out.
-var problemRE = regexp.MustCompile(`^([^\s:]+):(\d+):(?:(\d+):)?\s*(\S.*)$`)
+// Leading blanks are allowed: go test indents a failing test's lines.
+var problemRE = regexp.MustCompile(`^[ \t]*([^\s:]+):(\d+):(?:(\d+):)?\s*(\S.*)$`)
 
 // ParseAnnotations collects the file:line[:col]: message lines of r and
 // ignores the rest. strip is removed from the front of each path (e.g. the
@@ -94,6 +98,13 @@ type CheckRun struct {
 	Title       string // optional; counted from Tasks when empty
 	Tasks       []TaskOutcome
 	Annotations []Annotation
+	// Logs are the last lines of failed tasks, shown under the table.
+	Logs []TaskLog
+}
+
+// TaskLog is the end of one task's output.
+type TaskLog struct {
+	Name, Tail string
 }
 
 // CheckRunResult says what SetCheckRun did.
@@ -144,7 +155,7 @@ func (c *Client) SetCheckRun(ctx context.Context, r CheckRun) (CheckRunResult, e
 	if title == "" {
 		title = countTitle(r.Tasks, r.State)
 	}
-	summary := Summary(r.Tasks)
+	summary := Summary(r.Tasks) + logSections(r.Logs)
 	if dropped > 0 {
 		summary += fmt.Sprintf("\n%d more problems are not annotated; see the task's log.\n", dropped)
 	}
@@ -252,15 +263,41 @@ func Summary(tasks []TaskOutcome) string {
 		return "No task outcomes were reported.\n"
 	}
 	var b strings.Builder
-	b.WriteString("| Task | Outcome |\n| --- | --- |\n")
+	b.WriteString("| Task | Outcome | Duration |\n| --- | --- | --- |\n")
 	for _, t := range tasks {
 		outcome := t.Outcome
 		if t.Outcome == "None" {
 			outcome = "None (did not run)"
 		}
-		fmt.Fprintf(&b, "| %s | %s %s |\n", strings.ReplaceAll(t.Name, "|", `\|`), marks[t.Outcome], outcome)
+		d := "—"
+		if t.Duration > 0 {
+			d = t.Duration.Round(time.Second).String()
+		}
+		fmt.Fprintf(&b, "| %s | %s %s | %s |\n", strings.ReplaceAll(t.Name, "|", `\|`), marks[t.Outcome], outcome, d)
 	}
 	return b.String()
+}
+
+// maxSummary is GitHub's limit on a check run's summary, in characters;
+// logs are cut to fit under it.
+const maxSummary = 65535
+
+// logSections shows each log in a fenced block longer than any run of
+// backticks in it, so the log cannot end the block and inject Markdown.
+func logSections(logs []TaskLog) string {
+	var b strings.Builder
+	for _, l := range logs {
+		fence := "```"
+		for strings.Contains(l.Tail, fence) {
+			fence += "`"
+		}
+		fmt.Fprintf(&b, "\n**%s**: last lines of its output\n\n%s\n%s\n%s\n", strings.ReplaceAll(l.Name, "*", `\*`), fence, strings.TrimRight(l.Tail, "\n"), fence)
+	}
+	out := b.String()
+	if len(out) > maxSummary-4096 {
+		out = string([]rune(out[:maxSummary-4096])) + "\n…(cut)\n"
+	}
+	return out
 }
 
 // countTitle sums the outcomes up, e.g. "1 failed, 2 succeeded".

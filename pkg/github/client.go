@@ -29,6 +29,9 @@ type Options struct {
 	// Token authenticates every request (a personal access token, or a GitHub
 	// App installation token for check runs).
 	Token string
+	// App, instead of Token, authenticates as a GitHub App installation,
+	// with tokens minted as needed.
+	App *App
 	// Retry repeats failed requests; nil uses the defaults of Retry.
 	Retry *Retry
 }
@@ -40,8 +43,11 @@ type Client struct {
 
 // New returns a Client for opts.
 func New(opts Options) (*Client, error) {
-	if opts.Token == "" {
-		return nil, errors.New("no GitHub token: pass --token-file or set GITHUB_TOKEN")
+	if opts.Token == "" && opts.App == nil {
+		return nil, errors.New("no GitHub token: pass --token-file or set GITHUB_TOKEN, or a GitHub App (--app-id, --app-key-file)")
+	}
+	if opts.Token != "" && opts.App != nil {
+		return nil, errors.New("both a token and a GitHub App: give one")
 	}
 	api := opts.APIURL
 	if api == "" {
@@ -59,8 +65,14 @@ func New(opts Options) (*Client, error) {
 	if retry == nil {
 		retry = &Retry{}
 	}
+	auth := &hostAuth{scheme: base.Scheme, host: base.Host, next: retry}
+	if opts.App != nil {
+		auth.token = newAppTokens(opts.App, base, retry).forRequest
+	} else {
+		auth.token = func(*http.Request) (string, error) { return opts.Token, nil }
+	}
 	hc := &http.Client{
-		Transport:     &hostAuth{scheme: base.Scheme, host: base.Host, token: opts.Token, next: retry},
+		Transport:     auth,
 		Timeout:       5 * time.Minute,
 		CheckRedirect: sameHostRedirect(base),
 	}
@@ -74,14 +86,20 @@ func New(opts Options) (*Client, error) {
 // go-github's WithAuthToken adds it in the transport to every request, so a
 // redirect to another host would receive it.
 type hostAuth struct {
-	scheme, host, token string
-	next                http.RoundTripper
+	scheme, host string
+	// token is the credential for req: fixed, or a GitHub App's.
+	token func(req *http.Request) (string, error)
+	next  http.RoundTripper
 }
 
 func (a *hostAuth) RoundTrip(req *http.Request) (*http.Response, error) {
 	req = req.Clone(req.Context())
 	if req.URL.Scheme == a.scheme && req.URL.Host == a.host {
-		req.Header.Set("Authorization", "Bearer "+a.token)
+		token, err := a.token(req)
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
 	} else {
 		req.Header.Del("Authorization")
 	}

@@ -330,7 +330,7 @@ func TestParseTasks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []TaskOutcome{{"clone", "Succeeded"}, {"test", "Failed"}, {"deploy", "None"}}
+	want := []TaskOutcome{{Name: "clone", Outcome: "Succeeded"}, {Name: "test", Outcome: "Failed"}, {Name: "deploy", Outcome: "None"}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
@@ -347,10 +347,10 @@ func TestParseTasks(t *testing.T) {
 	}
 }
 
-const wantSummary = "| Task | Outcome |\n| --- | --- |\n" +
-	"| clone | ✅ Succeeded |\n| test | ❌ Failed |\n| deploy | ⏭️ None (did not run) |\n"
+const wantSummary = "| Task | Outcome | Duration |\n| --- | --- | --- |\n" +
+	"| clone | ✅ Succeeded | 4s |\n| test | ❌ Failed | 1m12s |\n| deploy | ⏭️ None (did not run) | — |\n"
 
-var pipelineTasks = []TaskOutcome{{"clone", "Succeeded"}, {"test", "Failed"}, {"deploy", "None"}}
+var pipelineTasks = []TaskOutcome{{"clone", "Succeeded", 4 * time.Second}, {"test", "Failed", 72 * time.Second}, {"deploy", "None", 0}}
 
 func annotationJSON(path string, line, col int, msg string) string {
 	cols := ""
@@ -435,10 +435,12 @@ func TestCheckRunAnnotationsInBatches(t *testing.T) {
 	}
 }
 
+// A personal access token may read check runs but not write them, as on
+// GitHub.
 func TestCheckRunNeedsAppToken(t *testing.T) {
 	f := newFixture(t)
 	_, err := f.client(t, "test-token").SetCheckRun(context.Background(), CheckRun{Repo: repo, SHA: sha, Name: "ci", State: "success"})
-	want := "GET /repos/octo/app/commits/" + sha + "/check-runs: HTTP 403 You must authenticate via a GitHub App.: " +
+	want := "POST /repos/octo/app/check-runs: HTTP 403 You must authenticate via a GitHub App.: " +
 		"the token lacks the permission for this call (check runs need a GitHub App installation token with checks:write)"
 	if err == nil || err.Error() != want {
 		t.Fatalf("got %v\nwant %s", err, want)

@@ -65,7 +65,7 @@ func TestTokenStaysOnAPIHost(t *testing.T) {
 
 	// The transport alone: even a request that already carries the header
 	// (as a followed redirect copies it) reaches another host without it.
-	tr := &hostAuth{scheme: "http", host: strings.TrimPrefix(apiSrv.URL, "http://"), token: "s3cret", next: http.DefaultTransport}
+	tr := &hostAuth{scheme: "http", host: strings.TrimPrefix(apiSrv.URL, "http://"), token: func(*http.Request) (string, error) { return "s3cret", nil }, next: http.DefaultTransport}
 	req, _ := http.NewRequest("POST", elsewhere.URL+"/repos/octo/app/statuses/"+sha, strings.NewReader("{}"))
 	req.Header.Set("Authorization", "Bearer s3cret")
 	resp, err := tr.RoundTrip(req)

@@ -77,4 +77,18 @@ const (
 	ParamContainer         = "container"
 	ParamNamespace         = "namespace"
 	ParamPipewrightImage   = "pipewright-image"
+	// The GitHub App the check runs are written as (github.app).
+	ParamGitHubAppID           = "github-app-id"
+	ParamGitHubAppInstallation = "github-app-installation-id"
+	ParamGitHubAppKeySecret    = "github-app-key-secret"
 )
+
+// TaskLogDir is where catalog steps that keep their output (test and lint)
+// write it, relative to the checkout: NAME.log, the last TaskLogBytes of
+// it, and NAME.status, "START END EXIT". Inside .git, so it is no change
+// git or a build sees as part of the tree; a finally task reads it for the
+// check run.
+const TaskLogDir = ".git/pipewright/logs"
+
+// TaskLogBytes is how much of a task's output is kept.
+const TaskLogBytes = 64 << 10

@@ -72,6 +72,9 @@ type Server struct {
 	// answers 403 "API rate limit exceeded", as GitHub does.
 	// DefaultRateLimit when zero.
 	RateLimit int
+	// Clock is the server's time, for JWTs and installation tokens;
+	// time.Now when nil.
+	Clock func() time.Time
 
 	mu       sync.Mutex
 	requests []Request
@@ -79,6 +82,10 @@ type Server struct {
 	repos    map[string]*repo
 	nextID   int64
 	used     int // requests counted against the rate limit
+
+	apps          map[int64]*app
+	installations map[int64]*installation
+	tokens        map[string]issuedToken
 }
 
 // DefaultRateLimit is the primary rate limit the server reports in
@@ -148,6 +155,8 @@ func (s *Server) handler() http.Handler {
 	} {
 		mux.Handle(pattern, s.locked(h))
 	}
+	mux.HandleFunc("GET /repos/{owner}/{repo}/installation", s.findInstallation)
+	mux.HandleFunc("POST /app/installations/{id}/access_tokens", s.createToken)
 	for pattern, h := range extra {
 		mux.Handle(pattern, s.locked(func(w http.ResponseWriter, req *http.Request, r *repo) { h(s, w, req, r) }))
 	}
@@ -278,7 +287,6 @@ func (s *Server) record(next http.Handler) http.Handler {
 			scripted = &s.replies[0]
 			s.replies = s.replies[1:]
 		}
-		want, app := s.Token, s.AppToken
 		s.used++
 		used, limit := s.used, s.RateLimit
 		s.mu.Unlock()
@@ -308,12 +316,7 @@ func (s *Server) record(next http.Handler) http.Handler {
 			return
 		}
 		token, _ := strings.CutPrefix(rec.Auth, "Bearer ")
-		if token == "" || (want != "" && token != want && token != app) {
-			writeJSON(w, http.StatusUnauthorized, apiError("Bad credentials", "https://docs.github.com/rest"))
-			return
-		}
-		if strings.Contains(req.URL.Path, "/check-runs") && app != "" && token != app {
-			writeJSON(w, http.StatusForbidden, apiError("You must authenticate via a GitHub App.", "https://docs.github.com/rest/checks/runs#create-a-check-run"))
+		if req = s.authorize(w, req, token); req == nil {
 			return
 		}
 		req.Body = io.NopCloser(strings.NewReader(string(data)))

@@ -2,6 +2,8 @@ package githubtest_test
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,7 +12,9 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/go-cmp/cmp"
 	gogithub "github.com/google/go-github/v62/github"
 	"github.com/pipewright/pipewright/pkg/github/githubtest"
@@ -250,5 +254,68 @@ func TestRateLimitExceeded(t *testing.T) {
 	var rl *gogithub.RateLimitError
 	if !errors.As(err, &rl) || rl.Rate.Remaining != 0 {
 		t.Errorf("third request: %v, want a rate limit error", err)
+	}
+}
+
+// In Serve's any-token mode, adding an App makes check runs GitHub's
+// way: any token still reads them, only the App's installation tokens
+// write them, and a token expires after TokenLifetime.
+func TestServeWithAppWritesChecksOnlyWithInstallationTokens(t *testing.T) {
+	s := serve(t)
+	s.AnyRepo = true
+	now := time.Now()
+	s.Clock = func() time.Time { return now }
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.AddApp(9, &key.PublicKey)
+	inst := s.Install(9, "octo")
+	ctx := context.Background()
+	sha := "0123456789abcdef0123456789abcdef01234567"
+	opts := gogithub.CreateCheckRunOptions{Name: "ci", HeadSHA: sha}
+
+	pat := client(t, s, "ghp_whatever")
+	if _, _, err := pat.Checks.ListCheckRunsForRef(ctx, "octo", "app", sha, nil); err != nil {
+		t.Errorf("a PAT reading check runs: %v", err)
+	}
+	_, _, err = pat.Checks.CreateCheckRun(ctx, "octo", "app", opts)
+	if code(err) != 403 || !strings.Contains(err.Error(), "You must authenticate via a GitHub App.") {
+		t.Errorf("a PAT writing a check run: %v", err)
+	}
+
+	claims := jwt.MapClaims{"iat": now.Add(-time.Minute).Unix(), "exp": now.Add(9 * time.Minute).Unix(), "iss": "9"}
+	signed, err := jwt.NewWithClaims(jwt.SigningMethodRS256, claims).SignedString(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := client(t, s, signed)
+	found, _, err := app.Apps.FindRepositoryInstallation(ctx, "octo", "app")
+	if err != nil || found.GetID() != inst || found.GetAppID() != 9 {
+		t.Fatalf("installation %v, %v", found, err)
+	}
+	if _, _, err := app.Apps.FindRepositoryInstallation(ctx, "other", "app"); code(err) != 404 {
+		t.Errorf("installation on another account: %v, want 404", err)
+	}
+	tok, _, err := app.Apps.CreateInstallationToken(ctx, inst, nil)
+	if err != nil || !strings.HasPrefix(tok.GetToken(), "ghs_") || !tok.GetExpiresAt().Time.Equal(now.Add(time.Hour).UTC().Truncate(time.Second)) {
+		t.Fatalf("token %v, %v", tok, err)
+	}
+	installed := client(t, s, tok.GetToken())
+	if _, _, err := installed.Checks.CreateCheckRun(ctx, "octo", "app", opts); err != nil {
+		t.Errorf("the installation token writing a check run: %v", err)
+	}
+	if _, _, err := installed.Checks.CreateCheckRun(ctx, "other", "app", opts); code(err) != 404 {
+		t.Errorf("the installation token on another account's repository: %v, want 404", err)
+	}
+	if _, _, err := app.Checks.CreateCheckRun(ctx, "octo", "app", opts); code(err) != 401 {
+		t.Errorf("the App's JWT writing a check run: %v, want 401", err)
+	}
+	now = now.Add(time.Hour)
+	if _, _, err := installed.Checks.CreateCheckRun(ctx, "octo", "app", opts); code(err) != 401 {
+		t.Errorf("an expired installation token: %v, want 401", err)
+	}
+	if _, _, err := app.Apps.CreateInstallationToken(ctx, inst, nil); code(err) != 401 || !strings.Contains(err.Error(), "'Expiration time' claim ('exp')") {
+		t.Errorf("an expired JWT: %v", err)
 	}
 }
