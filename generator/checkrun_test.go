@@ -1,6 +1,7 @@
 package generator_test
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 
@@ -150,5 +151,43 @@ func TestGitHubAppEveryPack(t *testing.T) {
 				t.Errorf("no task of %s keeps its log", file)
 			}
 		})
+	}
+}
+
+// A monorepo's services share pipelines; with an App each service still
+// reports its own check run, named by its status context and the kind, not
+// after the shared pipeline (where two services' reports would overwrite
+// each other on a commit that touches both).
+func TestGitHubAppMonorepoCheckRunPerService(t *testing.T) {
+	tree := generatortest.Project(t, "  app: {id: 4242}\ntools: {image: ghcr.io/acme/pipewright@sha256:"+strings.Repeat("ab", 32)+"}\n"+
+		"services:\n  - name: api\n    context: services/api\n  - name: web\n    context: services/web\n")
+	names := map[string]bool{}
+	for file, data := range tree {
+		if !strings.HasPrefix(file, "pipelines/") {
+			continue
+		}
+		objs, err := tekton.Decode(file, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := objs[0].Obj.(*v1.Pipeline)
+		declared := false
+		for _, ps := range p.Spec.Params {
+			declared = declared || ps.Name == "status-context" && ps.Default == nil
+		}
+		if !declared {
+			t.Errorf("%s does not take status-context from each service", file)
+		}
+		for _, pt := range append(append([]v1.PipelineTask{}, p.Spec.Tasks...), p.Spec.Finally...) {
+			for _, prm := range pt.Params {
+				if pt.TaskRef != nil && pt.TaskRef.Name == "github-check-run" && prm.Name == "name" {
+					names[prm.Value.StringVal] = true
+				}
+			}
+		}
+	}
+	want := map[string]bool{"$(params.status-context)/pull-request": true, "$(params.status-context)/release": true}
+	if !reflect.DeepEqual(names, want) {
+		t.Errorf("check run names %v, want %v", names, want)
 	}
 }

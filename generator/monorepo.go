@@ -346,6 +346,11 @@ func newShape(p *project, mono string, shapes []*shape) (*shape, error) {
 	for _, kind := range kinds {
 		spec := p.spec(kind)
 		spec.Name = string(kind)
+		if spec.CheckRuns {
+			// Services share the pipeline: each service's check run is
+			// its own (status context and kind), not the pipeline's.
+			spec.CheckRunName = "$(params." + keys.ParamStatusContext + ")/" + string(kind)
+		}
 		pl, err := pipeline.Build(kind, spec)
 		if err != nil {
 			return nil, err

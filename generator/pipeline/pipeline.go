@@ -7,6 +7,7 @@ package pipeline
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"sort"
 	"time"
 
@@ -57,6 +58,10 @@ type Spec struct {
 	// the pipeline (github-check-run) instead of commit statuses. The App is
 	// the github-app-* params'.
 	CheckRuns bool
+	// CheckRunName names the check run when it is not the pipeline's
+	// name: a monorepo's services share pipelines, and each reports its
+	// own check run (a $(params.x) in it is declared).
+	CheckRunName string
 	// Defaults are project values for the pipeline's params; params with no
 	// default must be given by the PipelineRun.
 	Defaults map[string]string
@@ -211,7 +216,7 @@ func (b *builder) checkRun(name, state string) v1.PipelineTask {
 		"repo-full-name":       b.p(keys.ParamRepoFullName),
 		"sha":                  lit(CommitResult),
 		"state":                lit(state),
-		"name":                 lit("$(context.pipeline.name)"),
+		"name":                 lit(b.checkRunName()),
 		"target-url":           b.p(keys.ParamRunURL),
 		"github-api-url":       b.p(keys.ParamGitHubAPIURL),
 		"app-id":               b.p(keys.ParamGitHubAppID),
@@ -232,6 +237,19 @@ func (b *builder) checkRun(name, state string) v1.PipelineTask {
 	}
 	return b.task(name, "github-check-run", nil, ps, map[string]ws{"source": b.src()})
 }
+
+// checkRunName is the check run's name: the pipeline's, or Spec.CheckRunName.
+func (b *builder) checkRunName() string {
+	if b.s.CheckRunName == "" {
+		return "$(context.pipeline.name)"
+	}
+	for _, m := range paramRef.FindAllStringSubmatch(b.s.CheckRunName, -1) {
+		b.used[m[1]] = true
+	}
+	return b.s.CheckRunName
+}
+
+var paramRef = regexp.MustCompile(`\$\(params\.([a-z0-9-]+)\)`)
 
 // logName passes a pipeline task's name to a Task that keeps its output
 // for the check run.
@@ -525,7 +543,7 @@ func (b *builder) canaryStatus(state string) v1.PipelineTask {
 		// A check run of its own, <pipeline>/canary, titled with the
 		// analysis summary.
 		t = b.checkRun(name, state)
-		t.Params = setParam(t.Params, "name", lit("$(context.pipeline.name)/canary"))
+		t.Params = setParam(t.Params, "name", lit(b.checkRunName()+"/canary"))
 		t.Params = setParam(t.Params, "tasks", v1.ParamValue{Type: v1.ParamTypeArray, ArrayVal: []string{keys.TaskDeploy + "=$(tasks." + keys.TaskDeploy + ".status)"}})
 		t.Params = append(t.Params, v1.Param{Name: "title", Value: lit("$(tasks." + keys.TaskDeploy + ".results.summary)")})
 		sort.Slice(t.Params, func(i, j int) bool { return t.Params[i].Name < t.Params[j].Name })
