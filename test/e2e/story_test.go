@@ -35,28 +35,63 @@ var storyRepo = map[string]string{
 	"go.mod":       "module github.com/Codertocat/Hello-World\n\ngo 1.26\n",
 	"main.go":      strings.ReplaceAll(helloRepo["main.go"], "hello from pipewright", "hello from release 1"),
 	"main_test.go": strings.ReplaceAll(helloRepo["main_test.go"], "hello from pipewright", "hello from release 1"),
-	"k8s/app.yaml": `apiVersion: apps/v1
+	"k8s/app.yaml": appSpec{name: "hello-world"}.manifests(),
+}
+
+// appSpec is the Deployment (and Service) in a story's k8s/app.yaml, which
+// the release deploys: Deployment name, label app=name, the placeholder
+// image the release replaces, uid 65532, port 8080; the stories differ
+// only in these fields.
+type appSpec struct {
+	name string
+	// stable adds track=stable to the Pods' labels and the selectors: the
+	// stable track a canary release splits from.
+	stable bool
+	// grace is terminationGracePeriodSeconds; 0 keeps Kubernetes' default.
+	grace int
+	// container is more fields of the container, YAML lines at its indentation.
+	container string
+	// noService leaves the Service (port 80 to 8080) out.
+	noService bool
+}
+
+func (a appSpec) manifests() string {
+	labels := "app: " + a.name
+	if a.stable {
+		labels += ", track: stable"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, `apiVersion: apps/v1
 kind: Deployment
-metadata: {name: hello-world}
+metadata: {name: %[1]s}
 spec:
   replicas: 1
-  selector: {matchLabels: {app: hello-world}}
+  selector: {matchLabels: {%[2]s}}
   template:
-    metadata: {labels: {app: hello-world}}
+    metadata: {labels: {%[2]s}}
     spec:
       securityContext: {runAsNonRoot: true, runAsUser: 65532}
-      containers:
-      - name: hello-world
-        image: placeholder.invalid/hello-world
+`, a.name, labels)
+	if a.grace > 0 {
+		fmt.Fprintf(&b, "      terminationGracePeriodSeconds: %d\n", a.grace)
+	}
+	fmt.Fprintf(&b, `      containers:
+      - name: %[1]s
+        image: placeholder.invalid/%[1]s
         ports: [{containerPort: 8080}]
----
+`, a.name)
+	b.WriteString(a.container)
+	if !a.noService {
+		fmt.Fprintf(&b, `---
 apiVersion: v1
 kind: Service
-metadata: {name: hello-world}
+metadata: {name: %s}
 spec:
-  selector: {app: hello-world}
+  selector: {%s}
   ports: [{port: 80, targetPort: 8080}]
-`,
+`, a.name, labels)
+	}
+	return b.String()
 }
 
 // TestWholeStory is the story a team lives, on a default Tekton install:
