@@ -17,29 +17,7 @@ var canaryRepo = map[string]string{
 	"go.mod":       storyRepo["go.mod"],
 	"main.go":      storyRepo["main.go"],
 	"main_test.go": storyRepo["main_test.go"],
-	"k8s/app.yaml": `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: hello-world}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: hello-world, track: stable}}
-  template:
-    metadata: {labels: {app: hello-world, track: stable}}
-    spec:
-      securityContext: {runAsNonRoot: true, runAsUser: 65532}
-      terminationGracePeriodSeconds: 1
-      containers:
-      - name: hello-world
-        image: placeholder.invalid/hello-world
-        ports: [{containerPort: 8080}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: hello-world}
-spec:
-  selector: {app: hello-world, track: stable}
-  ports: [{port: 80, targetPort: 8080}]
----
+	"k8s/app.yaml": appSpec{name: "hello-world", stable: true, grace: 1}.manifests() + `---
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
 metadata: {name: hello-world}

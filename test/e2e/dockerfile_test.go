@@ -41,21 +41,7 @@ RUN mkdir -p /app/data && chown -R 65532:65532 /app/data && test "$(stat -c %u /
 USER 65532
 CMD ["node", "index.js"]
 `,
-		"k8s/app.yaml": `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      securityContext: {runAsNonRoot: true, runAsUser: 65532}
-      containers:
-      - name: web
-        image: placeholder.invalid/web
-        ports: [{containerPort: 8080}]
-`,
+		"k8s/app.yaml": appSpec{name: "web", noService: true}.manifests(),
 	}
 }
 

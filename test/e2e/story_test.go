@@ -3,9 +3,16 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,8 +21,11 @@ import (
 	"github.com/pipewright/pipewright/generator"
 	"github.com/pipewright/pipewright/generator/config"
 	"github.com/pipewright/pipewright/pkg/github/githubtest"
+	"github.com/pipewright/pipewright/pkg/interceptor"
 	"github.com/pipewright/pipewright/test/controlplane"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
+	triggersv1 "github.com/tektoncd/triggers/pkg/apis/triggers/v1beta1"
+	"google.golang.org/grpc/codes"
 	corev1 "k8s.io/api/core/v1"
 )
 
@@ -25,49 +35,94 @@ var storyRepo = map[string]string{
 	"go.mod":       "module github.com/Codertocat/Hello-World\n\ngo 1.26\n",
 	"main.go":      strings.ReplaceAll(helloRepo["main.go"], "hello from pipewright", "hello from release 1"),
 	"main_test.go": strings.ReplaceAll(helloRepo["main_test.go"], "hello from pipewright", "hello from release 1"),
-	"k8s/app.yaml": `apiVersion: apps/v1
+	"k8s/app.yaml": appSpec{name: "hello-world"}.manifests(),
+}
+
+// appSpec is the Deployment (and Service) in a story's k8s/app.yaml, which
+// the release deploys: Deployment name, label app=name, the placeholder
+// image the release replaces, uid 65532, port 8080; the stories differ
+// only in these fields.
+type appSpec struct {
+	name string
+	// stable adds track=stable to the Pods' labels and the selectors: the
+	// stable track a canary release splits from.
+	stable bool
+	// grace is terminationGracePeriodSeconds; 0 keeps Kubernetes' default.
+	grace int
+	// container is more fields of the container, YAML lines at its indentation.
+	container string
+	// noService leaves the Service (port 80 to 8080) out.
+	noService bool
+}
+
+func (a appSpec) manifests() string {
+	labels := "app: " + a.name
+	if a.stable {
+		labels += ", track: stable"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, `apiVersion: apps/v1
 kind: Deployment
-metadata: {name: hello-world}
+metadata: {name: %[1]s}
 spec:
   replicas: 1
-  selector: {matchLabels: {app: hello-world}}
+  selector: {matchLabels: {%[2]s}}
   template:
-    metadata: {labels: {app: hello-world}}
+    metadata: {labels: {%[2]s}}
     spec:
       securityContext: {runAsNonRoot: true, runAsUser: 65532}
-      containers:
-      - name: hello-world
-        image: placeholder.invalid/hello-world
+`, a.name, labels)
+	if a.grace > 0 {
+		fmt.Fprintf(&b, "      terminationGracePeriodSeconds: %d\n", a.grace)
+	}
+	fmt.Fprintf(&b, `      containers:
+      - name: %[1]s
+        image: placeholder.invalid/%[1]s
         ports: [{containerPort: 8080}]
----
+`, a.name)
+	b.WriteString(a.container)
+	if !a.noService {
+		fmt.Fprintf(&b, `---
 apiVersion: v1
 kind: Service
-metadata: {name: hello-world}
+metadata: {name: %s}
 spec:
-  selector: {app: hello-world}
+  selector: {%s}
   ports: [{port: 80, targetPort: 8080}]
-`,
+`, a.name, labels)
+	}
+	return b.String()
 }
 
 // TestWholeStory is the story a team lives, on a default Tekton install:
 // the generated project is applied as generated (with the node's stand-in
 // images through --images, the tool image and the GitHub API test server in
 // the config), a signed real pull_request.opened delivery reaches the
-// EventListener Pod that Triggers runs, the pull-request PipelineRun passes
-// every Task and the head commit gets pending then success; a commit whose
-// test fails gets failure; then a signed push to the default branch
+// EventListener Pod that Triggers runs, and a second push to the pull
+// request cancels that run through the interceptor Pod; the second run
+// passes every Task and its head commit gets pending then success; a commit
+// whose test fails gets failure; then a signed push to the default branch
 // releases: the image is built by pipewright's builder from the tool image,
-// pushed by digest, and deployed, and a second release replaces it.
+// pushed by digest, and deployed. Two quick merges deploy in order, the
+// newer one last; replayed and late pushes start nothing, and the
+// interceptor refuses, over its TLS, a request for another repository.
 func TestWholeStory(t *testing.T) {
 	s := newStory(t, "story", "Codertocat/Hello-World", storyRepo, "")
-	ctx := context.Background()
 	ns, sink, secret, cloneURL, sha1 := s.ns, s.sink, s.secret, s.cloneURL, s.head
 	context := "pipewright/hello-world"
 
-	// A pull request: pending, then success, on its head commit.
-	start := time.Now()
+	// A pull request, and a second push to it before its run ends: the
+	// interceptor cancels the first run, the second one runs to success
+	// with pending then success on its head commit.
+	first := time.Now()
+	seen := runNames(t, ns)
 	postGitHub(t, sink.URL, "pull_request", prPayload(t, s.repo, sha1, cloneURL), secret)
-	pr := waitNewRun(t, ns, "hello-world-pull-request", nil)
+	cancelled := waitNewRun(t, ns, "hello-world-pull-request", seen)
+	seen[cancelled] = true
+	shaPR := s.commit(t, map[string]string{"README.md": "Hello, World.\n"}, "a README")
+	start := time.Now()
+	postGitHub(t, sink.URL, "pull_request", prSynchronize(t, s.repo, shaPR, cloneURL), secret)
+	pr := waitNewRun(t, ns, "hello-world-pull-request", seen)
 	run := waitPipelineRun(t, ns, pr, 15*time.Minute)
 	feedback := time.Since(start)
 	runs := taskRuns(t, ns, pr)
@@ -76,13 +131,21 @@ func TestWholeStory(t *testing.T) {
 		t.Fatalf("pull-request run %s: %s\n%s\nsink:\n%s", pr, run.Status.GetCondition("Succeeded").GetMessage(), failedLogs(ns, runs), sink.Log(30))
 	}
 	t.Logf("PR feedback time (signed delivery to final status): %s", feedback.Round(100*time.Millisecond))
-	if got := statesFor(sha1, context); strings.Join(got, ",") != "pending,success" {
-		t.Errorf("statuses for %s = %v, want pending then success", sha1, got)
+	if got := statesFor(shaPR, context); strings.Join(got, ",") != "pending,success" {
+		t.Errorf("statuses for %s = %v, want pending then success", shaPR, got)
 	}
+	expectLabels(t, run, map[string]string{interceptor.SHALabel: shaPR, interceptor.PullRequestLabel: "2", interceptor.KindLabel: "pull-request"})
+	old := waitPipelineRun(t, ns, cancelled, 5*time.Minute)
+	expectCancelled(t, old)
+	expectLabels(t, old, map[string]string{interceptor.SHALabel: sha1, interceptor.PullRequestLabel: "2"})
+	if got := statesFor(sha1, context); slices.Contains(got, "success") {
+		t.Errorf("statuses for the cancelled run's %s = %v, want no success", sha1, got)
+	}
+	t.Logf("the cancelled first push added %s", start.Sub(first).Round(100*time.Millisecond))
 
 	// ChatOps through the interceptor Pod: a trusted /retest starts a run of
 	// the PR's head, an untrusted commenter's does not.
-	chatOps(t, ns, sink, secret, sha1)
+	chatOps(t, ns, sink, secret, shaPR)
 	// A fork's pull request by a stranger waits for a reviewer's approval
 	// of its exact head.
 	forked := map[string]string{"CONTRIBUTING.md": "A change from outside.\n"}
@@ -94,11 +157,7 @@ func TestWholeStory(t *testing.T) {
 	// A commit whose test fails: the run fails at test, the status says so.
 	broken := map[string]string{"main_test.go": strings.ReplaceAll(storyRepo["main_test.go"], `"hello from release 1"`, `"something else"`)}
 	sha2 := s.commit(t, broken, "break the test")
-	seen := map[string]bool{}
-	before, _ := pipelineRuns(ctx, ns)
-	for _, r := range before {
-		seen[r.Name] = true
-	}
+	seen = runNames(t, ns)
 	postGitHub(t, sink.URL, "pull_request", prPayload(t, s.repo, sha2, cloneURL), secret)
 	pr2 := waitNewRun(t, ns, "hello-world-pull-request", seen)
 	run = waitPipelineRun(t, ns, pr2, 15*time.Minute)
@@ -120,17 +179,31 @@ func TestWholeStory(t *testing.T) {
 	digest1 := s.release(t, sha3)
 	expectServing(t, ns, "hello-world", digest1, "hello from release 1")
 
-	// A second release of a new commit replaces it cleanly.
-	next := map[string]string{
-		"main.go":      strings.ReplaceAll(storyRepo["main.go"], "release 1", "release 2"),
-		"main_test.go": strings.ReplaceAll(storyRepo["main_test.go"], "release 1", "release 2"),
+	// Two quick merges: B lands while A's release is running. The
+	// interceptor cancels A's run (or A was done before B's deploy began),
+	// B's release deploys, and the Deployment ends on B.
+	shaA := s.commit(t, releaseFiles(2), "release 2")
+	shaB := s.commit(t, releaseFiles(3), "release 3")
+	digestB := quickMerges(t, s, shaA, shaB)
+	if digestB == digest1 {
+		t.Errorf("the second release pushed the same digest %s", digestB)
 	}
-	sha4 := s.commit(t, next, "release 2")
-	digest2 := s.release(t, sha4)
-	if digest2 == digest1 {
-		t.Errorf("the second release pushed the same digest %s", digest2)
+	expectServing(t, ns, "hello-world", digestB, "hello from release 3")
+
+	// Replays and late pushes start nothing, and the interceptor refuses a
+	// request about another repository.
+	refusals(t, s, sha2, sha3, shaB)
+	interceptorRefusesOthers(t, s)
+	expectServing(t, ns, "hello-world", digestB, "hello from release 3")
+}
+
+// releaseFiles(n) is the story's service changed to answer "hello from release n".
+func releaseFiles(n int) map[string]string {
+	r := "release " + strconv.Itoa(n)
+	return map[string]string{
+		"main.go":      strings.ReplaceAll(storyRepo["main.go"], "release 1", r),
+		"main_test.go": strings.ReplaceAll(storyRepo["main_test.go"], "release 1", r),
 	}
-	expectServing(t, ns, "hello-world", digest2, "hello from release 2")
 }
 
 // story is a generated project of the built-in example applied to its own
@@ -623,4 +696,310 @@ func prComment(t *testing.T, repo string, number int, login, text string) []byte
 		t.Fatal(err)
 	}
 	return b
+}
+
+// runNames are the names of the PipelineRuns in ns now.
+func runNames(t *testing.T, ns string) map[string]bool {
+	t.Helper()
+	runs, err := pipelineRuns(context.Background(), ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]bool{}
+	for _, r := range runs {
+		m[r.Name] = true
+	}
+	return m
+}
+
+// prSynchronize is prPayload as a new push to the pull request: action
+// synchronize, head at sha.
+func prSynchronize(t *testing.T, repo, sha, cloneURL string) []byte {
+	t.Helper()
+	var p map[string]any
+	if err := json.Unmarshal(prPayload(t, repo, sha, cloneURL), &p); err != nil {
+		t.Fatal(err)
+	}
+	p["action"] = "synchronize"
+	b, err := json.Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// expectLabels checks labels the interceptor finds a run by.
+func expectLabels(t *testing.T, run *v1.PipelineRun, want map[string]string) {
+	t.Helper()
+	for k, v := range want {
+		if got := run.Labels[k]; got != v {
+			t.Errorf("PipelineRun %s: label %s = %q, want %q", run.Name, k, got, v)
+		}
+	}
+}
+
+// expectCancelled checks that a finished run was cancelled, as the
+// interceptor cancels (its finally still reports), and not failed or
+// succeeded on its own.
+func expectCancelled(t *testing.T, run *v1.PipelineRun) {
+	t.Helper()
+	c := run.Status.GetCondition("Succeeded")
+	if run.Spec.Status != v1.PipelineRunSpecStatusCancelledRunFinally || c == nil || c.IsTrue() || c.Reason != v1.PipelineRunReasonCancelled.String() {
+		t.Errorf("PipelineRun %s: spec.status %q, condition %+v; want it cancelled (%s, reason %s)",
+			run.Name, run.Spec.Status, c, v1.PipelineRunSpecStatusCancelledRunFinally, v1.PipelineRunReasonCancelled)
+	}
+}
+
+// quickMerges pushes A, and B as soon as A's release run exists: B's
+// release must succeed and be the last to deploy, A's must be cancelled or
+// have finished before B's deploy started, so the two never deploy at once
+// or out of order. It returns B's digest.
+func quickMerges(t *testing.T, s *story, shaA, shaB string) string {
+	t.Helper()
+	seen := runNames(t, s.ns)
+	s.push(t, shaA)
+	nameA := waitNewRun(t, s.ns, s.app+"-release", seen)
+	seen[nameA] = true
+	s.push(t, shaB)
+	nameB := waitNewRun(t, s.ns, s.app+"-release", seen)
+	runB := waitPipelineRun(t, s.ns, nameB, 15*time.Minute)
+	runsB := taskRuns(t, s.ns, nameB)
+	reportRuns(t, runsB)
+	if !runB.Status.GetCondition("Succeeded").IsTrue() {
+		t.Fatalf("release run %s of B: %s\n%s", nameB, runB.Status.GetCondition("Succeeded").GetMessage(), failedLogs(s.ns, runsB))
+	}
+	if got := result(runsB["clone"], "commit"); got != shaB {
+		t.Errorf("release run %s cloned %s, want B %s", nameB, got, shaB)
+	}
+	digest := result(runsB["build-image"], "IMAGE_DIGEST")
+	if !strings.HasPrefix(digest, "sha256:") {
+		t.Fatalf("release run %s pushed no digest (results %+v)", nameB, runsB["build-image"].Status.Results)
+	}
+	deployB, ok := runsB["deploy"]
+	if !ok || deployB.Status.StartTime == nil {
+		t.Fatalf("release run %s of B has no started deploy TaskRun", nameB)
+	}
+	runA := waitPipelineRun(t, s.ns, nameA, 5*time.Minute)
+	runsA := taskRuns(t, s.ns, nameA)
+	expectLabels(t, runA, map[string]string{interceptor.SHALabel: shaA, interceptor.KindLabel: "release"})
+	expectLabels(t, runB, map[string]string{interceptor.SHALabel: shaB, interceptor.KindLabel: "release"})
+	deployA, deployed := runsA["deploy"]
+	switch {
+	case runA.Status.GetCondition("Succeeded").Reason == v1.PipelineRunReasonCancelled.String():
+		expectCancelled(t, runA)
+		t.Logf("A's release %s was cancelled by B's push (deploy task ran: %v)", nameA, deployed && deployA.Status.StartTime != nil)
+	case runA.Status.CompletionTime == nil || runA.Status.CompletionTime.After(deployB.Status.StartTime.Time):
+		t.Errorf("A's release %s was not cancelled (%+v) and did not finish before B's deploy started at %s",
+			nameA, runA.Status.GetCondition("Succeeded"), deployB.Status.StartTime)
+	}
+	if deployed && deployA.Status.StartTime != nil {
+		// A cancelled run may have begun deploying: it must have stopped
+		// before B's deploy began.
+		if end := deployA.Status.CompletionTime; end == nil || end.After(deployB.Status.StartTime.Time) {
+			t.Errorf("A's deploy (%s to %v) overlaps B's, which started at %s", deployA.Status.StartTime, end, deployB.Status.StartTime)
+		}
+	}
+	return digest
+}
+
+// decision waits for the interceptor's n-th logged decision on delivery
+// id (1 for the first time it came): a delivery it refuses is decided
+// before the EventListener would create a run, so the run check after it
+// needs no long sleep.
+func (s *story) decision(t *testing.T, id string, n int) map[string]any {
+	t.Helper()
+	ctx := context.Background()
+	var found map[string]any
+	err := cp.WaitFor(ctx, time.Minute, func() (bool, error) {
+		out, err := cp.Kubectl(ctx, nil, "logs", "-n", s.ns, "deployment/"+s.app+"-interceptor", "--tail=2000")
+		if err != nil {
+			return false, nil
+		}
+		seen := 0
+		for _, line := range strings.Split(string(out), "\n") {
+			var m map[string]any
+			if strings.Contains(line, id) && json.Unmarshal([]byte(line), &m) == nil && m["msg"] == "decision" && m["delivery"] == id {
+				if seen++; seen == n {
+					found = m
+					return true, nil
+				}
+			}
+		}
+		return false, nil
+	})
+	if err != nil {
+		t.Fatalf("the interceptor logged no decision #%d on delivery %s: %v\n%s", n, id, err, serviceLogs(s.ns))
+	}
+	return found
+}
+
+// refused waits for the interceptor's decision on each delivery (the
+// n-th on its id) to the reason it must give, then checks that no
+// PipelineRun besides seen exists.
+func (s *story) refused(t *testing.T, seen map[string]bool, reasons map[refusal]string) {
+	t.Helper()
+	for r, want := range reasons {
+		d := s.decision(t, r.id, r.n)
+		if d["continue"] != false || !strings.Contains(fmt.Sprint(d["reason"]), want) {
+			t.Errorf("delivery %s (#%d): decision %v, want a refusal with %q", r.id, r.n, d, want)
+		}
+	}
+	time.Sleep(3 * time.Second) // what a wrongly let-through delivery would have created by now
+	for name := range runNames(t, s.ns) {
+		if !seen[name] {
+			t.Errorf("PipelineRun %s started after deliveries that must start none", name)
+		}
+	}
+}
+
+// refusal is the n-th time delivery id came.
+type refusal struct {
+	id string
+	n  int
+}
+
+// refusals replays the release of sha3 (its run exists) and sends pushes
+// of old commits once the default branch is at head; none may start a
+// run, each refused by the check meant for it:
+//   - GitHub's redelivery (same id, same body) by the delivery id label;
+//   - a re-signed copy with a new id by the payload hash label;
+//   - an edited, re-signed copy of sha3's push and a late push of sha2,
+//     which have no run yet, by the branch-head check.
+func refusals(t *testing.T, s *story, sha2, sha3, head string) {
+	t.Helper()
+	start := time.Now()
+	var old *v1.PipelineRun
+	runs, err := pipelineRuns(context.Background(), s.ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range runs {
+		if r.Labels[interceptor.KindLabel] == "release" && r.Labels[interceptor.SHALabel] == sha3 {
+			old = &runs[i]
+		}
+	}
+	if old == nil {
+		t.Fatalf("no release run labelled %s=%s", interceptor.SHALabel, sha3)
+	}
+	body := pushPayload(t, s.repo, sha3, s.cloneURL)
+	id := old.Labels[interceptor.DeliveryLabel]
+	if id == "" {
+		t.Fatalf("release run %s has no %s label: %v", old.Name, interceptor.DeliveryLabel, old.Labels)
+	}
+	// The body is built again as it was: its hash must be the one on the run.
+	expectLabels(t, old, map[string]string{interceptor.PayloadLabel: interceptor.PayloadHash(body)})
+
+	var edited map[string]any
+	if err := json.Unmarshal(body, &edited); err != nil {
+		t.Fatal(err)
+	}
+	edited["before"] = sha2
+	editedBody, err := json.Marshal(edited)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := runNames(t, s.ns)
+	copyID, editedID, lateID := randomSecret(t), randomSecret(t), randomSecret(t)
+	postGitHubAs(t, s.sink.URL, "push", id, body, s.secret)
+	postGitHubAs(t, s.sink.URL, "push", copyID, body, s.secret)
+	postGitHubAs(t, s.sink.URL, "push", editedID, editedBody, s.secret)
+	postGitHubAs(t, s.sink.URL, "push", lateID, pushPayload(t, s.repo, sha2, s.cloneURL), s.secret)
+	s.refused(t, seen, map[refusal]string{
+		{id, 2}:       "replay: a PipelineRun with " + interceptor.DeliveryLabel + "=" + id,
+		{copyID, 1}:   "replay: a PipelineRun with " + interceptor.PayloadLabel + "=",
+		{editedID, 1}: "push of " + sha3 + ", but master is at " + head,
+		{lateID, 1}:   "push of " + sha2 + ", but master is at " + head,
+	})
+	t.Logf("replays and late pushes refused in %s", time.Since(start).Round(100*time.Millisecond))
+}
+
+// interceptorRefusesOthers calls the interceptor's Service over TLS, as
+// the EventListener does (trusting the CA in its ClusterInterceptor), from
+// the harness, which any Pod could do: a request naming another
+// repository is refused, and so is one whose delivery is about another
+// repository; the same request shape for the project's own repository is
+// let through (so the refusals are about the repository). None starts a
+// run, and the Pod logs each decision.
+func interceptorRefusesOthers(t *testing.T, s *story) {
+	t.Helper()
+	ctx := context.Background()
+	start := time.Now()
+	var ci struct {
+		Spec struct {
+			ClientConfig struct {
+				CABundle []byte `json:"caBundle"`
+			} `json:"clientConfig"`
+		} `json:"spec"`
+	}
+	if err := cp.Get(ctx, "", "clusterinterceptor", s.ns+"."+s.app, &ci); err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(ci.Spec.ClientConfig.CABundle) {
+		t.Fatalf("ClusterInterceptor %s.%s: no CA in its caBundle", s.ns, s.app)
+	}
+	var svc corev1.Service
+	if err := cp.Get(ctx, s.ns, "service", s.app+"-interceptor", &svc); err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{
+		RootCAs: pool, ServerName: s.app + "-interceptor." + s.ns + ".svc", MinVersion: tls.VersionTLS12}}}
+	url := "https://" + net.JoinHostPort(svc.Spec.ClusterIP, "8443") + "/"
+	const other = "octo-org/other"
+	call := func(repoParam, event string, body []byte) (string, *triggersv1.InterceptorResponse) {
+		t.Helper()
+		id := randomSecret(t)
+		req, err := json.Marshal(triggersv1.InterceptorRequest{
+			Body:              string(body),
+			Header:            map[string][]string{"X-Github-Event": {event}, "X-Github-Delivery": {id}},
+			InterceptorParams: map[string]any{"repository": repoParam, "defaultBranch": "master"},
+			Context:           &triggersv1.TriggerContext{EventID: id, TriggerID: "namespaces/" + s.ns + "/triggers/pull-request"},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := client.Post(url, "application/json", bytes.NewReader(req))
+		if err != nil {
+			t.Fatalf("POST %s: %v", url, err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		var out triggersv1.InterceptorResponse
+		if resp.StatusCode != http.StatusOK || json.Unmarshal(raw, &out) != nil {
+			t.Fatalf("POST %s: %s: %s", url, resp.Status, raw)
+		}
+		return id, &out
+	}
+	prOf := func(repo string, number int) []byte {
+		var p map[string]any
+		if err := json.Unmarshal(prPayload(t, repo, s.head, s.cloneURL), &p); err != nil {
+			t.Fatal(err)
+		}
+		p["number"] = number
+		b, err := json.Marshal(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	seen := runNames(t, s.ns)
+	// A pull request of a number with no runs: letting it through cancels
+	// nothing.
+	ownID, own := call(s.repo, "pull_request", prOf(s.repo, 99))
+	if !own.Continue {
+		t.Fatalf("the interceptor refused a request for its own repository: %+v", own.Status)
+	}
+	otherID, got := call(other, "pull_request", prOf(other, 98))
+	if got.Continue || got.Status.Code != codes.PermissionDenied || !strings.Contains(got.Status.Message, "does not serve "+other) {
+		t.Errorf("a request for %s: %+v, want continue=false, %s, \"does not serve %s\"", other, got, codes.PermissionDenied, other)
+	}
+	bodyID, got := call(s.repo, "pull_request", prOf(other, 97))
+	if got.Continue || got.Status.Code != codes.FailedPrecondition || !strings.Contains(got.Status.Message, "delivery for "+other) {
+		t.Errorf("a delivery about %s under %s's params: %+v, want continue=false, %s, \"delivery for %s\"", other, s.repo, got, codes.FailedPrecondition, other)
+	}
+	if d := s.decision(t, ownID, 1); d["continue"] != true {
+		t.Errorf("the interceptor logged %v for its own repository's request", d)
+	}
+	s.refused(t, seen, map[refusal]string{{otherID, 1}: "does not serve " + other, {bodyID, 1}: "delivery for " + other})
+	t.Logf("the interceptor's refusals over TLS checked in %s", time.Since(start).Round(100*time.Millisecond))
 }

@@ -37,36 +37,14 @@ const (
 	trafficRate = 20
 )
 
-const trafficManifests = `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: hello-world}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: hello-world, track: stable}}
-  template:
-    metadata: {labels: {app: hello-world, track: stable}}
-    spec:
-      terminationGracePeriodSeconds: 5
-      securityContext: {runAsNonRoot: true, runAsUser: 65532}
-      containers:
-      - name: hello-world
-        image: placeholder.invalid/hello-world
-        ports: [{containerPort: 8080}]
-        # The Gateway learns that a Pod is going a moment after it is told
+var trafficManifests = appSpec{name: "hello-world", stable: true, grace: 5, container: `        # The Gateway learns that a Pod is going a moment after it is told
         # to go; serving on for that moment is what keeps users from
         # errors, behind any proxy.
         lifecycle: {preStop: {sleep: {seconds: 3}}}
         # A TCP check: an HTTP one would count among the requests a
         # failing version fails.
         readinessProbe: {tcpSocket: {port: 8080}, periodSeconds: 1}
----
-apiVersion: v1
-kind: Service
-metadata: {name: hello-world}
-spec:
-  selector: {app: hello-world, track: stable}
-  ports: [{port: 80, targetPort: 8080}]
-`
+`}.manifests()
 
 // demoMain is examples/go's command answering version instead of its
 // greeting; with failing, every third request gets a 500.
