@@ -15,7 +15,7 @@ e2e: e2e-tools
 	@sh test/crds.sh
 	$(GO) vet -tags e2e ./test/e2e
 	@rm -f e2e-runs.txt
-	PIPEWRIGHT_RUN_REPORT=$(CURDIR)/e2e-runs.txt $(GO) test -tags e2e -count=1 -timeout 45m -v ./test/e2e
+	PIPEWRIGHT_RUN_REPORT=$(CURDIR)/e2e-runs.txt $(GO) test -tags e2e -count=1 -timeout 70m -v ./test/e2e
 	@echo "e2e: the PipelineRuns this suite ran (task, outcome, duration):"; cat e2e-runs.txt 2>/dev/null || true
 	@left=$$(pgrep -f '$(CACHE)/(etcd|kube-apiserver|kubectl|tekton-)' || true); \
 	if [ -n "$$left" ]; then echo "e2e: programs left running:"; ps -o pid,args -p $$left; exit 1; fi; \
