@@ -83,7 +83,6 @@ func githubCheckRun() Entry {
 			}.build()},
 		},
 		Example: map[string]string{
-			ToolImageParam:   "ghcr.io/acme/pipewright@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
 			"repo-full-name": "pipewright/example-go", "sha": "4f2c0d6a9e1b7c3d5e8f0a2b4c6d8e0f1a3b5c7d",
 			"state": "pending", "name": "example-go-pull-request", "app-id": "123456",
 		},
