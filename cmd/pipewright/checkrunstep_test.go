@@ -43,7 +43,7 @@ func TestCheckRunStepReportsFailedGoTest(t *testing.T) {
 	test, _ := catalog.Get("go-test")
 	_, err := steprun.Run(context.Background(), test.Spec, test.Spec.Steps[0], steprun.Inputs{
 		Params:     map[string]string{"junit-report": "", "race": "false", catalog.LogNameParam: "test"},
-		Workspaces: map[string]string{"source": co, "cache": taskTestCache(t)},
+		Workspaces: map[string]string{"source": co, "cache": steprun.GoCache(t)},
 		Env:        []string{"GOFLAGS=-mod=mod", "GOTOOLCHAIN=local"},
 	})
 	if err == nil {
@@ -128,19 +128,4 @@ func TestCheckRunStepReportsFailedGoTest(t *testing.T) {
 			t.Errorf("%s %s without the installation token", r.Method, r.Path)
 		}
 	}
-}
-
-// taskTestCache is the Go caches' workspace the catalog's step tests share
-// (generator/catalog's goCache), so a warm run compiles nothing twice.
-func taskTestCache(t *testing.T) string {
-	base := os.Getenv("XDG_CACHE_HOME")
-	if base == "" {
-		home, _ := os.UserHomeDir()
-		base = filepath.Join(home, ".cache")
-	}
-	dir := filepath.Join(base, "pipewright", "task-test-cache")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return dir
 }

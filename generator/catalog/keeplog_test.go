@@ -24,7 +24,7 @@ func TestKeepLogOfFailingGoTest(t *testing.T) {
 	e, _ := catalog.Get("go-test")
 	out, err := steprun.Run(context.Background(), e.Spec, e.Spec.Steps[0], steprun.Inputs{
 		Params:     map[string]string{"junit-report": "", "race": "false", catalog.LogNameParam: "test"},
-		Workspaces: map[string]string{"source": src, "cache": goCache(t)},
+		Workspaces: map[string]string{"source": src, "cache": steprun.GoCache(t)},
 	})
 	if err == nil || !strings.Contains(err.Error(), "exit status 1") {
 		t.Fatalf("a failing test must fail the step with go test's exit code, got %v", err)
@@ -52,7 +52,7 @@ func TestKeepLogOfFailingGoTest(t *testing.T) {
 	clean := goModule(t)
 	if _, err := steprun.Run(context.Background(), e.Spec, e.Spec.Steps[0], steprun.Inputs{
 		Params:     map[string]string{"junit-report": "", "race": "false"},
-		Workspaces: map[string]string{"source": clean, "cache": goCache(t)},
+		Workspaces: map[string]string{"source": clean, "cache": steprun.GoCache(t)},
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func TestKeepLogIsBounded(t *testing.T) {
 	e, _ := catalog.Get("go-test")
 	_, err := steprun.Run(context.Background(), e.Spec, e.Spec.Steps[0], steprun.Inputs{
 		Params:     map[string]string{"junit-report": "", "race": "false", "flags": "-v", catalog.LogNameParam: "test"},
-		Workspaces: map[string]string{"source": src, "cache": goCache(t)},
+		Workspaces: map[string]string{"source": src, "cache": steprun.GoCache(t)},
 	})
 	if err == nil {
 		t.Fatal("the failing test passed")
@@ -87,7 +87,7 @@ func TestKeepLogRefusesPathNames(t *testing.T) {
 	e, _ := catalog.Get("go-test")
 	_, err := steprun.Run(context.Background(), e.Spec, e.Spec.Steps[0], steprun.Inputs{
 		Params:     map[string]string{catalog.LogNameParam: "../../etc/x"},
-		Workspaces: map[string]string{"source": src, "cache": goCache(t)},
+		Workspaces: map[string]string{"source": src, "cache": steprun.GoCache(t)},
 	})
 	if err == nil || !strings.Contains(err.Error(), "log-name must be a-z, 0-9 and -") {
 		t.Fatalf("got %v", err)

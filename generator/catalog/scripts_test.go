@@ -154,25 +154,9 @@ func goModule(t *testing.T) string {
 	return dir
 }
 
-// goCache is the cache workspace for the Go Tasks' tests. It persists in the
-// user's cache folder so that warm runs do not rebuild the race-instrumented
-// standard library each time.
-func goCache(t *testing.T) string {
-	base := os.Getenv("XDG_CACHE_HOME")
-	if base == "" {
-		home, _ := os.UserHomeDir()
-		base = filepath.Join(home, ".cache")
-	}
-	dir := filepath.Join(base, "pipewright", "task-test-cache")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
-
 func TestGoTest(t *testing.T) {
 	need(t, "go", "go-test")
-	src, cache := goModule(t), goCache(t)
+	src, cache := goModule(t), steprun.GoCache(t)
 	res := run(t, "go-test", steprun.Inputs{Workspaces: map[string]string{"source": src, "cache": cache}})
 	// 3 statements: Add (covered), Sub and main (not).
 	if res.Results["coverage"] != "33.3" {
@@ -194,7 +178,7 @@ func TestGoTestFailureFails(t *testing.T) {
 	e, _ := catalog.Get("go-test")
 	_, err := steprun.Run(context.Background(), e.Spec, e.Spec.Steps[0], steprun.Inputs{
 		Params:     map[string]string{"junit-report": "", "race": "false"},
-		Workspaces: map[string]string{"source": src, "cache": goCache(t)},
+		Workspaces: map[string]string{"source": src, "cache": steprun.GoCache(t)},
 	})
 	if err == nil || !strings.Contains(err.Error(), "broken") {
 		t.Fatalf("a failing test must fail the step, got %v", err)
@@ -206,7 +190,7 @@ func TestGoBuild(t *testing.T) {
 	src := goModule(t)
 	res := run(t, "go-build", steprun.Inputs{
 		Params:     map[string]string{"packages": "./cmd/tiny"},
-		Workspaces: map[string]string{"source": src, "cache": goCache(t)},
+		Workspaces: map[string]string{"source": src, "cache": steprun.GoCache(t)},
 	})
 	if res.Results["binaries"] != "bin/tiny" {
 		t.Fatalf("binaries = %q\n%s", res.Results["binaries"], res.Log)
@@ -220,12 +204,12 @@ func TestGoBuild(t *testing.T) {
 func TestGoLint(t *testing.T) {
 	need(t, "golangci-lint", "go-lint")
 	src := goModule(t)
-	res := run(t, "go-lint", steprun.Inputs{Workspaces: map[string]string{"source": src, "cache": goCache(t)}})
+	res := run(t, "go-lint", steprun.Inputs{Workspaces: map[string]string{"source": src, "cache": steprun.GoCache(t)}})
 	t.Log(res.Log)
 	// A finding must fail the Task: an unchecked error (errcheck).
 	write(t, src, map[string]string{"calc/bad.go": "package calc\n\nimport \"os\"\n\n// Bad ignores an error.\nfunc Bad() { os.Remove(\"x\") }\n"})
 	e, _ := catalog.Get("go-lint")
-	_, err := steprun.Run(context.Background(), e.Spec, e.Spec.Steps[0], steprun.Inputs{Workspaces: map[string]string{"source": src, "cache": goCache(t)}})
+	_, err := steprun.Run(context.Background(), e.Spec, e.Spec.Steps[0], steprun.Inputs{Workspaces: map[string]string{"source": src, "cache": steprun.GoCache(t)}})
 	if err == nil || !strings.Contains(err.Error(), "errcheck") {
 		t.Fatalf("want an errcheck finding to fail the step, got %v", err)
 	}
@@ -320,7 +304,7 @@ func TestGoMake(t *testing.T) {
 	need(t, "make", "go-make")
 	src := goModule(t)
 	write(t, src, map[string]string{"Makefile": ".PHONY: build test lint\nbuild:\n\tgo build -o bin/tiny ./cmd/tiny\ntest:\n\tgo test -count=1 ./...\nlint:\n\tgo vet ./...\n"})
-	cache := goCache(t)
+	cache := steprun.GoCache(t)
 	res := run(t, "go-make", steprun.Inputs{Params: map[string]string{"targets": "build test"}, Workspaces: map[string]string{"source": src, "cache": cache}})
 	if !strings.Contains(res.Log, "go-make: make build") || !strings.Contains(res.Log, "ok  \texample.com/tiny/calc") {
 		t.Fatalf("make build test did not run:\n%s", res.Log)
