@@ -25,15 +25,7 @@ func TestMonorepoTriggers(t *testing.T) {
 		{[]string{"README.md"}, nil},
 	} {
 		t.Run(fmt.Sprint(c.files), func(t *testing.T) {
-			gh := githubtest.New(t)
-			gh.AddRepo(repo)
-			gh.AddPull(repo, githubtest.Pull{Number: 2, HeadSHA: prHead, BaseRef: "master", Files: c.files})
-			res, err := simulate.Run(context.Background(), tree,
-				simulate.Delivery{Event: "pull_request", Payload: read(t, "pull_request.opened.json"), Secret: secret},
-				simulate.Options{GitHubAPI: gh.URL, GitHubToken: gh.Token})
-			if err != nil {
-				t.Fatal(err)
-			}
+			res, _ := openPullRequest(t, tree, c.files)
 			var fired []string
 			for _, f := range res.Fired {
 				pr := f.PipelineRun

@@ -340,6 +340,22 @@ func TestSimulate(t *testing.T) {
 
 // TestPathFilters: with paths in the config, the github interceptor lists
 // the PR's files from the GitHub API and CEL matches them.
+// openPullRequest delivers the real pull_request.opened payload (#2) to
+// tree, with a GitHub test server that lists files as the PR's changes.
+func openPullRequest(t *testing.T, tree render.Tree, files []string) (*simulate.Result, *githubtest.Server) {
+	t.Helper()
+	gh := githubtest.New(t)
+	gh.AddRepo(repo)
+	gh.AddPull(repo, githubtest.Pull{Number: 2, HeadSHA: prHead, BaseRef: "master", Files: files})
+	res, err := simulate.Run(context.Background(), tree,
+		simulate.Delivery{Event: "pull_request", Payload: read(t, "pull_request.opened.json"), Secret: secret},
+		simulate.Options{GitHubAPI: gh.URL, GitHubToken: gh.Token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, gh
+}
+
 func TestPathFilters(t *testing.T) {
 	tree := project(t, "paths:\n  - services/api/**\n  - go.mod\n")
 	for _, c := range []struct {
@@ -351,15 +367,7 @@ func TestPathFilters(t *testing.T) {
 		{[]string{"services/web/main.go", "go.sum"}, false},
 	} {
 		t.Run(fmt.Sprint(c.files), func(t *testing.T) {
-			gh := githubtest.New(t)
-			gh.AddRepo(repo)
-			gh.AddPull(repo, githubtest.Pull{Number: 2, HeadSHA: prHead, BaseRef: "master", Files: c.files})
-			res, err := simulate.Run(context.Background(), tree,
-				simulate.Delivery{Event: "pull_request", Payload: read(t, "pull_request.opened.json"), Secret: secret},
-				simulate.Options{GitHubAPI: gh.URL, GitHubToken: gh.Token})
-			if err != nil {
-				t.Fatal(err)
-			}
+			res, gh := openPullRequest(t, tree, c.files)
 			if got := len(res.Fired) == 1; got != c.fires {
 				t.Fatalf("fired %v, want %v; skipped %+v", got, c.fires, res.Skipped)
 			}
