@@ -258,7 +258,7 @@ func TestChatOpsInterceptorIsInstalled(t *testing.T) {
 		t.Errorf("command %v", ctr.Command)
 	}
 	args := strings.Join(ctr.Args, " ")
-	for _, want := range []string{"interceptor serve", "--listen=:8443", "--self-signed-for=ci/" + svcName, "--cluster-interceptor=" + name, "--ca-secret=" + svcName + "-tls", "--token-file=" + trigger.InterceptorTokenDir + "/token", "--api-url=https://api.github.com"} {
+	for _, want := range []string{"interceptor serve", "--listen=:8443", "--self-signed-for=ci/" + svcName, "--cluster-interceptor=" + name, "--ca-secret=" + svcName + "-tls", "--event-listener=api-listener", "--token-file=" + trigger.InterceptorTokenDir + "/token", "--api-url=https://api.github.com"} {
 		if !strings.Contains(args, want) {
 			t.Errorf("args %q lack %q", args, want)
 		}
@@ -327,11 +327,13 @@ func TestChatOpsInterceptorIsInstalled(t *testing.T) {
 		t.Errorf("%s is bound by %v, want only RoleBinding/%s and ClusterRoleBinding/%s", svcName, got, svcName, crs[0].Name)
 	}
 	role := objs["Role/"+svcName].(*rbacv1.Role)
-	// Its CA Secret: get and update by name; create cannot be named.
+	// Its CA Secret: get and update by name; create cannot be named. Its
+	// EventListener, to restart its Pods once the CA is published: by name.
 	if want := []rbacv1.PolicyRule{
 		{APIGroups: []string{"tekton.dev"}, Resources: []string{"pipelineruns"}, Verbs: []string{"list", "patch", "delete"}},
 		{APIGroups: []string{""}, Resources: []string{"secrets"}, ResourceNames: []string{svcName + "-tls"}, Verbs: []string{"get", "update"}},
 		{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"create"}},
+		{APIGroups: []string{"triggers.tekton.dev"}, Resources: []string{"eventlisteners"}, ResourceNames: []string{"api-listener"}, Verbs: []string{"get", "patch"}},
 	}; !reflect.DeepEqual(role.Rules, want) {
 		t.Errorf("Role %s rules %+v, want %+v", svcName, role.Rules, want)
 	}

@@ -23,6 +23,7 @@ type interceptorFlags struct {
 	selfSignedFor      string // NAMESPACE/SERVICE
 	clusterInterceptor string
 	caSecret           string
+	eventListener      string
 	repositories       []string
 	namespace          string
 	timeout            time.Duration
@@ -44,6 +45,8 @@ func (f interceptorFlags) check() error {
 		return errors.New("--cluster-interceptor goes with --self-signed-for NAMESPACE/SERVICE")
 	case f.caSecret != "" && f.selfSignedFor == "":
 		return errors.New("--ca-secret goes with --self-signed-for NAMESPACE/SERVICE")
+	case f.eventListener != "" && f.selfSignedFor == "":
+		return errors.New("--event-listener goes with --self-signed-for NAMESPACE/SERVICE")
 	}
 	if f.selfSignedFor != "" {
 		if _, _, err := interceptor.ParseServiceRef(f.selfSignedFor); err != nil {
@@ -139,7 +142,7 @@ With neither it serves plain HTTP, for local tests.`,
 				}
 				var published atomic.Bool
 				ready = published.Load
-				p := &interceptor.Publisher{Client: dc, Name: f.clusterInterceptor, CA: ca, Logf: logf}
+				p := &interceptor.Publisher{Client: dc, Name: f.clusterInterceptor, CA: ca, Listener: f.eventListener, Namespace: ns, Logf: logf}
 				go p.Run(ctx, func() { published.Store(true) })
 				tlsConfig = interceptor.TLSConfig(getCert)
 			}
@@ -170,6 +173,7 @@ With neither it serves plain HTTP, for local tests.`,
 	fl.StringVar(&f.selfSignedFor, "self-signed-for", "", "NAMESPACE/SERVICE: serve HTTPS with a certificate for SERVICE.NAMESPACE.svc from a CA made at startup")
 	fl.StringVar(&f.clusterInterceptor, "cluster-interceptor", "", "with --self-signed-for: the ClusterInterceptor whose spec.clientConfig.caBundle gets the CA")
 	fl.StringVar(&f.caSecret, "ca-secret", "", "with --self-signed-for: keep the CA and serving pair in this Secret of NAMESPACE (made on first start), so a restart keeps the CA")
+	fl.StringVar(&f.eventListener, "event-listener", "", "with --self-signed-for: the EventListener (in NAMESPACE) that calls this interceptor; once the CA is published its Pods start again, trusting it at once")
 	fl.StringSliceVar(&f.repositories, "repository", nil, "OWNER/NAME the interceptor answers for (repeat for more); requests naming others are refused")
 	fl.StringVar(&f.namespace, "namespace", "", "the namespace whose triggers it serves; replay checks list PipelineRuns there (in cluster)")
 	fl.IntVar(&f.keepRuns, "keep-runs", 0, "with --namespace: finished runs kept per kind (pull-request, release); older ones are deleted (0 keeps all)")

@@ -80,6 +80,9 @@ func InterceptorArgs(c *config.Config) []string {
 		"--self-signed-for=" + c.App.Namespace + "/" + InterceptorService(c),
 		"--cluster-interceptor=" + InterceptorName(c),
 		"--ca-secret=" + InterceptorCASecret(c),
+		// Its Pods start again once the CA is published, so deliveries
+		// right after an install do not fail TLS for a minute.
+		"--event-listener=" + ListenerName(c),
 		"--token-file=" + InterceptorTokenDir + "/token",
 		"--api-url=" + c.GitHub.APIURL,
 		// It answers for this repository only, for triggers in its own
@@ -129,6 +132,8 @@ func (b builder) interceptor() []Object {
 			{APIGroups: []string{"tekton.dev"}, Resources: []string{"pipelineruns"}, Verbs: []string{"list", "patch", "delete"}},
 			{APIGroups: []string{""}, Resources: []string{"secrets"}, ResourceNames: []string{InterceptorCASecret(c)}, Verbs: []string{"get", "update"}},
 			{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"create"}},
+			// To mark its EventListener's Pod template with the CA's digest.
+			{APIGroups: []string{"triggers.tekton.dev"}, Resources: []string{"eventlisteners"}, ResourceNames: []string{ListenerName(c)}, Verbs: []string{"get", "patch"}},
 		},
 	}
 	rb := &rbacv1.RoleBinding{

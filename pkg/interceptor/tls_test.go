@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -20,6 +21,7 @@ import (
 	"time"
 
 	"github.com/pipewright/pipewright/pkg/interceptor"
+	"github.com/pipewright/pipewright/pkg/keys"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -112,7 +114,127 @@ func clusterInterceptor(name string, labels map[string]any, caBundle string) *un
 
 func fakeDynamic(objs ...runtime.Object) *dynamicfake.FakeDynamicClient {
 	return dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(),
-		map[schema.GroupVersionResource]string{interceptor.ClusterInterceptors: "ClusterInterceptorList"}, objs...)
+		map[schema.GroupVersionResource]string{interceptor.ClusterInterceptors: "ClusterInterceptorList", interceptor.EventListeners: "EventListenerList"}, objs...)
+}
+
+func eventListener(ns, name string) *unstructured.Unstructured {
+	return &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "triggers.tekton.dev/v1beta1", "kind": "EventListener",
+		"metadata": map[string]any{"name": name, "namespace": ns},
+		"spec": map[string]any{
+			"serviceAccountName": "api-triggers",
+			"resources": map[string]any{"kubernetesResource": map[string]any{"spec": map[string]any{"template": map[string]any{
+				"metadata": map[string]any{"annotations": map[string]any{"team": "payments"}},
+			}}}},
+		},
+	}}
+}
+
+// Once the CA is published, Run marks the EventListener's Pod template
+// with the CA's digest (Triggers then starts its Pods again, and they read
+// the caBundle at start), keeping what else the template has; it does not
+// mark it again for the same CA, marks it anew for a new CA, and leaves
+// other EventListeners alone. A missing EventListener is no error.
+func TestPublisherRestartsTheListener(t *testing.T) {
+	ctx := context.Background()
+	s, err := interceptor.NewSelfSigned("ci", "api-interceptor", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc := fakeDynamic(clusterInterceptor("ci.api", nil, ""), eventListener("ci", "other-listener"))
+	p := &interceptor.Publisher{Client: dc, Name: "ci.api", CA: s.CAPEM, Listener: "api-listener", Namespace: "ci"}
+	if changed, err := p.RestartListener(ctx); err != nil || changed {
+		t.Fatalf("no EventListener yet: RestartListener = %v, %v; want nothing done", changed, err)
+	}
+	if err := dc.Tracker().Create(interceptor.EventListeners, eventListener("ci", "api-listener"), "ci"); err != nil {
+		t.Fatal(err)
+	}
+	mark := func(name string) map[string]string {
+		t.Helper()
+		got, err := dc.Resource(interceptor.EventListeners).Namespace("ci").Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, _, _ := unstructured.NestedStringMap(got.Object, "spec", "resources", "kubernetesResource", "spec", "template", "metadata", "annotations")
+		if sa, _, _ := unstructured.NestedString(got.Object, "spec", "serviceAccountName"); sa != "api-triggers" {
+			t.Errorf("%s: the patch lost the service account: %v", name, got.Object)
+		}
+		return a
+	}
+
+	rc, cancel := context.WithCancel(ctx)
+	published := make(chan struct{}, 1)
+	done := make(chan struct{})
+	p.Interval = 5 * time.Millisecond
+	go func() { p.Run(rc, func() { published <- struct{}{} }); close(done) }()
+	<-published
+	deadline := time.Now().Add(5 * time.Second)
+	for mark("api-listener")[keys.InterceptorCA] == "" && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	a := mark("api-listener")
+	if a[keys.InterceptorCA] != interceptor.CADigest(s.CAPEM) || a["team"] != "payments" {
+		t.Errorf("Pod template annotations %v, want %s=%s beside team=payments", a, keys.InterceptorCA, interceptor.CADigest(s.CAPEM))
+	}
+	if _, ok := mark("other-listener")[keys.InterceptorCA]; ok {
+		t.Error("another EventListener was marked")
+	}
+
+	dc.ClearActions()
+	if changed, err := p.RestartListener(ctx); err != nil || changed {
+		t.Errorf("same CA: RestartListener = %v, %v; want nothing done", changed, err)
+	}
+	for _, a := range dc.Actions() {
+		if a.GetVerb() != "get" {
+			t.Errorf("the same CA marks the EventListener again (%s): its Pods would restart for nothing", a.GetVerb())
+		}
+	}
+	s2, _ := interceptor.NewSelfSigned("ci", "api-interceptor", time.Now())
+	p2 := &interceptor.Publisher{Client: dc, Name: "ci.api", CA: s2.CAPEM, Listener: "api-listener", Namespace: "ci"}
+	if changed, err := p2.RestartListener(ctx); err != nil || !changed {
+		t.Errorf("a new CA: RestartListener = %v, %v; want the EventListener marked", changed, err)
+	}
+	if got := mark("api-listener")[keys.InterceptorCA]; got != interceptor.CADigest(s2.CAPEM) || got == interceptor.CADigest(s.CAPEM) {
+		t.Errorf("after a new CA the mark is %s, want the new CA's digest", got)
+	}
+}
+
+// Refused (RBAC of an older release), marking the EventListener does not
+// hold up readiness: the caBundle is what Triggers needs.
+func TestPublisherReadyWhenTheListenerCannotBeMarked(t *testing.T) {
+	s, err := interceptor.NewSelfSigned("ci", "api-interceptor", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc := fakeDynamic(clusterInterceptor("ci.api", nil, ""), eventListener("ci", "api-listener"))
+	dc.PrependReactor("patch", "eventlisteners", func(k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, errors.New(`eventlisteners.triggers.tekton.dev "api-listener" is forbidden`)
+	})
+	var logged atomic.Bool
+	p := &interceptor.Publisher{Client: dc, Name: "ci.api", CA: s.CAPEM, Listener: "api-listener", Namespace: "ci",
+		Interval: time.Hour, Logf: func(f string, a ...any) {
+			if strings.Contains(fmt.Sprintf(f, a...), "forbidden") {
+				logged.Store(true)
+			}
+		}}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	published := make(chan struct{}, 1)
+	go p.Run(ctx, func() { published <- struct{}{} })
+	select {
+	case <-published:
+	case <-time.After(5 * time.Second):
+		t.Fatal("not ready: a refused EventListener patch held up readiness")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !logged.Load() && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if !logged.Load() {
+		t.Error("the refused patch was not logged")
+	}
 }
 
 // Publish writes the CA into the caBundle (base64, as the API has it) and

@@ -26,6 +26,12 @@ const (
 	// one delivery starts a run per service it touches, and the
 	// interceptor's replay and cancel lookups stay within one service.
 	Service = Prefix + "service"
+	// InterceptorCA on the EventListener's Pod template is a digest of the
+	// CA its interceptor serves under: the interceptor sets it once the
+	// CA is in the caBundle, so the EventListener's Pods start again and
+	// trust the CA at once (Triggers otherwise reads caBundles only once a
+	// minute, and deliveries in that minute fail TLS).
+	InterceptorCA = Prefix + "interceptor-ca"
 )
 
 // GitHubAPIURL is github.com's REST API root, the default wherever an API

@@ -55,9 +55,14 @@ func startProcess(logDir, name, bin string, args, env []string) (*process, error
 }
 
 // baseEnv is what every program gets: a PATH and HOME, nothing from the test's
-// own environment that could change its behaviour.
+// own environment that could change its behaviour, and GOGC=400. The
+// control plane's programs are Go programs built with Go 1.26 (its new
+// collector): at the default GOGC=100 a quarter to a third of
+// kube-apiserver's CPU went to garbage collection (perf, in a suite run),
+// on a 2-core machine whose steps need that CPU. Four times the heap
+// growth between collections costs a few hundred MB of the 24 GB.
 func baseEnv() []string {
-	return []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "TMPDIR=" + os.TempDir()}
+	return []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "TMPDIR=" + os.TempDir(), "GOGC=400"}
 }
 
 // exited reports why the process ended, or nil while it runs or after stop.

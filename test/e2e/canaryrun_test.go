@@ -32,9 +32,7 @@ import (
 func TestCanaryReleaseTaskRun(t *testing.T) {
 	ctx := context.Background()
 	ns := "canary-run"
-	if err := cp.CreateNamespace(ctx, ns); err != nil {
-		t.Fatal(err)
-	}
+	namespace(t, ns)
 	installHTTPRoutes(t)
 	prom := startPrometheus(t, serveHealthyMetrics(t, "hello"))
 

@@ -21,9 +21,7 @@ import (
 func TestCatalogInstalls(t *testing.T) {
 	ctx := context.Background()
 	ns := "catalog"
-	if err := cp.CreateNamespace(ctx, ns); err != nil {
-		t.Fatal(err)
-	}
+	namespace(t, ns)
 	var dirs []string
 	for _, d := range []string{"tasks", "pipelines"} {
 		if _, err := os.Stat(filepath.Join(repoRoot(), d)); err == nil {

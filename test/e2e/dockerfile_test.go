@@ -111,9 +111,7 @@ func TestDockerfileStory(t *testing.T) {
 func TestBuildKitNeedsPrivilegedPodSecurity(t *testing.T) {
 	ctx := context.Background()
 	ns := "dockerfile-baseline"
-	if err := cp.CreateNamespace(ctx, ns); err != nil {
-		t.Fatal(err)
-	}
+	namespace(t, ns)
 	if out, err := cp.Kubectl(ctx, nil, "label", "namespace", ns, "pod-security.kubernetes.io/enforce=baseline"); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}

@@ -18,9 +18,7 @@ import (
 func TestPodRunsInContainer(t *testing.T) {
 	ctx := context.Background()
 	ns := "node-pod"
-	if err := cp.CreateNamespace(ctx, ns); err != nil {
-		t.Fatal(err)
-	}
+	namespace(t, ns)
 	pod := `apiVersion: v1
 kind: Pod
 metadata: {name: hello}
@@ -66,9 +64,7 @@ spec:
 func TestClaimDefaults(t *testing.T) {
 	ctx := context.Background()
 	ns := "claims"
-	if err := cp.CreateNamespace(ctx, ns); err != nil {
-		t.Fatal(err)
-	}
+	namespace(t, ns)
 	base := cp.Images().Base
 	taskRun := func(name, podTemplate string) string {
 		return `apiVersion: tekton.dev/v1

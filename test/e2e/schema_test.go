@@ -13,9 +13,7 @@ import (
 func TestAPIServerRejects(t *testing.T) {
 	ctx := context.Background()
 	ns := "rejects"
-	if err := cp.CreateNamespace(ctx, ns); err != nil {
-		t.Fatal(err)
-	}
+	namespace(t, ns)
 	for _, tc := range []struct {
 		name string
 		task string // spec of a Task

@@ -22,10 +22,12 @@ import (
 	"github.com/pipewright/pipewright/generator/config"
 	"github.com/pipewright/pipewright/pkg/github/githubtest"
 	"github.com/pipewright/pipewright/pkg/interceptor"
+	"github.com/pipewright/pipewright/pkg/keys"
 	"github.com/pipewright/pipewright/test/controlplane"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	triggersv1 "github.com/tektoncd/triggers/pkg/apis/triggers/v1beta1"
 	"google.golang.org/grpc/codes"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 )
 
@@ -240,9 +242,7 @@ func startStory(t *testing.T, s *story, files map[string]string, extra string) *
 	t.Helper()
 	ctx := context.Background()
 	ns, repo := s.ns, s.repo
-	if err := cp.CreateNamespace(ctx, ns); err != nil {
-		t.Fatal(err)
-	}
+	namespace(t, ns)
 	s.secret = randomSecret(t)
 	s.apply(t, extra)
 	for _, args := range [][]string{
@@ -319,13 +319,37 @@ func (s *story) waitInterceptor(t *testing.T) {
 }
 
 // waitTrusted waits until the EventListener trusts the interceptor's
-// certificate. Triggers reads a ClusterInterceptor's caBundle about once a
-// minute, so deliveries in the first minute after an install fail TLS
-// (GitHub lists them as failed, to redeliver). A stranger's /retest on a
-// pull request that does not exist passes the filters, reaches the
-// interceptor and is refused there: once its delivery id is in the
-// interceptor's log, TLS works.
+// certificate. Triggers reads caBundles when the EventListener's Pod starts
+// and then once a minute; the interceptor restarts that Pod once its CA is
+// published (keys.InterceptorCA on the Pod template, checked here), so
+// trust comes within seconds of the install, not a minute. A stranger's
+// /retest on a pull request that does not exist passes the filters,
+// reaches the interceptor and is refused there: once its delivery id is in
+// the interceptor's log, TLS works.
 func (s *story) waitTrusted(t *testing.T) {
+	t.Helper()
+	s.probeTrust(t)
+	ctx := context.Background()
+	var ci struct {
+		Spec struct {
+			ClientConfig struct {
+				CABundle []byte `json:"caBundle"`
+			} `json:"clientConfig"`
+		} `json:"spec"`
+	}
+	if err := cp.Get(ctx, "", "clusterinterceptor", s.ns+"."+s.app, &ci); err != nil {
+		t.Fatal(err)
+	}
+	var d appsv1.Deployment
+	if err := cp.Get(ctx, s.ns, "deployment", "el-"+s.app+"-listener", &d); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := d.Spec.Template.Annotations[keys.InterceptorCA], interceptor.CADigest(ci.Spec.ClientConfig.CABundle); got != want {
+		t.Errorf("EventListener Deployment's Pod template: %s=%q, want %q (the digest of the published CA)", keys.InterceptorCA, got, want)
+	}
+}
+
+func (s *story) probeTrust(t *testing.T) {
 	t.Helper()
 	ctx := context.Background()
 	start := time.Now()

@@ -22,9 +22,7 @@ import (
 func TestGitCloneTaskRunMakesPod(t *testing.T) {
 	ctx := context.Background()
 	ns := "taskrun"
-	if err := cp.CreateNamespace(ctx, ns); err != nil {
-		t.Fatal(err)
-	}
+	namespace(t, ns)
 	entry, err := catalog.Get("git-clone")
 	if err != nil {
 		t.Fatal(err)

@@ -108,9 +108,7 @@ spec:
 func TestEventListenerSinkCreatesPipelineRun(t *testing.T) {
 	ctx := context.Background()
 	ns := "listener"
-	if err := cp.CreateNamespace(ctx, ns); err != nil {
-		t.Fatal(err)
-	}
+	namespace(t, ns)
 	secret := randomSecret(t)
 	objs := bytes.ReplaceAll([]byte(minimalListener), []byte("NAMESPACE"), []byte(ns))
 	objs = bytes.ReplaceAll(objs, []byte("SECRET"), []byte(secret))
