@@ -85,9 +85,15 @@ type Interceptor struct {
 	KeepRuns int
 }
 
-// DefaultTimeout answers before Triggers' EventListener gives up on the
-// whole delivery (its timeout handler's default is 5s).
-const DefaultTimeout = 4 * time.Second
+// DefaultTimeout answers before Triggers' EventListener gives up waiting
+// for it: the EventListener answers GitHub 202 at once and calls
+// interceptors afterwards, with a 10s response-header timeout (Triggers
+// v0.37.0, el-httpclient-responseheadertimeout; its 5s timeout handler
+// bounds only that first answer). A loaded API server can take seconds for
+// the replay and cancel lookups; a timeout refuses the delivery, which
+// GitHub then shows as delivered, so the budget is what Triggers allows,
+// less a margin.
+const DefaultTimeout = 8 * time.Second
 
 // Labels every generated PipelineRun carries: the replay lookups find
 // earlier runs by them, cancelling and pruning a project's older runs.
