@@ -329,22 +329,11 @@ func (s *story) waitInterceptor(t *testing.T) {
 func (s *story) waitTrusted(t *testing.T) {
 	t.Helper()
 	s.probeTrust(t)
-	ctx := context.Background()
-	var ci struct {
-		Spec struct {
-			ClientConfig struct {
-				CABundle []byte `json:"caBundle"`
-			} `json:"clientConfig"`
-		} `json:"spec"`
-	}
-	if err := cp.Get(ctx, "", "clusterinterceptor", s.ns+"."+s.app, &ci); err != nil {
-		t.Fatal(err)
-	}
 	var d appsv1.Deployment
-	if err := cp.Get(ctx, s.ns, "deployment", "el-"+s.app+"-listener", &d); err != nil {
+	if err := cp.Get(context.Background(), s.ns, "deployment", "el-"+s.app+"-listener", &d); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := d.Spec.Template.Annotations[keys.InterceptorCA], interceptor.CADigest(ci.Spec.ClientConfig.CABundle); got != want {
+	if got, want := d.Spec.Template.Annotations[keys.InterceptorCA], interceptor.CADigest([]byte(caBundle(t, s.ns+"."+s.app))); got != want {
 		t.Errorf("EventListener Deployment's Pod template: %s=%q, want %q (the digest of the published CA)", keys.InterceptorCA, got, want)
 	}
 }
@@ -948,18 +937,8 @@ func interceptorRefusesOthers(t *testing.T, s *story) {
 	t.Helper()
 	ctx := context.Background()
 	start := time.Now()
-	var ci struct {
-		Spec struct {
-			ClientConfig struct {
-				CABundle []byte `json:"caBundle"`
-			} `json:"clientConfig"`
-		} `json:"spec"`
-	}
-	if err := cp.Get(ctx, "", "clusterinterceptor", s.ns+"."+s.app, &ci); err != nil {
-		t.Fatal(err)
-	}
 	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(ci.Spec.ClientConfig.CABundle) {
+	if !pool.AppendCertsFromPEM([]byte(caBundle(t, s.ns+"."+s.app))) {
 		t.Fatalf("ClusterInterceptor %s.%s: no CA in its caBundle", s.ns, s.app)
 	}
 	var svc corev1.Service
