@@ -23,10 +23,9 @@ type EventListenerSink struct {
 	// routes inside the sandbox like it would inside a cluster.
 	URL string
 	p   *process
-	// pod is the sink's Pod (namespace/name) when it runs on the node, and
-	// deployment the Deployment that runs it.
-	pod, deployment string
-	cp              *ControlPlane
+	// namespace/deployment runs the sink's Pod when it runs on the node.
+	namespace, deployment string
+	cp                    *ControlPlane
 }
 
 // Stop ends the sink process; a sink Pod stays until its EventListener is
@@ -176,8 +175,7 @@ func (s *EventListenerSink) Log(lines int) string {
 	// The Deployment, not the Pod the sink first found: the pipewright
 	// interceptor restarts the EventListener's Pods once its CA is
 	// published.
-	ns, _, _ := strings.Cut(s.pod, "/")
-	out, err := s.cp.Kubectl(context.Background(), nil, "logs", "-n", ns, "deployment/"+s.deployment, "--tail="+strconv.Itoa(lines))
+	out, err := s.cp.Kubectl(context.Background(), nil, "logs", "-n", s.namespace, "deployment/"+s.deployment, "--tail="+strconv.Itoa(lines))
 	if err != nil {
 		return err.Error()
 	}
@@ -219,7 +217,7 @@ func (cp *ControlPlane) eventListenerPod(ctx context.Context, d *appsv1.Deployme
 	if err := cp.addHost(svc.Spec.ClusterIP, svc.Name+"."+svc.Namespace+".svc", svc.Name+"."+svc.Namespace+".svc.cluster.local"); err != nil {
 		return nil, err
 	}
-	sink := &EventListenerSink{URL: url, pod: pod, deployment: d.Name, cp: cp}
+	sink := &EventListenerSink{URL: url, namespace: d.Namespace, deployment: d.Name, cp: cp}
 	// The Service proxy picks the endpoint up within a second; wait until a
 	// request goes through.
 	err = poll(ctx, 30*time.Second, 200*time.Millisecond, func() (bool, error) {
